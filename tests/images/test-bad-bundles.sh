@@ -1,0 +1,3 @@
+#!/bin/bash
+echo stub
+exit 0

@@ -1,0 +1,5 @@
+/* stub */
+int main(void)
+{
+	return 0;
+}
