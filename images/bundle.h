@@ -70,7 +70,11 @@ struct bundle_sign_opts {
 };
 
 /* Hash the payloads in dir, write manifest.json and manifest.json.p7s
- * atomically. Refuses (-EEXIST) to replace an existing manifest unless
- * force. The directory must hold nothing but the listed payloads. */
+ * atomically (each file is replaced whole or not at all; a crash between the
+ * two leaves a pair that fails verification, never one that passes).
+ * Refuses (-EEXIST) to replace an existing manifest unless force. The
+ * directory must hold nothing but the listed payloads. On success, and if
+ * ret is not NULL, *ret is the signed manifest and ret_sha256 the SHA-256 of
+ * its bytes. */
 int bundle_sign(const char *dir, const struct bundle_sign_opts *o, struct cms_signer *s,
-		struct diag *d);
+		struct manifest **ret, unsigned char ret_sha256[32], struct diag *d);
