@@ -1,3 +1,556 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* stub: being written */
+#include "manifest.h"
+
 #include <errno.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hex.h"
+#include "jsonstrict.h"
+
+static const char *const role_names[_ROLE_COUNT] = {
+	[ROLE_DISK] = "disk",     [ROLE_KERNEL] = "kernel", [ROLE_INITRD] = "initrd",
+	[ROLE_CMDLINE] = "cmdline", [ROLE_DATA] = "data",
+};
+
+static const struct {
+	const char *name;
+	size_t len;
+} algs[_DIGEST_COUNT] = {
+	[DIGEST_SHA256] = {"sha256", 32},
+	[DIGEST_SHA384] = {"sha384", 48},
+};
+
+const char *payload_role_name(enum payload_role r)
+{
+	return (unsigned)r < _ROLE_COUNT ? role_names[r] : "?";
+}
+
+int payload_role_from_name(const char *s, enum payload_role *ret)
+{
+	for (unsigned i = 0; i < _ROLE_COUNT; i++)
+		if (!strcmp(s, role_names[i])) {
+			*ret = (enum payload_role)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *digest_alg_name(enum digest_alg a)
+{
+	return (unsigned)a < _DIGEST_COUNT ? algs[a].name : "?";
+}
+
+int digest_alg_from_name(const char *s, enum digest_alg *ret)
+{
+	for (unsigned i = 0; i < _DIGEST_COUNT; i++)
+		if (!strcmp(s, algs[i].name)) {
+			*ret = (enum digest_alg)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+size_t digest_alg_len(enum digest_alg a)
+{
+	return (unsigned)a < _DIGEST_COUNT ? algs[a].len : 0;
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+static bool name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MANIFEST_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!name_char(s[i]))
+			return false;
+	return true;
+}
+
+bool manifest_path_valid(const char *path)
+{
+	size_t n = strlen(path), comp = 0;
+
+	if (n == 0 || n > MANIFEST_PATH_MAX)
+		return false;
+	if (!strcmp(path, "manifest.json") || !strcmp(path, "manifest.json.p7s"))
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		char c = path[i];
+
+		if (c == '/' || c == 0) {
+			/* empty (leading, trailing, doubled '/'), "." or ".." */
+			if (comp == 0)
+				return false;
+			if (path[i - 1] == '.' && (comp == 1 || (comp == 2 && path[i - 2] == '.')))
+				return false;
+			comp = 0;
+			continue;
+		}
+		if (!name_char(c) && c != '+')
+			return false;
+		comp++;
+	}
+	return true;
+}
+
+int manifest_time_parse(const char *s, int64_t *ret)
+{
+	static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	struct tm tm = {0};
+	int v[6];
+	time_t t;
+
+	/* YYYY-MM-DDTHH:MM:SSZ, nothing else */
+	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != 'Z')
+		return -EINVAL;
+	for (int i = 0; i < 19; i++)
+		if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && (s[i] < '0' || s[i] > '9'))
+			return -EINVAL;
+	v[0] = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	for (int i = 1; i < 6; i++)
+		v[i] = (s[2 + 3 * i] - '0') * 10 + (s[3 + 3 * i] - '0');
+	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > mdays[v[1] - 1] ||
+	    v[3] > 23 || v[4] > 59 || v[5] > 59)
+		return -EINVAL;
+	if (v[1] == 2 && v[2] == 29 && !((v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0))
+		return -EINVAL;
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -EINVAL;
+	*ret = (int64_t)t;
+	return 0;
+}
+
+void manifest_time_format(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 32, "@%lld", (long long)t);
+}
+
+void manifest_free(struct manifest *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n_payloads; i++)
+		free(m->payloads[i].path);
+	free(m->payloads);
+	free(m->name);
+	free(m->appliance_class);
+	free(m);
+}
+
+static int bad(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct diag *d, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return diag_set(d, DIAG_MALFORMED, EBADMSG, "manifest: %s", msg);
+}
+
+/* Is a a directory prefix of b ("a" vs "a/b")? */
+static bool dir_prefix(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return !strncmp(a, b, n) && b[n] == '/';
+}
+
+int manifest_validate(const struct manifest *m, struct diag *d)
+{
+	if (m->format_version != MANIFEST_FORMAT_VERSION)
+		return bad(d, "unsupported format_version %u (this verifier knows %d)",
+			   m->format_version, MANIFEST_FORMAT_VERSION);
+	if (!m->name || !name_valid(m->name))
+		return bad(d, "name must be 1 to %d characters of A-Z a-z 0-9 . _ -",
+			   MANIFEST_NAME_MAX);
+	if (!m->appliance_class || !name_valid(m->appliance_class))
+		return bad(d, "appliance_class must be 1 to %d characters of A-Z a-z 0-9 . _ -",
+			   MANIFEST_NAME_MAX);
+	if (m->n_payloads == 0)
+		return bad(d, "payloads: a bundle needs at least one payload");
+	if (m->n_payloads > MANIFEST_MAX_PAYLOADS)
+		return bad(d, "payloads: %zu entries, more than the %d allowed", m->n_payloads,
+			   MANIFEST_MAX_PAYLOADS);
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		const struct payload *p = &m->payloads[i];
+
+		if (!p->path || !manifest_path_valid(p->path))
+			return bad(d, "payloads[%zu].path: \"%.255s\" is not a valid payload path "
+				      "(relative, components of A-Z a-z 0-9 . _ + -, no . or ..)",
+				   i, p->path ? p->path : "");
+		if ((unsigned)p->role >= _ROLE_COUNT)
+			return bad(d, "payloads[%zu].role: unknown role", i);
+		if ((unsigned)p->alg >= _DIGEST_COUNT)
+			return bad(d, "payloads[%zu].digest.alg: unknown algorithm", i);
+		for (size_t j = 0; j < i; j++) {
+			const char *q = m->payloads[j].path;
+
+			if (!strcmp(q, p->path))
+				return bad(d, "payloads[%zu].path: \"%s\" is listed twice", i,
+					   p->path);
+			if (dir_prefix(q, p->path) || dir_prefix(p->path, q))
+				return bad(d, "payloads[%zu].path: \"%s\" and \"%s\" conflict (one "
+					      "is a directory of the other)",
+					   i, p->path, q);
+		}
+	}
+	return 0;
+}
+
+/* --- parsing --- */
+
+static const char *type_name(json_type t)
+{
+	switch (t) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+		return "a fractional number";
+	case json_type_int:
+		return "an integer";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	}
+	return "something else";
+}
+
+/* Every member of o must be in allowed (NULL-terminated). */
+static int only_members(json_object *o, const char *const *allowed, const char *where,
+			struct diag *d)
+{
+	json_object_object_foreach(o, key, val)
+	{
+		bool ok = false;
+
+		(void)val;
+		for (size_t i = 0; allowed[i]; i++)
+			if (!strcmp(key, allowed[i]))
+				ok = true;
+		if (!ok)
+			return bad(d, "%s: unknown member \"%.64s\"", where, key);
+	}
+	return 0;
+}
+
+static int get_member(json_object *o, const char *key, json_type want, const char *where,
+		      bool optional, json_object **ret, struct diag *d)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v)) {
+		if (optional) {
+			*ret = NULL;
+			return 0;
+		}
+		return bad(d, "%s%s%s: missing", where, where[0] ? "." : "", key);
+	}
+	if (!json_object_is_type(v, want))
+		return bad(d, "%s%s%s: expected %s, got %s", where, where[0] ? "." : "", key,
+			   type_name(want), type_name(json_object_get_type(v)));
+	*ret = v;
+	return 0;
+}
+
+static int get_u64(json_object *o, const char *key, const char *where, uint64_t *ret,
+		   struct diag *d)
+{
+	json_object *v;
+	int r = get_member(o, key, json_type_int, where, false, &v, d);
+
+	if (r < 0)
+		return r;
+	/* json-c keeps values above INT64_MAX as unsigned; a negative value
+	 * reads negative through get_int64. */
+	if (json_object_get_int64(v) < 0)
+		return bad(d, "%s%s%s: expected an unsigned integer, got a negative one", where,
+			   where[0] ? "." : "", key);
+	*ret = json_object_get_uint64(v);
+	return 0;
+}
+
+static int dup_string(json_object *v, char **ret, struct diag *d)
+{
+	*ret = strdup(json_object_get_string(v));
+	return *ret ? 0 : diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+}
+
+static int parse_payload(json_object *o, size_t i, struct payload *p, struct diag *d)
+{
+	static const char *const members[] = {"path", "role", "size", "digest", NULL};
+	static const char *const dmembers[] = {"alg", "value", NULL};
+	char where[48], dwhere[64];
+	json_object *v, *dg;
+	int r;
+
+	snprintf(where, sizeof(where), "payloads[%zu]", i);
+	snprintf(dwhere, sizeof(dwhere), "payloads[%zu].digest", i);
+	if (!json_object_is_type(o, json_type_object))
+		return bad(d, "%s: expected an object, got %s", where,
+			   type_name(json_object_get_type(o)));
+	if ((r = only_members(o, members, where, d)) < 0)
+		return r;
+	if ((r = get_member(o, "path", json_type_string, where, false, &v, d)) < 0)
+		return r;
+	if ((r = dup_string(v, &p->path, d)) < 0)
+		return r;
+	if ((r = get_member(o, "role", json_type_string, where, false, &v, d)) < 0)
+		return r;
+	if (payload_role_from_name(json_object_get_string(v), &p->role) < 0)
+		return bad(d, "%s.role: unknown role \"%.32s\" (disk, kernel, initrd, cmdline, "
+			      "data)",
+			   where, json_object_get_string(v));
+	if ((r = get_u64(o, "size", where, &p->size, d)) < 0)
+		return r;
+	if ((r = get_member(o, "digest", json_type_object, where, false, &dg, d)) < 0)
+		return r;
+	if ((r = only_members(dg, dmembers, dwhere, d)) < 0)
+		return r;
+	if ((r = get_member(dg, "alg", json_type_string, dwhere, false, &v, d)) < 0)
+		return r;
+	if (digest_alg_from_name(json_object_get_string(v), &p->alg) < 0)
+		return bad(d, "%s.alg: unknown algorithm \"%.32s\" (sha256, sha384)", dwhere,
+			   json_object_get_string(v));
+	if ((r = get_member(dg, "value", json_type_string, dwhere, false, &v, d)) < 0)
+		return r;
+	if (hex_decode(json_object_get_string(v), p->digest, digest_alg_len(p->alg)) < 0)
+		return bad(d, "%s.value: expected %zu lowercase hex digits", dwhere,
+			   2 * digest_alg_len(p->alg));
+	return 0;
+}
+
+int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct diag *d)
+{
+	static const char *const members[] = {"format",          "format_version", "name",
+					      "version",         "appliance_class", "not_after",
+					      "payloads",        NULL};
+	struct diag jd = {0};
+	struct json_tokener *tok = NULL;
+	json_object *root = NULL, *v, *arr;
+	struct manifest *m = NULL;
+	int r;
+
+	if (len == 0)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "manifest is empty");
+	if (len > MANIFEST_MAX_BYTES)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG,
+				"manifest is %zu bytes, larger than the %u allowed", len,
+				MANIFEST_MAX_BYTES);
+	r = json_strict_check(buf, len, MANIFEST_MAX_DEPTH, &jd);
+	if (r < 0)
+		return diag_set(d, jd.cls, -r, "manifest: %s", jd.msg);
+
+	tok = json_tokener_new_ex(MANIFEST_MAX_DEPTH + 1);
+	if (!tok)
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, buf, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
+		r = bad(d, "not valid JSON (%s)",
+			json_tokener_error_desc(json_tokener_get_error(tok)));
+		goto out;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		r = bad(d, "expected an object at the top, got %s",
+			type_name(json_object_get_type(root)));
+		goto out;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+		goto out;
+	}
+	/* The format and its version first: an unknown version explains
+	 * every other difference better than a complaint about a member. */
+	if ((r = get_member(root, "format", json_type_string, "", false, &v, d)) < 0)
+		goto out;
+	if (strcmp(json_object_get_string(v), MANIFEST_FORMAT)) {
+		r = bad(d, "format is \"%.64s\", not \"%s\"", json_object_get_string(v),
+			MANIFEST_FORMAT);
+		goto out;
+	}
+	{
+		uint64_t fv;
+
+		if ((r = get_u64(root, "format_version", "", &fv, d)) < 0)
+			goto out;
+		if (fv != MANIFEST_FORMAT_VERSION) {
+			r = bad(d, "unsupported format_version %llu (this verifier knows %d)",
+				(unsigned long long)fv, MANIFEST_FORMAT_VERSION);
+			goto out;
+		}
+		m->format_version = (unsigned)fv;
+	}
+	if ((r = only_members(root, members, "top level", d)) < 0)
+		goto out;
+	if ((r = get_member(root, "name", json_type_string, "", false, &v, d)) < 0 ||
+	    (r = dup_string(v, &m->name, d)) < 0)
+		goto out;
+	if ((r = get_u64(root, "version", "", &m->version, d)) < 0)
+		goto out;
+	if ((r = get_member(root, "appliance_class", json_type_string, "", false, &v, d)) < 0 ||
+	    (r = dup_string(v, &m->appliance_class, d)) < 0)
+		goto out;
+	if ((r = get_member(root, "not_after", json_type_string, "", true, &v, d)) < 0)
+		goto out;
+	if (v) {
+		if (manifest_time_parse(json_object_get_string(v), &m->not_after) < 0) {
+			r = bad(d, "not_after: \"%.40s\" is not a time like 2027-06-30T00:00:00Z",
+				json_object_get_string(v));
+			goto out;
+		}
+		m->has_not_after = true;
+	}
+	if ((r = get_member(root, "payloads", json_type_array, "", false, &arr, d)) < 0)
+		goto out;
+	{
+		size_t n = json_object_array_length(arr);
+
+		if (n > MANIFEST_MAX_PAYLOADS) {
+			r = bad(d, "payloads: %zu entries, more than the %d allowed", n,
+				MANIFEST_MAX_PAYLOADS);
+			goto out;
+		}
+		m->payloads = calloc(n ? n : 1, sizeof(*m->payloads));
+		if (!m->payloads) {
+			r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			m->n_payloads++;
+			r = parse_payload(json_object_array_get_idx(arr, i), i, &m->payloads[i], d);
+			if (r < 0)
+				goto out;
+		}
+	}
+	{
+		struct diag vd = {0};
+
+		r = manifest_validate(m, &vd);
+		if (r < 0) {
+			diag_set(d, DIAG_MALFORMED, -r, "%s", vd.msg);
+			goto out;
+		}
+	}
+	*ret = m;
+	m = NULL;
+	r = 0;
+out:
+	manifest_free(m);
+	json_object_put(root);
+	json_tokener_free(tok);
+	return r;
+}
+
+/* --- serializing --- */
+
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if (b->s && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t nc = (b->cap ? b->cap : 1024) * 2 + (size_t)n;
+		char *ns = realloc(b->s, nc);
+
+		if (!ns) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = nc;
+	}
+}
+
+int manifest_serialize(const struct manifest *m, char **ret, size_t *ret_len)
+{
+	struct sbuf b = {0};
+
+	/* Every string written here is from a restricted alphabet (names,
+	 * paths, roles, hex) checked by manifest_validate(): no escaping is
+	 * ever needed. */
+	if (manifest_validate(m, NULL) < 0)
+		return -EINVAL;
+	sb_printf(&b, "{\n  \"format\": \"%s\",\n  \"format_version\": %u,\n", MANIFEST_FORMAT,
+		  m->format_version);
+	sb_printf(&b, "  \"name\": \"%s\",\n  \"version\": %llu,\n  \"appliance_class\": \"%s\",\n",
+		  m->name, (unsigned long long)m->version, m->appliance_class);
+	if (m->has_not_after) {
+		char t[32];
+
+		manifest_time_format(m->not_after, t);
+		sb_printf(&b, "  \"not_after\": \"%s\",\n", t);
+	}
+	sb_printf(&b, "  \"payloads\": [\n");
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		const struct payload *p = &m->payloads[i];
+		char hex[2 * DIGEST_MAX_LEN + 1];
+
+		hex_encode(p->digest, digest_alg_len(p->alg), hex);
+		sb_printf(&b,
+			  "    {\n      \"path\": \"%s\",\n      \"role\": \"%s\",\n"
+			  "      \"size\": %llu,\n      \"digest\": {\n        \"alg\": \"%s\",\n"
+			  "        \"value\": \"%s\"\n      }\n    }%s\n",
+			  p->path, payload_role_name(p->role), (unsigned long long)p->size,
+			  digest_alg_name(p->alg), hex, i + 1 < m->n_payloads ? "," : "");
+	}
+	sb_printf(&b, "  ]\n}\n");
+	if (b.oom) {
+		free(b.s);
+		return -ENOMEM;
+	}
+	*ret = b.s;
+	*ret_len = b.len;
+	return 0;
+}

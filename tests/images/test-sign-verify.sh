@@ -77,7 +77,7 @@ grep -Eq '"anchor_subject": *"[^"]*Release CA' "$S/out" || fail "anchor should b
 # Several CAs: one trusted one suffices; only untrusted ones fail.
 expect_rc 0 "$sign" verify --ca "$P/other-ca.crt" --ca "$P/root.crt" "$B"
 expect_rc 4 "$sign" verify --ca "$P/other-ca.crt" "$B"
-expect_rc 1 "$sign" verify --ca "$S/no-such-ca.pem" "$B"
+expect_rc 2 "$sign" verify --ca "$S/no-such-ca.pem" "$B"
 expect_err "no-such-ca.pem"
 
 # Validity: the bundle's not_after and the signer certificate's window.
@@ -113,8 +113,8 @@ expect_rc 4 "$sign" sign --key "$P/noeku-signer.key" --cert "$P/noeku-signer.crt
 	"${meta[@]}" "${pl[@]}" "$B"
 expect_err "codeSigning"
 [ ! -e "$B/manifest.json" ] || fail "refused signer left a manifest"
-# A key that does not match the certificate is refused.
-expect_rc 4 "$sign" sign --key "$P/other-signer.key" --cert "$P/signer.crt" \
+# A key that does not match the certificate is refused (a usage error).
+expect_rc 2 "$sign" sign --key "$P/other-signer.key" --cert "$P/signer.crt" \
 	"${meta[@]}" "${pl[@]}" "$B"
 
 # Memory stays flat in payload size: a 3 GiB (sparse) disk image signs and
