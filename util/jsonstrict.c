@@ -132,7 +132,7 @@ static int parse_string(struct parser *ps, char **ret, size_t *ret_len)
 		unsigned char c;
 
 		if (ps->p >= ps->end) {
-			r = fail(ps, "unterminated string");
+			r = fail(ps, "truncated string");
 			goto err;
 		}
 		c = *ps->p;
@@ -149,7 +149,7 @@ static int parse_string(struct parser *ps, char **ret, size_t *ret_len)
 
 			ps->p++;
 			if (ps->p >= ps->end) {
-				r = fail(ps, "unterminated string");
+				r = fail(ps, "truncated string");
 				goto err;
 			}
 			c = *ps->p++;
