@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "secret.h"
 
@@ -196,14 +198,52 @@ static int load_pem_key(const struct cms_signer_opts *o, EVP_PKEY **ret, struct 
 	return 0;
 }
 
+/*
+ * libp11 prints its own diagnostics on stderr. Around engine calls, stderr
+ * goes to a memory file instead; its first line is folded into our one-line
+ * diagnosis. PIN prompts are unaffected: OpenSSL's UI talks to /dev/tty.
+ */
+struct captured {
+	int saved, memfd;
+	char first[160];
+};
+
+static void capture_begin(struct captured *c)
+{
+	fflush(stderr);
+	c->first[0] = 0;
+	c->memfd = memfd_create("sealboot-p11", MFD_CLOEXEC);
+	c->saved = c->memfd >= 0 ? dup(STDERR_FILENO) : -1;
+	if (c->saved >= 0)
+		dup2(c->memfd, STDERR_FILENO);
+}
+
+static void capture_end(struct captured *c)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	if (c->saved >= 0) {
+		dup2(c->saved, STDERR_FILENO);
+		close(c->saved);
+	}
+	if (c->memfd < 0)
+		return;
+	n = pread(c->memfd, c->first, sizeof(c->first) - 1, 0);
+	c->first[n > 0 ? n : 0] = 0;
+	c->first[strcspn(c->first, "\n")] = 0;
+	close(c->memfd);
+}
+
 static int load_pkcs11_key(const struct cms_signer_opts *o, ENGINE **ret_e, EVP_PKEY **ret,
 			   struct diag *d)
 {
 	_cleanup_secret_ struct secret *pin = NULL;
+	struct captured cap;
 	char why[256];
 	ENGINE *e;
 	EVP_PKEY *k;
-	int r;
+	int r, ok;
 
 	ENGINE_load_builtin_engines();
 	e = ENGINE_by_id("pkcs11");
@@ -219,10 +259,13 @@ static int load_pkcs11_key(const struct cms_signer_opts *o, ENGINE **ret_e, EVP_
 		ENGINE_free(e);
 		return r;
 	}
-	if (!ENGINE_init(e)) {
-		r = diag_set(d, DIAG_USAGE, EIO, "cannot initialize the PKCS#11 module %s: %s",
+	capture_begin(&cap);
+	ok = ENGINE_init(e);
+	capture_end(&cap);
+	if (!ok) {
+		r = diag_set(d, DIAG_USAGE, EIO, "cannot initialize the PKCS#11 module %s: %s%s%s",
 			     o->pkcs11_module ? o->pkcs11_module : "(p11-kit default)",
-			     ossl_reason(why, sizeof(why)));
+			     ossl_reason(why, sizeof(why)), cap.first[0] ? "; " : "", cap.first);
 		ENGINE_free(e);
 		return r;
 	}
@@ -239,12 +282,18 @@ static int load_pkcs11_key(const struct cms_signer_opts *o, ENGINE **ret_e, EVP_
 			goto fail;
 		}
 	}
+	capture_begin(&cap);
 	k = ENGINE_load_private_key(e, o->key, UI_OpenSSL(), NULL);
+	capture_end(&cap);
 	if (!k) {
-		r = diag_set(d, DIAG_USAGE, EKEYREJECTED,
-			     "cannot use the key %s on the PKCS#11 token: wrong PIN, or no such "
-			     "key (%s)",
-			     o->key, ossl_reason(why, sizeof(why)));
+		ERR_clear_error();
+		if (strstr(cap.first, "Login failed"))
+			r = diag_set(d, DIAG_USAGE, EKEYREJECTED,
+				     "the PKCS#11 token refused the login: wrong PIN for %s", o->key);
+		else
+			r = diag_set(d, DIAG_USAGE, ENOKEY,
+				     "no usable private key at %s on the PKCS#11 token%s%s", o->key,
+				     cap.first[0] ? ": " : "", cap.first);
 		goto fail;
 	}
 	*ret_e = e;
