@@ -214,6 +214,9 @@ out:
 	return r;
 }
 
+/* missing: the class when the file is absent or too large for what it
+ * claims to be (a manifest that big is malformed; a signature that big is not
+ * a signature). */
 static int read_bundle_file(int dirfd, const char *name, size_t max, enum diag_class missing,
 			    unsigned char **ret, size_t *ret_len, struct diag *d)
 {
@@ -230,8 +233,8 @@ static int read_bundle_file(int dirfd, const char *name, size_t max, enum diag_c
 	case -EINVAL:
 		return diag_set(d, DIAG_CONTENT, EINVAL, "%s is not a regular file", name);
 	case -EFBIG:
-		return diag_set(d, DIAG_MALFORMED, EFBIG, "%s is larger than the %zu bytes allowed",
-				name, max);
+		return diag_set(d, missing, EFBIG, "%s is larger than the %zu bytes allowed", name,
+				max);
 	default:
 		return diag_set(d, DIAG_INTERNAL, -r, "cannot read %s: %s", name, strerror(-r));
 	}

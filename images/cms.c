@@ -441,8 +441,23 @@ int cms_trust_load(const char *const *ca_files, size_t n, struct cms_trust **ret
 			cms_trust_free(t);
 			return r;
 		}
-		for (int j = 0; j < sk_X509_num(sk); j++)
-			X509_STORE_add_cert(t->store, sk_X509_value(sk, j));
+		for (int j = 0; j < sk_X509_num(sk); j++) {
+			X509 *c = sk_X509_value(sk, j);
+
+			/* With partial chains every trusted certificate is an
+			 * anchor; a leaf here would vouch for itself. */
+			if (X509_check_ca(c) == 0) {
+				char subj[256];
+
+				name_of(X509_get_subject_name(c), subj, sizeof(subj));
+				sk_X509_pop_free(sk, X509_free);
+				cms_trust_free(t);
+				return diag_set(d, DIAG_USAGE, EINVAL,
+						"CA file %s holds %s, which is not a CA certificate",
+						ca_files[i], subj);
+			}
+			X509_STORE_add_cert(t->store, c);
+		}
 		sk_X509_pop_free(sk, X509_free);
 	}
 	ERR_clear_error(); /* duplicate certificates are not an error */
