@@ -552,6 +552,25 @@ int cms_verify_detached(const struct cms_trust *t, const unsigned char *sig, siz
 		goto out;
 	}
 	si = sk_CMS_SignerInfo_value(sis, 0);
+	{
+		/* SHA-1 and older are collision-prone: a signature over their
+		 * digest binds nothing we can rely on. */
+		X509_ALGOR *dig = NULL;
+		const ASN1_OBJECT *oid = NULL;
+		int nid;
+
+		CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, NULL);
+		if (dig)
+			X509_ALGOR_get0(&oid, NULL, NULL, dig);
+		nid = oid ? OBJ_obj2nid(oid) : NID_undef;
+		if (nid != NID_sha256 && nid != NID_sha384 && nid != NID_sha512) {
+			r = diag_set(d, DIAG_SIGNATURE, EBADMSG,
+				     "the signature uses digest algorithm %s; SHA-256, SHA-384 or "
+				     "SHA-512 is required",
+				     nid != NID_undef ? OBJ_nid2sn(nid) : "(unknown)");
+			goto out;
+		}
+	}
 	if (len > INT_MAX || !(content = BIO_new_mem_buf(data, (int)len))) {
 		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 		goto out;
