@@ -41,7 +41,8 @@ int main(void)
 			printf("GetRandom returned zeros\n");
 	}
 	Esys_Free(rnd);
-	Esys_Finalize(&ectx);
+	if (ectx)
+		Esys_Finalize(&ectx);
 	Tss2_TctiLdr_Finalize(&tctx);
 	printf("esys smoke: %s\n", ok ? "ok" : "FAILED");
 	return ok ? 0 : 1;
