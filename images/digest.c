@@ -83,12 +83,10 @@ static int hash_stream(int fd, const EVP_MD *md, unsigned char *buf, uint64_t li
 	/* Read-ahead hint; fails harmlessly (ESPIPE) on a pipe. */
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
-		ssize_t k = read(fd, buf, DIGEST_CHUNK);
+		ssize_t k = fs_read(fd, buf, DIGEST_CHUNK);
 
 		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
+			r = (int)k;
 			goto out;
 		}
 		if (k == 0)

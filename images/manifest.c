@@ -13,16 +13,16 @@
 #include "jsonstrict.h"
 
 static const char *const role_names[_ROLE_COUNT] = {
-	[ROLE_DISK] = "disk",     [ROLE_KERNEL] = "kernel", [ROLE_INITRD] = "initrd",
-	[ROLE_CMDLINE] = "cmdline", [ROLE_DATA] = "data",
+    [ROLE_DISK] = "disk",	[ROLE_KERNEL] = "kernel", [ROLE_INITRD] = "initrd",
+    [ROLE_CMDLINE] = "cmdline", [ROLE_DATA] = "data",
 };
 
 static const struct {
 	const char *name;
 	size_t len;
 } algs[_DIGEST_COUNT] = {
-	[DIGEST_SHA256] = {"sha256", 32},
-	[DIGEST_SHA384] = {"sha384", 48},
+    [DIGEST_SHA256] = {"sha256", 32},
+    [DIGEST_SHA384] = {"sha384", 48},
 };
 
 const char *payload_role_name(enum payload_role r)
@@ -161,17 +161,67 @@ void manifest_free(struct manifest *m)
 	free(m);
 }
 
+/*
+ * A string from the document, for a message: at most max bytes of it, and
+ * anything but printable ASCII (a newline, a quote, UTF-8) as \xNN, so the
+ * message stays one unambiguous line. out must hold 4 * max + 4 bytes.
+ */
+static const char *shown(const char *s, size_t max, char *out)
+{
+	size_t n = 0, i;
+
+	for (i = 0; s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			out[n++] = (char)c;
+		else
+			n += (size_t)sprintf(out + n, "\\x%02x", c);
+	}
+	if (s[i])
+		n += (size_t)sprintf(out + n, "...");
+	out[n] = 0;
+	return out;
+}
+
+static int vfail(struct diag *d, int err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static int vfail(struct diag *d, int err, const char *fmt, va_list ap)
+{
+	char msg[400];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return diag_set(d, DIAG_MALFORMED, err, "manifest: %s", msg);
+}
+
+/* The bytes are not a valid manifest: -EBADMSG. */
 static int bad(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(struct diag *d, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = vfail(d, EBADMSG, fmt, ap);
 	va_end(ap);
-	return diag_set(d, DIAG_MALFORMED, EBADMSG, "manifest: %s", msg);
+	return r;
 }
+
+/* The struct is not a valid manifest: -EINVAL (manifest_validate()). */
+static int invalid(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int invalid(struct diag *d, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(d, EINVAL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* 9999-12-31T23:59:59Z, the last time the format can express. */
+#define MANIFEST_TIME_MAX INT64_C(253402300799)
 
 /* Is a a directory prefix of b ("a" vs "a/b")? */
 static bool dir_prefix(const char *a, const char *b)
@@ -184,40 +234,51 @@ static bool dir_prefix(const char *a, const char *b)
 int manifest_validate(const struct manifest *m, struct diag *d)
 {
 	if (m->format_version != MANIFEST_FORMAT_VERSION)
-		return bad(d, "unsupported format_version %u (this verifier knows %d)",
-			   m->format_version, MANIFEST_FORMAT_VERSION);
+		return invalid(d, "unsupported format_version %u (this verifier knows %d)",
+			       m->format_version, MANIFEST_FORMAT_VERSION);
 	if (!m->name || !name_valid(m->name))
-		return bad(d, "name must be 1 to %d characters of A-Z a-z 0-9 . _ -",
-			   MANIFEST_NAME_MAX);
+		return invalid(d, "name must be 1 to %d characters of A-Z a-z 0-9 . _ -",
+			       MANIFEST_NAME_MAX);
 	if (!m->appliance_class || !name_valid(m->appliance_class))
-		return bad(d, "appliance_class must be 1 to %d characters of A-Z a-z 0-9 . _ -",
-			   MANIFEST_NAME_MAX);
-	if (m->n_payloads == 0)
-		return bad(d, "payloads: a bundle needs at least one payload");
+		return invalid(d, "appliance_class must be 1 to %d characters of A-Z a-z 0-9 . _ -",
+			       MANIFEST_NAME_MAX);
+	/* Only what manifest_time_parse() accepts, so that what is signed
+	 * reads back: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
+	if (m->has_not_after && (m->not_after < 0 || m->not_after > MANIFEST_TIME_MAX))
+		return invalid(d, "not_after: %lld is outside 1970 to 9999",
+			       (long long)m->not_after);
+	if (m->n_payloads == 0 || !m->payloads)
+		return invalid(d, "payloads: a bundle needs at least one payload");
 	if (m->n_payloads > MANIFEST_MAX_PAYLOADS)
-		return bad(d, "payloads: %zu entries, more than the %d allowed", m->n_payloads,
-			   MANIFEST_MAX_PAYLOADS);
+		return invalid(d, "payloads: %zu entries, more than the %d allowed", m->n_payloads,
+			       MANIFEST_MAX_PAYLOADS);
 	for (size_t i = 0; i < m->n_payloads; i++) {
 		const struct payload *p = &m->payloads[i];
 
-		if (!p->path || !manifest_path_valid(p->path))
-			return bad(d, "payloads[%zu].path: \"%.255s\" is not a valid payload path "
-				      "(relative, components of A-Z a-z 0-9 . _ + -, no . or ..)",
-				   i, p->path ? p->path : "");
+		if (!p->path || !manifest_path_valid(p->path)) {
+			char buf[4 * 64 + 4];
+
+			return invalid(d,
+				       "payloads[%zu].path: \"%s\" is not a valid payload path "
+				       "(relative, components of A-Z a-z 0-9 . _ + -, no . or ..)",
+				       i, shown(p->path ? p->path : "", 64, buf));
+		}
 		if ((unsigned)p->role >= _ROLE_COUNT)
-			return bad(d, "payloads[%zu].role: unknown role", i);
+			return invalid(d, "payloads[%zu].role: unknown role", i);
 		if ((unsigned)p->alg >= _DIGEST_COUNT)
-			return bad(d, "payloads[%zu].digest.alg: unknown algorithm", i);
+			return invalid(d, "payloads[%zu].digest.alg: unknown algorithm", i);
 		for (size_t j = 0; j < i; j++) {
 			const char *q = m->payloads[j].path;
 
 			if (!strcmp(q, p->path))
-				return bad(d, "payloads[%zu].path: \"%s\" is listed twice", i,
-					   p->path);
+				return invalid(d, "payloads[%zu].path: \"%s\" is listed twice", i,
+					       p->path);
 			if (dir_prefix(q, p->path) || dir_prefix(p->path, q))
-				return bad(d, "payloads[%zu].path: \"%s\" and \"%s\" conflict (one "
-					      "is a directory of the other)",
-					   i, p->path, q);
+				return invalid(
+				    d,
+				    "payloads[%zu].path: \"%s\" and \"%s\" conflict (one "
+				    "is a directory of the other)",
+				    i, p->path, q);
 		}
 	}
 	return 0;
@@ -246,6 +307,7 @@ static const char *type_name(json_type t)
 	return "something else";
 }
 
+
 /* Every member of o must be in allowed (NULL-terminated). */
 static int only_members(json_object *o, const char *const *allowed, const char *where,
 			struct diag *d)
@@ -258,8 +320,11 @@ static int only_members(json_object *o, const char *const *allowed, const char *
 		for (size_t i = 0; allowed[i]; i++)
 			if (!strcmp(key, allowed[i]))
 				ok = true;
-		if (!ok)
-			return bad(d, "%s: unknown member \"%.64s\"", where, key);
+		if (!ok) {
+			char buf[4 * 64 + 4];
+
+			return bad(d, "%s: unknown member \"%s\"", where, shown(key, 64, buf));
+		}
 	}
 	return 0;
 }
@@ -283,19 +348,24 @@ static int get_member(json_object *o, const char *key, json_type want, const cha
 	return 0;
 }
 
+/* An unsigned 64-bit integer. Literals json-c cannot hold exactly were
+ * refused by json_strict_check() before json-c saw them. */
 static int get_u64(json_object *o, const char *key, const char *where, uint64_t *ret,
 		   struct diag *d)
 {
+	const char *sep = where[0] ? "." : "";
 	json_object *v;
-	int r = get_member(o, key, json_type_int, where, false, &v, d);
 
-	if (r < 0)
-		return r;
+	if (!json_object_object_get_ex(o, key, &v))
+		return bad(d, "%s%s%s: missing", where, sep, key);
+	if (!json_object_is_type(v, json_type_int))
+		return bad(d, "%s%s%s: expected an unsigned integer, got %s", where, sep, key,
+			   type_name(json_object_get_type(v)));
 	/* json-c keeps values above INT64_MAX as unsigned; a negative value
 	 * reads negative through get_int64. */
 	if (json_object_get_int64(v) < 0)
 		return bad(d, "%s%s%s: expected an unsigned integer, got a negative one", where,
-			   where[0] ? "." : "", key);
+			   sep, key);
 	*ret = json_object_get_uint64(v);
 	return 0;
 }
@@ -310,7 +380,7 @@ static int parse_payload(json_object *o, size_t i, struct payload *p, struct dia
 {
 	static const char *const members[] = {"path", "role", "size", "digest", NULL};
 	static const char *const dmembers[] = {"alg", "value", NULL};
-	char where[48], dwhere[64];
+	char where[48], dwhere[64], show[4 * 64 + 4];
 	json_object *v, *dg;
 	int r;
 
@@ -328,9 +398,10 @@ static int parse_payload(json_object *o, size_t i, struct payload *p, struct dia
 	if ((r = get_member(o, "role", json_type_string, where, false, &v, d)) < 0)
 		return r;
 	if (payload_role_from_name(json_object_get_string(v), &p->role) < 0)
-		return bad(d, "%s.role: unknown role \"%.32s\" (disk, kernel, initrd, cmdline, "
-			      "data)",
-			   where, json_object_get_string(v));
+		return bad(d,
+			   "%s.role: unknown role \"%s\" (disk, kernel, initrd, cmdline, "
+			   "data)",
+			   where, shown(json_object_get_string(v), 32, show));
 	if ((r = get_u64(o, "size", where, &p->size, d)) < 0)
 		return r;
 	if ((r = get_member(o, "digest", json_type_object, where, false, &dg, d)) < 0)
@@ -340,8 +411,8 @@ static int parse_payload(json_object *o, size_t i, struct payload *p, struct dia
 	if ((r = get_member(dg, "alg", json_type_string, dwhere, false, &v, d)) < 0)
 		return r;
 	if (digest_alg_from_name(json_object_get_string(v), &p->alg) < 0)
-		return bad(d, "%s.alg: unknown algorithm \"%.32s\" (sha256, sha384)", dwhere,
-			   json_object_get_string(v));
+		return bad(d, "%s.alg: unknown algorithm \"%s\" (sha256, sha384)", dwhere,
+			   shown(json_object_get_string(v), 32, show));
 	if ((r = get_member(dg, "value", json_type_string, dwhere, false, &v, d)) < 0)
 		return r;
 	if (hex_decode(json_object_get_string(v), p->digest, digest_alg_len(p->alg)) < 0)
@@ -352,10 +423,11 @@ static int parse_payload(json_object *o, size_t i, struct payload *p, struct dia
 
 int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct diag *d)
 {
-	static const char *const members[] = {"format",          "format_version", "name",
-					      "version",         "appliance_class", "not_after",
-					      "payloads",        NULL};
+	static const char *const members[] = {
+	    "format",	       "format_version", "name",     "version",
+	    "appliance_class", "not_after",	 "payloads", NULL};
 	struct diag jd = {0};
+	char show[4 * 64 + 4];
 	struct json_tokener *tok = NULL;
 	json_object *root = NULL, *v, *arr;
 	struct manifest *m = NULL;
@@ -365,11 +437,27 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "manifest is empty");
 	if (len > MANIFEST_MAX_BYTES)
 		return diag_set(d, DIAG_MALFORMED, EBADMSG,
-				"manifest is %zu bytes, larger than the %u allowed", len,
+				"manifest is %zu bytes, more than the %u allowed", len,
 				MANIFEST_MAX_BYTES);
 	r = json_strict_check(buf, len, MANIFEST_MAX_DEPTH, &jd);
 	if (r < 0)
 		return diag_set(d, jd.cls, -r, "manifest: %s", jd.msg);
+
+	/* The text is well-formed JSON now, so its first byte tells its type;
+	 * json-c would wait for more input after a bare number. */
+	{
+		size_t i = 0;
+
+		while (i < len && strchr(" \t\r\n", buf[i]))
+			i++;
+		if (buf[i] != '{')
+			return bad(d, "expected an object at the top, got %s",
+				   buf[i] == '['		    ? "an array"
+				   : buf[i] == '"'		    ? "a string"
+				   : buf[i] == 'n'		    ? "null"
+				   : buf[i] == 't' || buf[i] == 'f' ? "a boolean"
+								    : "a number");
+	}
 
 	tok = json_tokener_new_ex(MANIFEST_MAX_DEPTH + 1);
 	if (!tok)
@@ -396,8 +484,8 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 	if ((r = get_member(root, "format", json_type_string, "", false, &v, d)) < 0)
 		goto out;
 	if (strcmp(json_object_get_string(v), MANIFEST_FORMAT)) {
-		r = bad(d, "format is \"%.64s\", not \"%s\"", json_object_get_string(v),
-			MANIFEST_FORMAT);
+		r = bad(d, "format is \"%s\", not \"%s\"",
+			shown(json_object_get_string(v), 64, show), MANIFEST_FORMAT);
 		goto out;
 	}
 	{
@@ -426,8 +514,8 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 		goto out;
 	if (v) {
 		if (manifest_time_parse(json_object_get_string(v), &m->not_after) < 0) {
-			r = bad(d, "not_after: \"%.40s\" is not a time like 2027-06-30T00:00:00Z",
-				json_object_get_string(v));
+			r = bad(d, "not_after: \"%s\" is not a time like 2027-06-30T00:00:00Z",
+				shown(json_object_get_string(v), 40, show));
 			goto out;
 		}
 		m->has_not_after = true;
@@ -457,9 +545,10 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 	{
 		struct diag vd = {0};
 
-		r = manifest_validate(m, &vd);
-		if (r < 0) {
-			diag_set(d, DIAG_MALFORMED, -r, "%s", vd.msg);
+		/* A struct that fails validation came from bytes that are
+		 * not a valid manifest. */
+		if (manifest_validate(m, &vd) < 0) {
+			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s", vd.msg);
 			goto out;
 		}
 	}

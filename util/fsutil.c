@@ -11,6 +11,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+ssize_t fs_read(int fd, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t k = read(fd, buf, n);
+
+		if (k >= 0)
+			return k;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
 int fs_open_beneath(int dirfd, const char *relpath, int flags)
 {
 	char buf[PATH_MAX];
@@ -93,12 +105,10 @@ int fs_read_file_at(int dirfd, const char *relpath, size_t max, unsigned char **
 		goto out;
 	}
 	for (;;) {
-		ssize_t k = read(fd, buf + n, max + 1 - n);
+		ssize_t k = fs_read(fd, buf + n, max + 1 - n);
 
 		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
+			r = (int)k;
 			goto out;
 		}
 		if (k == 0)

@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* read(2) that retries on EINTR: bytes read (0 at EOF) or -errno. */
+ssize_t fs_read(int fd, void *buf, size_t n);
+
 /*
  * Open relpath beneath dirfd without following a symlink in any component
  * (each directory is opened O_NOFOLLOW|O_DIRECTORY in turn; the last one with

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Hard ceiling on nesting, whatever max_depth says (see json_strict_check). */
+#define JSON_STRICT_DEPTH_CAP 512u
+
 struct key {
 	char *s;
 	size_t len;
@@ -188,7 +191,8 @@ static int parse_string(struct parser *ps, char **ret, size_t *ret_len)
 					goto err;
 				}
 				if (cp >= 0xd800 && cp <= 0xdbff) {
-					if (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u') {
+					if (ps->end - ps->p < 6 || ps->p[0] != '\\' ||
+					    ps->p[1] != 'u') {
 						ps->p -= 6;
 						r = fail(ps, "unpaired UTF-16 surrogate escape");
 						goto err;
@@ -273,7 +277,7 @@ static int parse_number(struct parser *ps)
 		while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
 			ps->p++;
 	}
-	if (integer && ps->p < ps->end && *ps->p == '.') {
+	if (ps->p < ps->end && *ps->p == '.') {
 		integer = false;
 		ps->p++;
 		if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9')
@@ -291,12 +295,17 @@ static int parse_number(struct parser *ps)
 		while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
 			ps->p++;
 	}
-	/* json-c saturates integers beyond 64 bits instead of failing; a
-	 * signed document must not mean two things. */
+	/* json-c saturates integer literals beyond 64 bits (2^64 reads as
+	 * 2^64-1) and reads -0 as 0, even in strict mode: refuse both here so
+	 * no signed document reaching json-c can mean two things. */
 	if (integer && digits_exceed(digits, (size_t)(ps->p - digits),
 				     neg ? "9223372036854775808" : "18446744073709551615")) {
 		ps->p = s;
 		return fail(ps, "integer out of the 64-bit range");
+	}
+	if (integer && neg && ps->p - digits == 1 && *digits == '0') {
+		ps->p = s;
+		return fail(ps, "-0 is not allowed");
 	}
 	return 0;
 }
@@ -331,7 +340,8 @@ static int check_duplicates(struct parser *ps, struct key *keys, size_t n)
 {
 	qsort(keys, n, sizeof(*keys), key_cmp);
 	for (size_t i = 1; i < n; i++) {
-		if (keys[i].len == keys[i - 1].len && !memcmp(keys[i].s, keys[i - 1].s, keys[i].len)) {
+		if (keys[i].len == keys[i - 1].len &&
+		    !memcmp(keys[i].s, keys[i - 1].s, keys[i].len)) {
 			char shown[64];
 			size_t k = 0;
 
@@ -367,7 +377,8 @@ static int parse_object(struct parser *ps, unsigned depth)
 
 		skip_ws(ps);
 		if (ps->p >= ps->end || *ps->p != '"') {
-			r = fail(ps, ps->p >= ps->end ? "truncated object" : "expected member name");
+			r = fail(ps,
+				 ps->p >= ps->end ? "truncated object" : "expected member name");
 			goto out;
 		}
 		k.at = (size_t)(ps->p - ps->start);
@@ -451,7 +462,7 @@ static int parse_value(struct parser *ps, unsigned depth)
 	switch (*ps->p) {
 	case '{':
 	case '[':
-		/* Recursion is bounded by max_depth, which callers keep small. */
+		/* Recursion is bounded by max_depth, clamped below. */
 		if (depth >= ps->max_depth)
 			return fail(ps, "nested too deeply");
 		return *ps->p == '{' ? parse_object(ps, depth + 1) : parse_array(ps, depth + 1);
@@ -475,11 +486,13 @@ static int parse_value(struct parser *ps, unsigned depth)
 int json_strict_check(const char *buf, size_t len, unsigned max_depth, struct diag *d)
 {
 	struct parser ps = {
-		.start = (const unsigned char *)buf,
-		.p = (const unsigned char *)buf,
-		.end = (const unsigned char *)buf + len,
-		.max_depth = max_depth,
-		.d = d,
+	    .start = (const unsigned char *)buf,
+	    .p = (const unsigned char *)buf,
+	    .end = (const unsigned char *)buf + len,
+	    /* The checker recurses once per level: whatever a caller
+	     * asks for, adversarial nesting must not exhaust the stack. */
+	    .max_depth = max_depth < JSON_STRICT_DEPTH_CAP ? max_depth : JSON_STRICT_DEPTH_CAP,
+	    .d = d,
 	};
 	int r;
 
@@ -488,6 +501,6 @@ int json_strict_check(const char *buf, size_t len, unsigned max_depth, struct di
 		return r;
 	skip_ws(&ps);
 	if (ps.p != ps.end)
-		return fail(&ps, "trailing data after the document");
+		return fail(&ps, *ps.p ? "trailing data after the document" : "NUL byte");
 	return 0;
 }

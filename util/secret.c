@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "secret.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -79,19 +80,14 @@ int secret_read_fd(int fd, size_t max, struct secret **ret)
 			 * and silently truncating a passphrase is worse. */
 			char c;
 
-			k = read(fd, &c, 1);
-			if (k < 0 && errno == EINTR)
-				continue;
+			k = fs_read(fd, &c, 1);
 			if (k != 0)
-				return k < 0 ? -errno : -EMSGSIZE;
+				return k < 0 ? (int)k : -EMSGSIZE;
 			break;
 		}
-		k = read(fd, s->data + n, max - n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		k = fs_read(fd, s->data + n, max - n);
+		if (k < 0)
+			return (int)k;
 		if (k == 0)
 			break;
 		n += (size_t)k;
