@@ -9,6 +9,7 @@
 #include "cms.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
@@ -24,8 +25,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +42,7 @@ struct cms_signer {
 	X509 *cert;
 	STACK_OF(X509) *chain;
 	ENGINE *engine;
+	UI_METHOD *ui; /* the engine may ask for the PIN again while signing */
 };
 
 struct cms_trust {
@@ -138,14 +143,87 @@ static bool has_codesign_eku(X509 *c)
 	       (X509_get_extended_key_usage(c) & XKU_CODE_SIGN);
 }
 
+/*
+ * Ask for a secret on the controlling terminal with echo off. Never stdin:
+ * with no terminal the caller must use --secret-fd, and a signing job in a
+ * pipeline must not swallow its input as a passphrase. The keyboard signals
+ * wait until the terminal is restored, so ^C cannot leave echo off.
+ */
+static int tty_read_secret(const char *prompt, struct secret **ret)
+{
+	_cleanup_secret_ struct secret *s = NULL;
+	struct termios old, quiet;
+	sigset_t block, saved;
+	size_t n = 0;
+	int fd, r = 0;
+
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENXIO;
+	r = secret_new(SECRET_MAX + 1, &s);
+	if (r < 0)
+		goto out_close;
+	if (tcgetattr(fd, &old) < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGTSTP);
+	pthread_sigmask(SIG_BLOCK, &block, &saved);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
+		r = -errno;
+		goto out_unblock;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		r = -errno;
+		goto out_restore;
+	}
+	for (;;) {
+		char c;
+		ssize_t k = read(fd, &c, 1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		if (k == 0 || c == '\n' || c == '\r')
+			break;
+		if (n == SECRET_MAX) {
+			r = -EMSGSIZE; /* keep reading would truncate silently */
+			break;
+		}
+		s->data[n++] = (unsigned char)c;
+	}
+out_restore:
+	tcsetattr(fd, TCSAFLUSH, &old);
+out_unblock:
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+out_close:
+	close(fd);
+	if (r < 0)
+		return r;
+	s->len = n;
+	*ret = s;
+	s = NULL;
+	return 0;
+}
+
 struct pass_ctx {
 	int fd;
 	bool used;
 	int err;
 };
 
-/* PEM passphrase callback reading from a file descriptor once. */
-static int pass_from_fd(char *buf, int size, int rwflag, void *u)
+/* PEM passphrase callback: the fd once, or the terminal when there is no fd.
+ * OpenSSL calls it only for an encrypted key. */
+static int pass_cb(char *buf, int size, int rwflag, void *u)
 {
 	struct pass_ctx *pc = u;
 	_cleanup_secret_ struct secret *s = NULL;
@@ -154,7 +232,10 @@ static int pass_from_fd(char *buf, int size, int rwflag, void *u)
 	if (pc->used)
 		return -1; /* a second ask means the first was wrong */
 	pc->used = true;
-	r = secret_read_fd(pc->fd, SECRET_MAX, &s);
+	if (pc->fd >= 0)
+		r = secret_read_fd(pc->fd, SECRET_MAX, &s);
+	else
+		r = tty_read_secret("Passphrase for the signer key: ", &s);
 	if (r < 0) {
 		pc->err = r;
 		return -1;
@@ -165,6 +246,32 @@ static int pass_from_fd(char *buf, int size, int rwflag, void *u)
 	}
 	memcpy(buf, s->data, s->len);
 	return (int)s->len;
+}
+
+/* Why the last terminal read for the engine failed (libp11 reports only
+ * "UI_process failed"); per thread, set just before ENGINE_load_private_key. */
+static _Thread_local int ui_tty_err;
+
+/* libp11 asks for a missing PIN through an OpenSSL UI; this one reads the
+ * terminal only (UI_OpenSSL would fall back to stdin). */
+static int ui_tty_reader(UI *ui, UI_STRING *uis)
+{
+	_cleanup_secret_ struct secret *s = NULL;
+	int r;
+
+	switch (UI_get_string_type(uis)) {
+	case UIT_PROMPT:
+	case UIT_VERIFY:
+		r = tty_read_secret(UI_get0_output_string(uis), &s);
+		if (r < 0) {
+			ui_tty_err = r;
+			return 0;
+		}
+		/* The secret's pages are zeroed beyond len: NUL-terminated. */
+		return UI_set_result(ui, uis, (const char *)s->data) >= 0 ? 1 : 0;
+	default:
+		return 1;
+	}
 }
 
 static int load_pem_key(const struct cms_signer_opts *o, EVP_PKEY **ret, struct diag *d)
@@ -180,15 +287,27 @@ static int load_pem_key(const struct cms_signer_opts *o, EVP_PKEY **ret, struct 
 		return diag_set(d, DIAG_USAGE, ENOENT, "cannot read signer key %s: %s", o->key,
 				strerror(errno ? errno : ENOENT));
 	}
-	/* With no fd, OpenSSL's default callback asks on the terminal. */
-	k = PEM_read_bio_PrivateKey(b, NULL, o->secret_fd >= 0 ? pass_from_fd : NULL,
-				    o->secret_fd >= 0 ? &pc : NULL);
+	k = PEM_read_bio_PrivateKey(b, NULL, pass_cb, &pc);
 	BIO_free(b);
 	if (!k) {
-		if (pc.err)
+		if (pc.err == -ENXIO && o->secret_fd < 0) {
+			ERR_clear_error();
+			return diag_set(d, DIAG_USAGE, ENXIO,
+					"signer key %s is encrypted and there is no terminal to "
+					"ask for its passphrase; pass it on a file descriptor",
+					o->key);
+		}
+		if (pc.err) {
+			ERR_clear_error();
+			if (o->secret_fd < 0)
+				return diag_set(d, DIAG_USAGE, -pc.err,
+						"cannot read the key passphrase from the "
+						"terminal: %s",
+						strerror(-pc.err));
 			return diag_set(d, DIAG_USAGE, -pc.err,
 					"cannot read the key passphrase from fd %d: %s",
 					o->secret_fd, strerror(-pc.err));
+		}
 		return diag_set(d, DIAG_USAGE, EKEYREJECTED,
 				"cannot load signer key %s: wrong passphrase or not a PEM private "
 				"key (%s)",
@@ -235,8 +354,15 @@ static void capture_end(struct captured *c)
 	close(c->memfd);
 }
 
-static int load_pkcs11_key(const struct cms_signer_opts *o, ENGINE **ret_e, EVP_PKEY **ret,
-			   struct diag *d)
+/* libp11 keeps a PIN given by ctrl in its engine context until the process
+ * exits; a NULL PIN makes it wipe and free that copy. */
+static void engine_forget_pin(ENGINE *e)
+{
+	ENGINE_ctrl_cmd(e, "PIN", 0, NULL, NULL, 0);
+	ERR_clear_error(); /* libp11 reports the NULL as an error */
+}
+
+static int load_pkcs11_key(const struct cms_signer_opts *o, struct cms_signer *s, struct diag *d)
 {
 	_cleanup_secret_ struct secret *pin = NULL;
 	struct captured cap;
@@ -282,24 +408,41 @@ static int load_pkcs11_key(const struct cms_signer_opts *o, ENGINE **ret_e, EVP_
 			goto fail;
 		}
 	}
+	s->ui = UI_create_method("sealboot terminal");
+	if (!s->ui || UI_method_set_reader(s->ui, ui_tty_reader) < 0) {
+		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+		goto fail;
+	}
+	ui_tty_err = 0;
 	capture_begin(&cap);
-	k = ENGINE_load_private_key(e, o->key, UI_OpenSSL(), NULL);
+	k = ENGINE_load_private_key(e, o->key, s->ui, NULL);
 	capture_end(&cap);
 	if (!k) {
 		ERR_clear_error();
-		if (strstr(cap.first, "Login failed"))
+		if (ui_tty_err == -ENXIO)
+			r = diag_set(d, DIAG_USAGE, ENXIO,
+				     "the PKCS#11 token needs a PIN for %s and there is no terminal "
+				     "to ask for it; pass it on a file descriptor",
+				     o->key);
+		else if (ui_tty_err < 0)
+			r = diag_set(d, DIAG_USAGE, -ui_tty_err,
+				     "cannot read the token PIN from the terminal: %s",
+				     strerror(-ui_tty_err));
+		else if (strstr(cap.first, "Login failed"))
 			r = diag_set(d, DIAG_USAGE, EKEYREJECTED,
-				     "the PKCS#11 token refused the login: wrong PIN for %s", o->key);
+				     "the PKCS#11 token refused the login: wrong PIN for %s",
+				     o->key);
 		else
 			r = diag_set(d, DIAG_USAGE, ENOKEY,
 				     "no usable private key at %s on the PKCS#11 token%s%s", o->key,
 				     cap.first[0] ? ": " : "", cap.first);
 		goto fail;
 	}
-	*ret_e = e;
-	*ret = k;
+	s->engine = e;
+	s->key = k;
 	return 0;
 fail:
+	engine_forget_pin(e);
 	ENGINE_finish(e);
 	ENGINE_free(e);
 	return r;
@@ -313,9 +456,11 @@ void cms_signer_free(struct cms_signer *s)
 	X509_free(s->cert);
 	sk_X509_pop_free(s->chain, X509_free);
 	if (s->engine) {
+		engine_forget_pin(s->engine);
 		ENGINE_finish(s->engine);
 		ENGINE_free(s->engine);
 	}
+	UI_destroy_method(s->ui);
 	free(s);
 }
 
@@ -347,7 +492,7 @@ int cms_signer_load(const struct cms_signer_opts *o, struct cms_signer **ret, st
 			goto fail;
 	}
 	if (!strncmp(o->key, "pkcs11:", 7))
-		r = load_pkcs11_key(o, &s->engine, &s->key, d);
+		r = load_pkcs11_key(o, s, d);
 	else
 		r = load_pem_key(o, &s->key, d);
 	if (r < 0)
@@ -431,8 +576,11 @@ int cms_trust_load(const char *const *ca_files, size_t n, struct cms_trust **ret
 		free(t);
 		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 	}
-	/* A release CA under an offline root is an anchor by itself. */
+	/* A release CA under an offline root is an anchor by itself. Purpose
+	 * "any": no S/MIME or TLS rule applies; codeSigning is checked on the
+	 * signer explicitly after the chain. */
 	X509_STORE_set_flags(t->store, X509_V_FLAG_PARTIAL_CHAIN);
+	X509_STORE_set_purpose(t->store, X509_PURPOSE_ANY);
 	for (size_t i = 0; i < n; i++) {
 		STACK_OF(X509) *sk = NULL;
 
@@ -483,12 +631,13 @@ static int64_t signing_time_of(CMS_SignerInfo *si)
 	return (int64_t)timegm(&tm);
 }
 
-static int chain_error(X509_STORE_CTX *ctx, struct diag *d)
+static int chain_error(X509_STORE_CTX *ctx, X509 *signer, struct diag *d)
 {
 	int err = X509_STORE_CTX_get_error(ctx);
 	X509 *cur = X509_STORE_CTX_get_current_cert(ctx);
-	char subj[256] = "?", issuer[256] = "?", when[32];
+	char subj[256] = "?", issuer[256] = "?", signer_subj[256], when[32];
 
+	name_of(X509_get_subject_name(signer), signer_subj, sizeof(signer_subj));
 	if (cur) {
 		name_of(X509_get_subject_name(cur), subj, sizeof(subj));
 		name_of(X509_get_issuer_name(cur), issuer, sizeof(issuer));
@@ -507,9 +656,12 @@ static int chain_error(X509_STORE_CTX *ctx, struct diag *d)
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		/* The issuer of the last certificate reached: the CA the
+		 * caller would have to trust. */
 		return diag_set(d, DIAG_TRUST, EKEYREJECTED,
-				"signer does not chain to a trusted CA (%s, issued by %s)", subj,
-				issuer);
+				"signer certificate does not chain to a trusted CA (issuer: %s; "
+				"signer: %s)",
+				issuer, signer_subj);
 	default:
 		return diag_set(d, DIAG_TRUST, EKEYREJECTED, "certificate %s rejected: %s", subj,
 				X509_verify_cert_error_string(err));
@@ -608,7 +760,7 @@ int cms_verify_detached(const struct cms_trust *t, const unsigned char *sig, siz
 	if (at)
 		X509_STORE_CTX_set_time(ctx, 0, (time_t)at);
 	if (X509_verify_cert(ctx) != 1) {
-		r = chain_error(ctx, d);
+		r = chain_error(ctx, signer, d);
 		ERR_clear_error();
 		goto out;
 	}
