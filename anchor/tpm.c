@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "tpm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tctildr.h>
+
+#define DEFAULT_TCTI "device:/dev/tpmrm0"
+
+struct tpm {
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *esys;
+	char where[128];
+};
+
+/* The one place a TSS2_RC becomes an errno and a message. */
+static int rc_fail(struct tpm *t, TSS2_RC rc, const char *what, struct diag *d)
+{
+	TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
+	TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+	/* Format-one response codes carry parameter/handle/session numbers in
+	 * their upper bits; strip them to compare with the base code. */
+	TSS2_RC fmt1 = (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
+
+	if (layer == TSS2_TCTI_RC_LAYER ||
+	    (layer == TSS2_RESMGR_RC_LAYER && base == TSS2_BASE_RC_IO_ERROR))
+		return diag_set(d, DIAG_INTERNAL, ENODEV, "%s: no TPM answers at %s (%s)", what,
+				t ? t->where : "?", Tss2_RC_Decode(rc));
+	if (layer == TSS2_TPM_RC_LAYER) {
+		if (base == TPM2_RC_LOCKOUT)
+			return diag_set(d, DIAG_INTERNAL, ENOLCK,
+					"%s: the TPM is in dictionary-attack lockout; wait for "
+					"its recovery time, do not retry",
+					what);
+		if (base == TPM2_RC_LOCALITY)
+			return diag_set(d, DIAG_INTERNAL, EACCES,
+					"%s: not allowed from this locality (%s)", what,
+					Tss2_RC_Decode(rc));
+		if (fmt1 == TPM2_RC_POLICY_FAIL || base == TPM2_RC_POLICY_CC)
+			return diag_set(d, DIAG_INTERNAL, EPERM, "%s: TPM policy check failed (%s)",
+					what, Tss2_RC_Decode(rc));
+	}
+	return diag_set(d, DIAG_INTERNAL, EIO, "%s: %s (0x%08x)", what, Tss2_RC_Decode(rc),
+			(unsigned)rc);
+}
+
+int tpm_open(const char *tcti, struct tpm **ret, struct diag *d)
+{
+	struct tpm *t = calloc(1, sizeof(*t));
+	TSS2_RC rc;
+	int r;
+
+	if (!t)
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	snprintf(t->where, sizeof(t->where), "%s", tcti ? tcti : DEFAULT_TCTI);
+	rc = Tss2_TctiLdr_Initialize(t->where, &t->tcti);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = diag_set(d, DIAG_INTERNAL, ENODEV, "no TPM at %s (%s)", t->where,
+			     Tss2_RC_Decode(rc));
+		free(t);
+		return r;
+	}
+	rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = rc_fail(t, rc, "opening the TPM", d);
+		tpm_close(t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+void tpm_close(struct tpm *t)
+{
+	if (!t)
+		return;
+	if (t->esys)
+		Esys_Finalize(&t->esys);
+	if (t->tcti)
+		Tss2_TctiLdr_Finalize(&t->tcti);
+	free(t);
+}
+
+static void select_one(TPML_PCR_SELECTION *sel, unsigned pcr)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->count = 1;
+	sel->pcrSelections[0].hash = TPM2_ALG_SHA256;
+	sel->pcrSelections[0].sizeofSelect = 3;
+	sel->pcrSelections[0].pcrSelect[pcr / 8] = (uint8_t)(1u << (pcr % 8));
+}
+
+int tpm_pcr_read(struct tpm *t, tpmpolicy_pcr_mask_t mask, struct tpmpolicy_pcr_values *out,
+		 struct diag *d)
+{
+	if (mask >> TPMPOLICY_PCR_COUNT)
+		return diag_set(d, DIAG_USAGE, EINVAL, "PCR mask 0x%x names a PCR above 23",
+				(unsigned)mask);
+	/* One PCR per command: the TPM returns at most 8 digests per read,
+	 * and one at a time keeps the bookkeeping obvious. */
+	for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++) {
+		TPML_PCR_SELECTION sel, *got_sel = NULL;
+		TPML_DIGEST *vals = NULL;
+		UINT32 counter;
+		TSS2_RC rc;
+
+		if (!(mask & TPMPOLICY_PCR(n)))
+			continue;
+		select_one(&sel, n);
+		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
+				   &got_sel, &vals);
+		if (rc != TSS2_RC_SUCCESS)
+			return rc_fail(t, rc, "reading a PCR", d);
+		if (vals->count != 1 || vals->digests[0].size != TPMPOLICY_DIGEST_SIZE) {
+			Esys_Free(got_sel);
+			Esys_Free(vals);
+			return diag_set(d, DIAG_INTERNAL, EIO,
+					"the TPM returned no SHA-256 value for PCR %u (is the "
+					"SHA-256 bank allocated?)",
+					n);
+		}
+		memcpy(out->v[n], vals->digests[0].buffer, TPMPOLICY_DIGEST_SIZE);
+		Esys_Free(got_sel);
+		Esys_Free(vals);
+	}
+	return 0;
+}
+
+int tpm_pcr_extend(struct tpm *t, unsigned pcr, const uint8_t digest[TPMPOLICY_DIGEST_SIZE],
+		   struct diag *d)
+{
+	TPML_DIGEST_VALUES v = {.count = 1};
+	char what[48];
+	TSS2_RC rc;
+
+	if (pcr >= TPMPOLICY_PCR_COUNT)
+		return diag_set(d, DIAG_USAGE, EINVAL, "PCR %u does not exist", pcr);
+	v.digests[0].hashAlg = TPM2_ALG_SHA256;
+	memcpy(v.digests[0].digest.sha256, digest, TPMPOLICY_DIGEST_SIZE);
+	snprintf(what, sizeof(what), "extending PCR %u", pcr);
+	rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			     ESYS_TR_NONE, &v);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+}
+
+int tpm_trial_policy_pcr(struct tpm *t, tpmpolicy_pcr_mask_t mask,
+			 uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d)
+{
+	TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
+	TPML_PCR_SELECTION sel = {.count = 1};
+	TPM2B_DIGEST empty = {.size = 0}, *got = NULL;
+	ESYS_TR session = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r = 0;
+
+	r = tpmpolicy_check_pcr_mask(mask, d);
+	if (r < 0)
+		return r;
+	sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
+	sel.pcrSelections[0].sizeofSelect = 3;
+	for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++)
+		if (mask & TPMPOLICY_PCR(n))
+			sel.pcrSelections[0].pcrSelect[n / 8] |= (uint8_t)(1u << (n % 8));
+
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, NULL, TPM2_SE_TRIAL, &sym, TPM2_ALG_SHA256,
+				   &session);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "starting a trial session", d);
+	/* An empty pcrDigest makes the TPM use the PCRs' current values
+	 * (Part 3, 23.7). */
+	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty,
+			    &sel);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = rc_fail(t, rc, "PolicyPCR", d);
+		goto out;
+	}
+	rc = Esys_PolicyGetDigest(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				  &got);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = rc_fail(t, rc, "PolicyGetDigest", d);
+		goto out;
+	}
+	if (got->size != TPMPOLICY_DIGEST_SIZE) {
+		r = diag_set(d, DIAG_INTERNAL, EIO, "policy digest of %u bytes, want 32",
+			     got->size);
+		goto out;
+	}
+	memcpy(out, got->buffer, TPMPOLICY_DIGEST_SIZE);
+out:
+	Esys_Free(got);
+	/* Never leave a session behind, whatever happened. */
+	if (session != ESYS_TR_NONE)
+		(void)Esys_FlushContext(t->esys, session);
+	return r;
+}
+
+static int count_handles(struct tpm *t, UINT32 first, unsigned *ret, struct diag *d)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	TSS2_RC rc;
+
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				TPM2_CAP_HANDLES, first, TPM2_MAX_CAP_HANDLES, &more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "listing TPM handles", d);
+	*ret = 0;
+	for (UINT32 i = 0; i < cap->data.handles.count; i++) {
+		UINT32 type = cap->data.handles.handle[i] & TPM2_HR_RANGE_MASK;
+
+		/* Asked for loaded (0x02) or saved (0x03) sessions, the TPM
+		 * lists each session under its own handle: an HMAC session
+		 * as 0x02..., a policy or trial session as 0x03... */
+		if (type == (first & TPM2_HR_RANGE_MASK) ||
+		    (first != TPM2_TRANSIENT_FIRST &&
+		     (type == TPM2_HR_HMAC_SESSION || type == TPM2_HR_POLICY_SESSION)))
+			(*ret)++;
+	}
+	Esys_Free(cap);
+	return 0;
+}
+
+int tpm_count_loaded(struct tpm *t, unsigned *ret_transient, unsigned *ret_sessions,
+		     struct diag *d)
+{
+	unsigned loaded = 0, saved = 0;
+	int r;
+
+	r = count_handles(t, TPM2_TRANSIENT_FIRST, ret_transient, d);
+	if (r == 0)
+		r = count_handles(t, TPM2_LOADED_SESSION_FIRST, &loaded, d);
+	if (r == 0)
+		r = count_handles(t, TPM2_ACTIVE_SESSION_FIRST, &saved, d);
+	if (r == 0)
+		*ret_sessions = loaded + saved;
+	return r;
+}
