@@ -20,20 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "cms.h"
 
 static char dir[64];
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 static const char *p(const char *name)
 {
@@ -473,16 +463,15 @@ int main(void)
 	cms_trust_free(rel);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
-		failures++;
+		check_failures++;
 	if (pkcs11 == 77) {
 		printf("SKIP: the softhsm2 / PKCS#11 part did not run (see above)\n");
-		if (!failures && ci) {
+		if (!check_failures && ci) {
 			printf("FAIL: CI=true and part of this test was skipped\n");
 			return 1;
 		}
 	}
-	printf("cms: %s (%d failures)\n", failures ? "FAILED" : "all checks passed", failures);
-	if (failures)
+	if (CHECK_RESULT("cms"))
 		return 1;
 	return pkcs11 == 77 ? 77 : 0;
 }

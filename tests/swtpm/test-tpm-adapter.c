@@ -12,21 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "hex.h"
 #include "tpm.h"
 #include "tpmpolicy.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* PCR extend in software: new = SHA-256(old || digest). */
 static void replay(uint8_t pcr[32], const uint8_t digest[32])
@@ -120,7 +110,5 @@ int main(void)
 		printf("no-TPM message: %s\n", d.msg);
 	tpm_close(t);
 
-	printf("tpm adapter: %s (%d failures)\n", failures ? "FAILED" : "all checks passed",
-	       failures);
-	return failures ? 1 : 0;
+	return CHECK_RESULT("tpm adapter");
 }
