@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
@@ -238,5 +240,206 @@ int tpm_count_loaded(struct tpm *t, unsigned *ret_transient, unsigned *ret_sessi
 		r = count_handles(t, TPM2_ACTIVE_SESSION_FIRST, &saved, d);
 	if (r == 0)
 		*ret_sessions = loaded + saved;
+	return r;
+}
+
+/* The storage primary, re-created on demand from a fixed template (the same
+ * template always yields the same key on one TPM): ECC P-256, restricted
+ * decrypt, AES-128-CFB for its children. */
+static int create_primary(struct tpm *t, ESYS_TR *ret, struct diag *d)
+{
+	TPM2B_SENSITIVE_CREATE sens = {0};
+	TPM2B_PUBLIC tmpl = {
+		.publicArea = {
+			.type = TPM2_ALG_ECC,
+			.nameAlg = TPM2_ALG_SHA256,
+			.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
+					    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					    TPMA_OBJECT_SENSITIVEDATAORIGIN |
+					    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA,
+			.parameters.eccDetail = {
+				.symmetric = {.algorithm = TPM2_ALG_AES,
+					      .keyBits.aes = 128,
+					      .mode.aes = TPM2_ALG_CFB},
+				.scheme = {.scheme = TPM2_ALG_NULL},
+				.curveID = TPM2_ECC_NIST_P256,
+				.kdf = {.scheme = TPM2_ALG_NULL},
+			},
+		},
+	};
+	TPM2B_DATA outside = {0};
+	TPML_PCR_SELECTION none = {0};
+	TSS2_RC rc;
+
+	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				ESYS_TR_NONE, &sens, &tmpl, &outside, &none, ret, NULL, NULL, NULL,
+				NULL);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, "creating the storage primary", d);
+}
+
+/* A session salted with the primary, AES-128-CFB parameter encryption. */
+static int start_salted(struct tpm *t, ESYS_TR primary, TPM2_SE type, TPMA_SESSION attrs,
+			ESYS_TR *ret, struct diag *d)
+{
+	TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
+			    .mode.aes = TPM2_ALG_CFB};
+	TSS2_RC rc;
+
+	rc = Esys_StartAuthSession(t->esys, primary, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, NULL, type, &sym, TPM2_ALG_SHA256, ret);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "starting a salted session", d);
+	rc = Esys_TRSess_SetAttributes(t->esys, *ret, attrs | TPMA_SESSION_CONTINUESESSION, 0xff);
+	if (rc != TSS2_RC_SUCCESS) {
+		(void)Esys_FlushContext(t->esys, *ret);
+		*ret = ESYS_TR_NONE;
+		return rc_fail(t, rc, "setting session attributes", d);
+	}
+	return 0;
+}
+
+static void flush(struct tpm *t, ESYS_TR *h)
+{
+	if (*h != ESYS_TR_NONE)
+		(void)Esys_FlushContext(t->esys, *h);
+	*h = ESYS_TR_NONE;
+}
+
+int tpm_seal(struct tpm *t, const uint8_t policy[TPMPOLICY_DIGEST_SIZE], const struct secret *data,
+	     struct tpm_sealed *ret, struct diag *d)
+{
+	TPM2B_SENSITIVE_CREATE sens = {0};
+	TPM2B_PUBLIC tmpl = {
+		.publicArea = {
+			.type = TPM2_ALG_KEYEDHASH,
+			.nameAlg = TPM2_ALG_SHA256,
+			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					    TPMA_OBJECT_NODA,
+			.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL,
+		},
+	};
+	TPM2B_DATA outside = {0};
+	TPML_PCR_SELECTION none = {0};
+	TPM2B_PUBLIC *pub = NULL;
+	TPM2B_PRIVATE *priv = NULL;
+	ESYS_TR primary = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	size_t off;
+	TSS2_RC rc;
+	int r;
+
+	if (data->len == 0 || data->len > sizeof(sens.sensitive.data.buffer))
+		return diag_set(d, DIAG_USAGE, EINVAL, "a sealed secret is 1 to %zu bytes",
+				sizeof(sens.sensitive.data.buffer));
+	tmpl.publicArea.authPolicy.size = TPMPOLICY_DIGEST_SIZE;
+	memcpy(tmpl.publicArea.authPolicy.buffer, policy, TPMPOLICY_DIGEST_SIZE);
+	sens.sensitive.data.size = (UINT16)data->len;
+	memcpy(sens.sensitive.data.buffer, data->data, data->len);
+
+	r = create_primary(t, &primary, d);
+	if (r < 0)
+		goto out;
+	/* DECRYPT: the first command parameter (inSensitive) goes encrypted. */
+	r = start_salted(t, primary, TPM2_SE_HMAC, TPMA_SESSION_DECRYPT, &session, d);
+	if (r < 0)
+		goto out;
+	rc = Esys_Create(t->esys, primary, session, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl,
+			 &outside, &none, &priv, &pub, NULL, NULL, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = rc_fail(t, rc, "sealing", d);
+		goto out;
+	}
+	off = 0;
+	rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, ret->pub, sizeof(ret->pub), &off);
+	ret->pub_len = off;
+	if (rc == TSS2_RC_SUCCESS) {
+		off = 0;
+		rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, ret->priv, sizeof(ret->priv), &off);
+		ret->priv_len = off;
+	}
+	if (rc != TSS2_RC_SUCCESS)
+		r = rc_fail(t, rc, "marshalling the sealed object", d);
+out:
+	OPENSSL_cleanse(&sens, sizeof(sens));
+	Esys_Free(pub);
+	Esys_Free(priv);
+	flush(t, &session);
+	flush(t, &primary);
+	return r;
+}
+
+#define UNSEAL_TRIES 3
+
+int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr_mask_t mask,
+		   struct secret **ret, struct diag *d)
+{
+	TPM2B_PUBLIC pub = {0};
+	TPM2B_PRIVATE priv = {0};
+	TPML_PCR_SELECTION sel = {.count = 1};
+	TPM2B_DIGEST empty = {.size = 0};
+	ESYS_TR primary = ESYS_TR_NONE, obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	size_t off = 0;
+	TSS2_RC rc;
+	int r;
+
+	r = tpmpolicy_check_pcr_mask(mask, d);
+	if (r < 0)
+		return r;
+	rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(sealed->pub, sealed->pub_len, &off, &pub);
+	if (rc == TSS2_RC_SUCCESS && off == sealed->pub_len) {
+		off = 0;
+		rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(sealed->priv, sealed->priv_len, &off, &priv);
+	}
+	if (rc != TSS2_RC_SUCCESS || off != sealed->priv_len)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the sealed object is corrupt");
+	sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
+	sel.pcrSelections[0].sizeofSelect = 3;
+	for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++)
+		if (mask & TPMPOLICY_PCR(n))
+			sel.pcrSelections[0].pcrSelect[n / 8] |= (uint8_t)(1u << (n % 8));
+
+	r = create_primary(t, &primary, d);
+	if (r < 0)
+		goto out;
+	rc = Esys_Load(t->esys, primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
+		       &obj);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = rc_fail(t, rc, "loading the sealed object", d);
+		goto out;
+	}
+	for (int tries = 1;; tries++) {
+		TPM2B_SENSITIVE_DATA *out = NULL;
+
+		/* ENCRYPT: the response parameter (the secret) comes back
+		 * encrypted under the salted session key. */
+		r = start_salted(t, primary, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session, d);
+		if (r < 0)
+			goto out;
+		rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				    &empty, &sel);
+		if (rc == TSS2_RC_SUCCESS)
+			rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
+		flush(t, &session);
+		if (rc == TSS2_RC_SUCCESS) {
+			r = secret_new(out->size, ret);
+			if (r == 0)
+				memcpy((*ret)->data, out->buffer, out->size);
+			else
+				diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for the secret");
+			OPENSSL_cleanse(out, sizeof(*out));
+			Esys_Free(out);
+			goto out;
+		}
+		/* Something extended a PCR between PolicyPCR and Unseal: the
+		 * policy is stale, not wrong. Try again, a few times. */
+		if ((rc & ~TSS2_RC_LAYER_MASK) != TPM2_RC_PCR_CHANGED ||
+		    tries == UNSEAL_TRIES) {
+			r = rc_fail(t, rc, "unsealing", d);
+			goto out;
+		}
+	}
+out:
+	flush(t, &session);
+	flush(t, &obj);
+	flush(t, &primary);
 	return r;
 }

@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "secret.h"
 #include "tpmpolicy.h"
 
 /*
@@ -45,3 +46,36 @@ int tpm_trial_policy_pcr(struct tpm *t, tpmpolicy_pcr_mask_t mask,
 /* How many transient objects and sessions are loaded in the TPM now. */
 int tpm_count_loaded(struct tpm *t, unsigned *ret_transient, unsigned *ret_sessions,
 		     struct diag *d);
+
+/*
+ * A sealed secret: the TPM2B_PUBLIC and TPM2B_PRIVATE of a keyed-hash object
+ * under the owner-hierarchy storage primary, marshalled. Only the TPM that
+ * made it can load it.
+ */
+#define TPM_SEALED_MAX 1024
+struct tpm_sealed {
+	uint8_t pub[TPM_SEALED_MAX];
+	size_t pub_len;
+	uint8_t priv[TPM_SEALED_MAX];
+	size_t priv_len;
+};
+
+/*
+ * Seal data (1..128 bytes) so that only a policy session whose digest is
+ * policy can unseal it. The object has no password path (userWithAuth clear)
+ * and is noDA: with no authValue to guess, dictionary-attack counting would
+ * only let power cuts lock the TPM. The sensitive data travels to the TPM
+ * inside a salted session with command parameter encryption.
+ */
+int tpm_seal(struct tpm *t, const uint8_t policy[TPMPOLICY_DIGEST_SIZE], const struct secret *data,
+	     struct tpm_sealed *ret, struct diag *d);
+
+/*
+ * Unseal with a policy session satisfying PolicyPCR over mask (the PCRs'
+ * current values). The session is salted with the storage primary and
+ * encrypts the response, so the secret never crosses the bus in clear.
+ * Retried (bounded) when a PCR changes between PolicyPCR and Unseal. A PCR
+ * mismatch is -EPERM. Every handle and session is flushed before returning.
+ */
+int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr_mask_t mask,
+		   struct secret **ret, struct diag *d);
