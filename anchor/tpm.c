@@ -42,6 +42,17 @@ static int rc_fail(struct tpm *t, TSS2_RC rc, const char *what, struct diag *d)
 			return diag_set(d, DIAG_INTERNAL, EACCES,
 					"%s: not allowed from this locality (%s)", what,
 					Tss2_RC_Decode(rc));
+		if (base == TPM2_RC_NV_LOCKED)
+			return diag_set(d, DIAG_INTERNAL, EROFS, "%s: the NV index is write-locked",
+					what);
+		if (base == TPM2_RC_NV_DEFINED)
+			return diag_set(d, DIAG_INTERNAL, EEXIST, "%s: the NV index already exists",
+					what);
+		if (base == TPM2_RC_NV_UNINITIALIZED)
+			return diag_set(d, DIAG_INTERNAL, ENODATA,
+					"%s: the NV index was never written", what);
+		if (fmt1 == TPM2_RC_HANDLE)
+			return diag_set(d, DIAG_INTERNAL, ENOENT, "%s: no such TPM handle", what);
 		if (fmt1 == TPM2_RC_POLICY_FAIL || base == TPM2_RC_POLICY_CC)
 			return diag_set(d, DIAG_INTERNAL, EPERM, "%s: TPM policy check failed (%s)",
 					what, Tss2_RC_Decode(rc));
@@ -442,4 +453,180 @@ out:
 	flush(t, &obj);
 	flush(t, &primary);
 	return r;
+}
+
+/* An ESYS_TR for an existing NV index (ESAPI reads its public area). */
+static int nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *ret,
+		     struct diag *d)
+{
+	TSS2_RC rc;
+
+	rc = Esys_TR_FromTPMPublic(t->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ret);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+}
+
+/* ESYS_TRs from TR_FromTPMPublic are ESAPI bookkeeping, not TPM objects:
+ * closing frees them without touching the TPM. */
+static void nv_release(struct tpm *t, ESYS_TR *h)
+{
+	if (*h != ESYS_TR_NONE)
+		(void)Esys_TR_Close(t->esys, h);
+	*h = ESYS_TR_NONE;
+}
+
+int tpm_nv_define(struct tpm *t, uint32_t index, enum tpm_nv_kind kind, uint16_t size,
+		  struct diag *d)
+{
+	TPM2B_AUTH auth = {0};
+	TPM2B_NV_PUBLIC pub = {
+		.nvPublic = {
+			.nvIndex = index,
+			.nameAlg = TPM2_ALG_SHA256,
+			.attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHREAD |
+				      TPMA_NV_NO_DA,
+			.dataSize = size,
+		},
+	};
+	ESYS_TR h = ESYS_TR_NONE;
+	char what[48];
+	TSS2_RC rc;
+
+	if ((index & TPM2_HR_RANGE_MASK) != TPM2_HR_NV_INDEX)
+		return diag_set(d, DIAG_USAGE, EINVAL, "0x%08x is not an NV index handle",
+				(unsigned)index);
+	if (kind == TPM_NV_COUNTER) {
+		pub.nvPublic.attributes |= TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT;
+		pub.nvPublic.dataSize = 8;
+	} else {
+		if (size == 0 || size > 1024)
+			return diag_set(d, DIAG_USAGE, EINVAL, "NV data size %u out of 1..1024",
+					size);
+		/* A write lock lasts until the index is undefined. */
+		pub.nvPublic.attributes |= TPMA_NV_WRITEDEFINE;
+	}
+	snprintf(what, sizeof(what), "defining NV index 0x%08x", (unsigned)index);
+	rc = Esys_NV_DefineSpace(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				 ESYS_TR_NONE, &auth, &pub, &h);
+	nv_release(t, &h);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+}
+
+int tpm_nv_undefine(struct tpm *t, uint32_t index, struct diag *d)
+{
+	ESYS_TR h = ESYS_TR_NONE;
+	char what[48];
+	TSS2_RC rc;
+	int r;
+
+	snprintf(what, sizeof(what), "undefining NV index 0x%08x", (unsigned)index);
+	r = nv_handle(t, index, what, &h, d);
+	if (r < 0)
+		return r;
+	/* On success ESAPI releases h itself. */
+	rc = Esys_NV_UndefineSpace(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				   ESYS_TR_NONE);
+	if (rc != TSS2_RC_SUCCESS) {
+		nv_release(t, &h);
+		return rc_fail(t, rc, what, d);
+	}
+	return 0;
+}
+
+int tpm_nv_write(struct tpm *t, uint32_t index, const void *data, uint16_t len, struct diag *d)
+{
+	TPM2B_MAX_NV_BUFFER buf = {.size = len};
+	ESYS_TR h = ESYS_TR_NONE;
+	char what[48];
+	TSS2_RC rc;
+	int r;
+
+	if (len > sizeof(buf.buffer))
+		return diag_set(d, DIAG_USAGE, EINVAL, "NV write of %u bytes is too large", len);
+	memcpy(buf.buffer, data, len);
+	snprintf(what, sizeof(what), "writing NV index 0x%08x", (unsigned)index);
+	r = nv_handle(t, index, what, &h, d);
+	if (r < 0)
+		return r;
+	rc = Esys_NV_Write(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			   ESYS_TR_NONE, &buf, 0);
+	nv_release(t, &h);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+}
+
+int tpm_nv_write_lock(struct tpm *t, uint32_t index, struct diag *d)
+{
+	ESYS_TR h = ESYS_TR_NONE;
+	char what[48];
+	TSS2_RC rc;
+	int r;
+
+	snprintf(what, sizeof(what), "write-locking NV index 0x%08x", (unsigned)index);
+	r = nv_handle(t, index, what, &h, d);
+	if (r < 0)
+		return r;
+	rc = Esys_NV_WriteLock(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			       ESYS_TR_NONE);
+	nv_release(t, &h);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+}
+
+int tpm_nv_read(struct tpm *t, uint32_t index, void *out, uint16_t len, struct diag *d)
+{
+	TPM2B_MAX_NV_BUFFER *buf = NULL;
+	ESYS_TR h = ESYS_TR_NONE;
+	char what[48];
+	TSS2_RC rc;
+	int r;
+
+	snprintf(what, sizeof(what), "reading NV index 0x%08x", (unsigned)index);
+	r = nv_handle(t, index, what, &h, d);
+	if (r < 0)
+		return r;
+	rc = Esys_NV_Read(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			  ESYS_TR_NONE, len, 0, &buf);
+	nv_release(t, &h);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, what, d);
+	if (buf->size != len) {
+		r = diag_set(d, DIAG_INTERNAL, EIO, "%s: got %u bytes, want %u", what, buf->size,
+			     len);
+		Esys_Free(buf);
+		return r;
+	}
+	memcpy(out, buf->buffer, len);
+	Esys_Free(buf);
+	return 0;
+}
+
+int tpm_nv_increment(struct tpm *t, uint32_t index, struct diag *d)
+{
+	ESYS_TR h = ESYS_TR_NONE;
+	char what[48];
+	TSS2_RC rc;
+	int r;
+
+	snprintf(what, sizeof(what), "incrementing NV counter 0x%08x", (unsigned)index);
+	r = nv_handle(t, index, what, &h, d);
+	if (r < 0)
+		return r;
+	rc = Esys_NV_Increment(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			       ESYS_TR_NONE);
+	nv_release(t, &h);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+}
+
+int tpm_nv_read_counter(struct tpm *t, uint32_t index, uint64_t *ret, struct diag *d)
+{
+	uint8_t be[8];
+	uint64_t v = 0;
+	int r;
+
+	r = tpm_nv_read(t, index, be, sizeof(be), d);
+	if (r < 0)
+		return r;
+	/* NV counters are big-endian (Part 2, TPM_NT_COUNTER). */
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | be[i];
+	*ret = v;
+	return 0;
 }

@@ -79,3 +79,25 @@ int tpm_seal(struct tpm *t, const uint8_t policy[TPMPOLICY_DIGEST_SIZE], const s
  */
 int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr_mask_t mask,
 		   struct secret **ret, struct diag *d);
+
+/*
+ * NV indices in the owner hierarchy (empty owner auth for now; provisioning
+ * decides). TPM_NV_DATA holds bytes, written whole and write-lockable until
+ * the index is undefined (WRITEDEFINE: a lock survives reboots). TPM_NV_COUNTER
+ * only counts up: the rollback counter. Extra errnos: index exists -EEXIST,
+ * no such index -ENOENT, write-locked -EROFS, counter never incremented
+ * -ENODATA. Nothing read here is secret; secrets never go to NV.
+ */
+enum tpm_nv_kind {
+	TPM_NV_DATA,
+	TPM_NV_COUNTER,
+};
+
+int tpm_nv_define(struct tpm *t, uint32_t index, enum tpm_nv_kind kind, uint16_t size,
+		  struct diag *d);
+int tpm_nv_undefine(struct tpm *t, uint32_t index, struct diag *d);
+int tpm_nv_write(struct tpm *t, uint32_t index, const void *data, uint16_t len, struct diag *d);
+int tpm_nv_write_lock(struct tpm *t, uint32_t index, struct diag *d);
+int tpm_nv_read(struct tpm *t, uint32_t index, void *buf, uint16_t len, struct diag *d);
+int tpm_nv_increment(struct tpm *t, uint32_t index, struct diag *d);
+int tpm_nv_read_counter(struct tpm *t, uint32_t index, uint64_t *ret, struct diag *d);
