@@ -13,6 +13,10 @@
 
 #define DEFAULT_TCTI "device:/dev/tpmrm0"
 
+/* tss2's TPM2_TRANSIENT_FIRST shifts a signed 0x80 by 24 (undefined
+ * behaviour UBSan reports); the same value, unsigned. */
+#define TRANSIENT_FIRST UINT32_C(0x80000000)
+
 struct tpm {
 	TSS2_TCTI_CONTEXT *tcti;
 	ESYS_CONTEXT *esys;
@@ -70,6 +74,10 @@ int tpm_open(const char *tcti, struct tpm **ret, struct diag *d)
 	if (!t)
 		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 	snprintf(t->where, sizeof(t->where), "%s", tcti ? tcti : DEFAULT_TCTI);
+	/* The TSS logs every TPM error on stderr itself; we report each
+	 * failure once, in one line, with the decoded code. TSS2_LOG set by
+	 * the caller (for debugging) wins. */
+	(void)setenv("TSS2_LOG", "all+NONE", 0);
 	rc = Tss2_TctiLdr_Initialize(t->where, &t->tcti);
 	if (rc != TSS2_RC_SUCCESS) {
 		r = diag_set(d, DIAG_INTERNAL, ENODEV, "no TPM at %s (%s)", t->where,
@@ -230,7 +238,7 @@ static int count_handles(struct tpm *t, UINT32 first, unsigned *ret, struct diag
 		 * lists each session under its own handle: an HMAC session
 		 * as 0x02..., a policy or trial session as 0x03... */
 		if (type == (first & TPM2_HR_RANGE_MASK) ||
-		    (first != TPM2_TRANSIENT_FIRST &&
+		    (first != TRANSIENT_FIRST &&
 		     (type == TPM2_HR_HMAC_SESSION || type == TPM2_HR_POLICY_SESSION)))
 			(*ret)++;
 	}
@@ -244,7 +252,7 @@ int tpm_count_loaded(struct tpm *t, unsigned *ret_transient, unsigned *ret_sessi
 	unsigned loaded = 0, saved = 0;
 	int r;
 
-	r = count_handles(t, TPM2_TRANSIENT_FIRST, ret_transient, d);
+	r = count_handles(t, TRANSIENT_FIRST, ret_transient, d);
 	if (r == 0)
 		r = count_handles(t, TPM2_LOADED_SESSION_FIRST, &loaded, d);
 	if (r == 0)
