@@ -106,13 +106,16 @@ void tpm_close(struct tpm *t)
 	free(t);
 }
 
-static void select_one(TPML_PCR_SELECTION *sel, unsigned pcr)
+/* The SHA-256 bank selection for mask: PCR n is bit n % 8 of byte n / 8. */
+static void pcr_selection(tpmpolicy_pcr_mask_t mask, TPML_PCR_SELECTION *sel)
 {
 	memset(sel, 0, sizeof(*sel));
 	sel->count = 1;
 	sel->pcrSelections[0].hash = TPM2_ALG_SHA256;
 	sel->pcrSelections[0].sizeofSelect = 3;
-	sel->pcrSelections[0].pcrSelect[pcr / 8] = (uint8_t)(1u << (pcr % 8));
+	for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++)
+		if (mask & TPMPOLICY_PCR(n))
+			sel->pcrSelections[0].pcrSelect[n / 8] |= (uint8_t)(1u << (n % 8));
 }
 
 int tpm_pcr_read(struct tpm *t, tpmpolicy_pcr_mask_t mask, struct tpmpolicy_pcr_values *out,
@@ -131,7 +134,7 @@ int tpm_pcr_read(struct tpm *t, tpmpolicy_pcr_mask_t mask, struct tpmpolicy_pcr_
 
 		if (!(mask & TPMPOLICY_PCR(n)))
 			continue;
-		select_one(&sel, n);
+		pcr_selection(TPMPOLICY_PCR(n), &sel);
 		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
 				   &got_sel, &vals);
 		if (rc != TSS2_RC_SUCCESS)
@@ -172,7 +175,7 @@ int tpm_trial_policy_pcr(struct tpm *t, tpmpolicy_pcr_mask_t mask,
 			 uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d)
 {
 	TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
-	TPML_PCR_SELECTION sel = {.count = 1};
+	TPML_PCR_SELECTION sel;
 	TPM2B_DIGEST empty = {.size = 0}, *got = NULL;
 	ESYS_TR session = ESYS_TR_NONE;
 	TSS2_RC rc;
@@ -181,11 +184,7 @@ int tpm_trial_policy_pcr(struct tpm *t, tpmpolicy_pcr_mask_t mask,
 	r = tpmpolicy_check_pcr_mask(mask, d);
 	if (r < 0)
 		return r;
-	sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
-	sel.pcrSelections[0].sizeofSelect = 3;
-	for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++)
-		if (mask & TPMPOLICY_PCR(n))
-			sel.pcrSelections[0].pcrSelect[n / 8] |= (uint8_t)(1u << (n % 8));
+	pcr_selection(mask, &sel);
 
 	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				   ESYS_TR_NONE, NULL, TPM2_SE_TRIAL, &sym, TPM2_ALG_SHA256,
@@ -393,7 +392,7 @@ int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr
 {
 	TPM2B_PUBLIC pub = {0};
 	TPM2B_PRIVATE priv = {0};
-	TPML_PCR_SELECTION sel = {.count = 1};
+	TPML_PCR_SELECTION sel;
 	TPM2B_DIGEST empty = {.size = 0};
 	ESYS_TR primary = ESYS_TR_NONE, obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	size_t off = 0;
@@ -410,11 +409,7 @@ int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr
 	}
 	if (rc != TSS2_RC_SUCCESS || off != sealed->priv_len)
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the sealed object is corrupt");
-	sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
-	sel.pcrSelections[0].sizeofSelect = 3;
-	for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++)
-		if (mask & TPMPOLICY_PCR(n))
-			sel.pcrSelections[0].pcrSelect[n / 8] |= (uint8_t)(1u << (n % 8));
+	pcr_selection(mask, &sel);
 
 	r = create_primary(t, &primary, d);
 	if (r < 0)
@@ -519,63 +514,81 @@ int tpm_nv_define(struct tpm *t, uint32_t index, enum tpm_nv_kind kind, uint16_t
 	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
 }
 
-int tpm_nv_undefine(struct tpm *t, uint32_t index, struct diag *d)
+enum nv_op {
+	NV_UNDEFINE,
+	NV_WRITE,
+	NV_WRITE_LOCK,
+	NV_INCREMENT,
+};
+
+/* Look up index, run one owner-authorized NV command on it, release the
+ * handle, decode the result. */
+static int nv_run(struct tpm *t, uint32_t index, enum nv_op op, const TPM2B_MAX_NV_BUFFER *buf,
+		  struct diag *d)
 {
+	static const char *const verbs[] = {
+		[NV_UNDEFINE] = "undefining NV index",
+		[NV_WRITE] = "writing NV index",
+		[NV_WRITE_LOCK] = "write-locking NV index",
+		[NV_INCREMENT] = "incrementing NV counter",
+	};
 	ESYS_TR h = ESYS_TR_NONE;
 	char what[48];
 	TSS2_RC rc;
 	int r;
 
-	snprintf(what, sizeof(what), "undefining NV index 0x%08x", (unsigned)index);
+	snprintf(what, sizeof(what), "%s 0x%08x", verbs[op], (unsigned)index);
 	r = nv_handle(t, index, what, &h, d);
 	if (r < 0)
 		return r;
-	/* On success ESAPI releases h itself. */
-	rc = Esys_NV_UndefineSpace(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-				   ESYS_TR_NONE);
-	if (rc != TSS2_RC_SUCCESS) {
-		nv_release(t, &h);
-		return rc_fail(t, rc, what, d);
+	switch (op) {
+	case NV_UNDEFINE:
+		rc = Esys_NV_UndefineSpace(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD,
+					   ESYS_TR_NONE, ESYS_TR_NONE);
+		if (rc == TSS2_RC_SUCCESS)
+			return 0; /* ESAPI has released h itself */
+		break;
+	case NV_WRITE:
+		rc = Esys_NV_Write(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				   ESYS_TR_NONE, buf, 0);
+		break;
+	case NV_WRITE_LOCK:
+		rc = Esys_NV_WriteLock(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD,
+				       ESYS_TR_NONE, ESYS_TR_NONE);
+		break;
+	case NV_INCREMENT:
+	default:
+		rc = Esys_NV_Increment(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD,
+				       ESYS_TR_NONE, ESYS_TR_NONE);
+		break;
 	}
-	return 0;
+	nv_release(t, &h);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+}
+
+int tpm_nv_undefine(struct tpm *t, uint32_t index, struct diag *d)
+{
+	return nv_run(t, index, NV_UNDEFINE, NULL, d);
 }
 
 int tpm_nv_write(struct tpm *t, uint32_t index, const void *data, uint16_t len, struct diag *d)
 {
 	TPM2B_MAX_NV_BUFFER buf = {.size = len};
-	ESYS_TR h = ESYS_TR_NONE;
-	char what[48];
-	TSS2_RC rc;
-	int r;
 
 	if (len > sizeof(buf.buffer))
 		return diag_set(d, DIAG_USAGE, EINVAL, "NV write of %u bytes is too large", len);
 	memcpy(buf.buffer, data, len);
-	snprintf(what, sizeof(what), "writing NV index 0x%08x", (unsigned)index);
-	r = nv_handle(t, index, what, &h, d);
-	if (r < 0)
-		return r;
-	rc = Esys_NV_Write(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			   ESYS_TR_NONE, &buf, 0);
-	nv_release(t, &h);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+	return nv_run(t, index, NV_WRITE, &buf, d);
 }
 
 int tpm_nv_write_lock(struct tpm *t, uint32_t index, struct diag *d)
 {
-	ESYS_TR h = ESYS_TR_NONE;
-	char what[48];
-	TSS2_RC rc;
-	int r;
+	return nv_run(t, index, NV_WRITE_LOCK, NULL, d);
+}
 
-	snprintf(what, sizeof(what), "write-locking NV index 0x%08x", (unsigned)index);
-	r = nv_handle(t, index, what, &h, d);
-	if (r < 0)
-		return r;
-	rc = Esys_NV_WriteLock(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			       ESYS_TR_NONE);
-	nv_release(t, &h);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+int tpm_nv_increment(struct tpm *t, uint32_t index, struct diag *d)
+{
+	return nv_run(t, index, NV_INCREMENT, NULL, d);
 }
 
 int tpm_nv_read(struct tpm *t, uint32_t index, void *out, uint16_t len, struct diag *d)
@@ -604,23 +617,6 @@ int tpm_nv_read(struct tpm *t, uint32_t index, void *out, uint16_t len, struct d
 	memcpy(out, buf->buffer, len);
 	Esys_Free(buf);
 	return 0;
-}
-
-int tpm_nv_increment(struct tpm *t, uint32_t index, struct diag *d)
-{
-	ESYS_TR h = ESYS_TR_NONE;
-	char what[48];
-	TSS2_RC rc;
-	int r;
-
-	snprintf(what, sizeof(what), "incrementing NV counter 0x%08x", (unsigned)index);
-	r = nv_handle(t, index, what, &h, d);
-	if (r < 0)
-		return r;
-	rc = Esys_NV_Increment(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			       ESYS_TR_NONE);
-	nv_release(t, &h);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
 }
 
 int tpm_nv_read_counter(struct tpm *t, uint32_t index, uint64_t *ret, struct diag *d)
