@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "tpm-test.h"
 #include "tpm.h"
 
 #define DATA_INDEX 0x01500001u
@@ -18,22 +19,13 @@
 
 int main(void)
 {
-	const char *tcti = getenv("SEALBOOT_TCTI");
 	uint8_t want[32], got[32], evil[32];
 	uint64_t c1 = 0, c2 = 0;
-	unsigned transient = 99, sessions = 99;
 	struct tpm *t = NULL;
 	struct diag d = {0};
 	int r;
 
-	if (!tcti) {
-		printf("SEALBOOT_TCTI is not set (run under tests/lib/with-swtpm)\n");
-		return 1;
-	}
-	if (tpm_open(tcti, &t, &d) < 0) {
-		printf("FAIL: tpm_open: %s\n", d.msg);
-		return 1;
-	}
+	t = tpm_test_open();
 	for (int i = 0; i < 32; i++) {
 		want[i] = (uint8_t)(i * 7 + 1);
 		evil[i] = 0xee;
@@ -89,10 +81,6 @@ int main(void)
 	r = tpm_nv_define(t, 0x81000001u, TPM_NV_DATA, 32, &d);
 	CHECK(r == -EINVAL, "persistent handle as NV index: %d %s", r, d.msg);
 
-	memset(&d, 0, sizeof(d));
-	CHECK(tpm_count_loaded(t, &transient, &sessions, &d) == 0, "count: %s", d.msg);
-	CHECK(transient == 0 && sessions == 0, "left behind: %u objects, %u sessions", transient,
-	      sessions);
-	tpm_close(t);
+	tpm_test_close_clean(t);
 	return CHECK_RESULT("tpm nv");
 }

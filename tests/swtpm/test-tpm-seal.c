@@ -14,30 +14,22 @@
 #include <string.h>
 
 #include "check.h"
+#include "tpm-test.h"
 #include "tpm.h"
 #include "tpmpolicy.h"
 
 int main(void)
 {
-	const char *tcti = getenv("SEALBOOT_TCTI");
 	const tpmpolicy_pcr_mask_t mask = TPMPOLICY_PCR(7) | TPMPOLICY_PCR(15);
 	struct tpmpolicy_pcr_values vals = {0};
 	uint8_t ev[32], pcr_digest[32], policy[32];
 	struct secret *key = NULL, *got = NULL;
 	struct tpm_sealed sealed, bad;
 	struct tpm *t = NULL;
-	unsigned transient = 99, sessions = 99;
 	struct diag d = {0};
 	int r;
 
-	if (!tcti) {
-		printf("SEALBOOT_TCTI is not set (run under tests/lib/with-swtpm)\n");
-		return 1;
-	}
-	if (tpm_open(tcti, &t, &d) < 0) {
-		printf("FAIL: tpm_open: %s\n", d.msg);
-		return 1;
-	}
+	t = tpm_test_open();
 
 	/* A measured "good boot": PCR 7 and 15 extended. */
 	SHA256((const unsigned char *)"good boot 7", 11, ev);
@@ -97,12 +89,7 @@ int main(void)
 	r = tpm_unseal_pcr(t, &sealed, TPMPOLICY_PCR(7) | TPMPOLICY_PCR(23), &got, &d);
 	CHECK(r == -EINVAL && !got, "PCR 23: %d %s", r, d.msg);
 
-	memset(&d, 0, sizeof(d));
-	CHECK(tpm_count_loaded(t, &transient, &sessions, &d) == 0, "count: %s", d.msg);
-	CHECK(transient == 0 && sessions == 0, "left behind: %u objects, %u sessions", transient,
-	      sessions);
-
+	tpm_test_close_clean(t);
 	secret_free(key);
-	tpm_close(t);
 	return CHECK_RESULT("tpm seal");
 }
