@@ -2,6 +2,7 @@
 #include "tpm.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,29 @@ static int start_salted(struct tpm *t, ESYS_TR primary, TPM2_SE type, TPMA_SESSI
 	return 0;
 }
 
+static int primary_name(struct tpm *t, ESYS_TR primary, uint8_t out[TPMPOLICY_NAME_SIZE],
+			struct diag *d)
+{
+	TPM2B_NAME *name = NULL;
+	TSS2_RC rc;
+	int r = 0;
+
+	rc = Esys_TR_GetName(t->esys, primary, &name);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "reading the storage primary's Name", d);
+	if (name->size != TPMPOLICY_NAME_SIZE)
+		r = diag_set(d, DIAG_INTERNAL, EIO, "the storage primary's Name is %u bytes",
+			     name->size);
+	else
+		memcpy(out, name->name, TPMPOLICY_NAME_SIZE);
+	Esys_Free(name);
+	return r;
+}
+
+static int nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *ret,
+		     struct diag *d);
+static void nv_release(struct tpm *t, ESYS_TR *h);
+
 static void flush(struct tpm *t, ESYS_TR *h)
 {
 	if (*h != ESYS_TR_NONE)
@@ -366,6 +390,9 @@ int tpm_seal(struct tpm *t, const uint8_t policy[TPMPOLICY_DIGEST_SIZE], const s
 		r = rc_fail(t, rc, "sealing", d);
 		goto out;
 	}
+	r = primary_name(t, primary, ret->primary_name, d);
+	if (r < 0)
+		goto out;
 	off = 0;
 	rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, ret->pub, sizeof(ret->pub), &off);
 	ret->pub_len = off;
@@ -387,21 +414,18 @@ out:
 
 #define UNSEAL_TRIES 3
 
-int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr_mask_t mask,
-		   struct secret **ret, struct diag *d)
+/* Re-create the primary, check it is the key the object was sealed under,
+ * and load the sealed object. */
+static int load_sealed(struct tpm *t, const struct tpm_sealed *sealed, ESYS_TR *ret_primary,
+		       ESYS_TR *ret_obj, struct diag *d)
 {
 	TPM2B_PUBLIC pub = {0};
 	TPM2B_PRIVATE priv = {0};
-	TPML_PCR_SELECTION sel;
-	TPM2B_DIGEST empty = {.size = 0};
-	ESYS_TR primary = ESYS_TR_NONE, obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	uint8_t name[TPMPOLICY_NAME_SIZE];
 	size_t off = 0;
 	TSS2_RC rc;
 	int r;
 
-	r = tpmpolicy_check_pcr_mask(mask, d);
-	if (r < 0)
-		return r;
 	rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(sealed->pub, sealed->pub_len, &off, &pub);
 	if (rc == TSS2_RC_SUCCESS && off == sealed->pub_len) {
 		off = 0;
@@ -409,17 +433,63 @@ int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr
 	}
 	if (rc != TSS2_RC_SUCCESS || off != sealed->priv_len)
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the sealed object is corrupt");
-	pcr_selection(mask, &sel);
 
-	r = create_primary(t, &primary, d);
+	r = create_primary(t, ret_primary, d);
+	if (r < 0)
+		return r;
+	r = primary_name(t, *ret_primary, name, d);
+	if (r < 0)
+		return r;
+	/* The salt is encrypted to this key: if it is not the one recorded at
+	 * sealing, whoever answers could read the session key. */
+	if (CRYPTO_memcmp(name, sealed->primary_name, sizeof(name)) != 0)
+		return diag_set(d, DIAG_TRUST, EBADE,
+				"the TPM's storage key is not the one the volume key was sealed "
+				"under (another TPM, a cleared TPM, or something between us and "
+				"the TPM)");
+	rc = Esys_Load(t->esys, *ret_primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv,
+		       &pub, ret_obj);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "loading the sealed object", d);
+	return 0;
+}
+
+static int take_secret(TPM2B_SENSITIVE_DATA *out, struct secret **ret, struct diag *d)
+{
+	int r = secret_new(out->size, ret);
+
+	if (r == 0)
+		memcpy((*ret)->data, out->buffer, out->size);
+	else
+		diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for the secret");
+	OPENSSL_cleanse(out, sizeof(*out));
+	Esys_Free(out);
+	return r;
+}
+
+/* Something extended a PCR between PolicyPCR and Unseal: the policy is
+ * stale, not wrong. Worth another try, a few times. */
+static bool pcr_changed(TSS2_RC rc)
+{
+	return (rc & ~TSS2_RC_LAYER_MASK) == TPM2_RC_PCR_CHANGED;
+}
+
+int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr_mask_t mask,
+		   struct secret **ret, struct diag *d)
+{
+	TPML_PCR_SELECTION sel;
+	TPM2B_DIGEST empty = {.size = 0};
+	ESYS_TR primary = ESYS_TR_NONE, obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r;
+
+	r = tpmpolicy_check_pcr_mask(mask, d);
+	if (r < 0)
+		return r;
+	pcr_selection(mask, &sel);
+	r = load_sealed(t, sealed, &primary, &obj, d);
 	if (r < 0)
 		goto out;
-	rc = Esys_Load(t->esys, primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
-		       &obj);
-	if (rc != TSS2_RC_SUCCESS) {
-		r = rc_fail(t, rc, "loading the sealed object", d);
-		goto out;
-	}
 	for (int tries = 1;; tries++) {
 		TPM2B_SENSITIVE_DATA *out = NULL;
 
@@ -434,19 +504,10 @@ int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr
 			rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
 		flush(t, &session);
 		if (rc == TSS2_RC_SUCCESS) {
-			r = secret_new(out->size, ret);
-			if (r == 0)
-				memcpy((*ret)->data, out->buffer, out->size);
-			else
-				diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for the secret");
-			OPENSSL_cleanse(out, sizeof(*out));
-			Esys_Free(out);
+			r = take_secret(out, ret, d);
 			goto out;
 		}
-		/* Something extended a PCR between PolicyPCR and Unseal: the
-		 * policy is stale, not wrong. Try again, a few times. */
-		if ((rc & ~TSS2_RC_LAYER_MASK) != TPM2_RC_PCR_CHANGED ||
-		    tries == UNSEAL_TRIES) {
+		if (!pcr_changed(rc) || tries == UNSEAL_TRIES) {
 			r = rc_fail(t, rc, "unsealing", d);
 			goto out;
 		}
@@ -458,7 +519,217 @@ out:
 	return r;
 }
 
-/* An ESYS_TR for an existing NV index (ESAPI reads its public area). */
+/* The admin key's public area: a P-256 ECDSA-SHA256 verification key. One
+ * template for loading it and for naming it offline, so the two agree. */
+static void admin_key_public(const struct tpm_admin_key *k, TPM2B_PUBLIC *pub)
+{
+	*pub = (TPM2B_PUBLIC){
+		.publicArea = {
+			.type = TPM2_ALG_ECC,
+			.nameAlg = TPM2_ALG_SHA256,
+			.objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_USERWITHAUTH,
+			.parameters.eccDetail = {
+				.symmetric = {.algorithm = TPM2_ALG_NULL},
+				.scheme = {.scheme = TPM2_ALG_ECDSA,
+					   .details.ecdsa.hashAlg = TPM2_ALG_SHA256},
+				.curveID = TPM2_ECC_NIST_P256,
+				.kdf = {.scheme = TPM2_ALG_NULL},
+			},
+			.unique.ecc = {.x = {.size = 32}, .y = {.size = 32}},
+		},
+	};
+	memcpy(pub->publicArea.unique.ecc.x.buffer, k->x, 32);
+	memcpy(pub->publicArea.unique.ecc.y.buffer, k->y, 32);
+}
+
+int tpm_admin_key_name(const struct tpm_admin_key *k, uint8_t ret[TPMPOLICY_NAME_SIZE],
+		       struct diag *d)
+{
+	TPM2B_PUBLIC pub;
+	uint8_t buf[sizeof(TPMT_PUBLIC)];
+	size_t off = 0;
+	TSS2_RC rc;
+
+	admin_key_public(k, &pub);
+	rc = Tss2_MU_TPMT_PUBLIC_Marshal(&pub.publicArea, buf, sizeof(buf), &off);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(NULL, rc, "marshalling the admin key", d);
+	return tpmpolicy_object_name(buf, off, ret, d);
+}
+
+void tpm_nv_counter_name(uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE])
+{
+	tpmpolicy_nv_name(index,
+			  TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHREAD |
+				  TPMA_NV_NO_DA | (TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) |
+				  TPMA_NV_WRITTEN,
+			  8, ret);
+}
+
+/* The TPM checks the admin's signature over aHash and gives a ticket that
+ * PolicyAuthorize accepts in place of the signature. */
+static int verify_approval(struct tpm *t, const struct tpm_pcr_approval *a,
+			   const uint8_t approved[TPMPOLICY_DIGEST_SIZE], ESYS_TR *ret_key,
+			   TPMT_TK_VERIFIED **ret_ticket, struct diag *d)
+{
+	TPM2B_PUBLIC pub;
+	TPM2B_DIGEST ahash = {.size = TPMPOLICY_DIGEST_SIZE};
+	TPMT_SIGNATURE sig = {
+		.sigAlg = TPM2_ALG_ECDSA,
+		.signature.ecdsa = {.hash = TPM2_ALG_SHA256,
+				    .signatureR = {.size = 32},
+				    .signatureS = {.size = 32}},
+	};
+	TSS2_RC rc;
+	int r;
+
+	r = tpmpolicy_authorize_ahash(approved, NULL, 0, ahash.buffer, d);
+	if (r < 0)
+		return r;
+	memcpy(sig.signature.ecdsa.signatureR.buffer, a->sig_r, 32);
+	memcpy(sig.signature.ecdsa.signatureS.buffer, a->sig_s, 32);
+	admin_key_public(&a->key, &pub);
+	/* Owner hierarchy: a key loaded in the null hierarchy yields a null
+	 * ticket, which PolicyAuthorize refuses. */
+	rc = Esys_LoadExternal(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &pub,
+			       ESYS_TR_RH_OWNER, ret_key);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "loading the admin key", d);
+	rc = Esys_VerifySignature(t->esys, *ret_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				  &ahash, &sig, ret_ticket);
+	if ((rc & ~TSS2_RC_LAYER_MASK & (TPM2_RC_FMT1 | 0x3f)) == TPM2_RC_SIGNATURE)
+		return diag_set(d, DIAG_SIGNATURE, EBADMSG,
+				"the PCR policy is not signed by the admin key the volume key "
+				"is bound to");
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "verifying the PCR policy signature", d);
+	return 0;
+}
+
+int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
+			const struct tpm_pcr_approval *a, struct secret **ret, struct diag *d)
+{
+	TPML_PCR_SELECTION sel;
+	TPM2B_DIGEST approved = {.size = TPMPOLICY_DIGEST_SIZE};
+	TPM2B_DIGEST pcr_digest = {.size = TPMPOLICY_DIGEST_SIZE};
+	TPM2B_OPERAND operand = {.size = 8};
+	TPM2B_NONCE ref = {.size = 0};
+	TPM2B_NAME key_name = {.size = TPMPOLICY_NAME_SIZE};
+	uint8_t counter_name[TPMPOLICY_NAME_SIZE];
+	TPMT_TK_VERIFIED *ticket = NULL;
+	ESYS_TR primary = ESYS_TR_NONE, obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	ESYS_TR key = ESYS_TR_NONE, nv = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r;
+
+	r = tpmpolicy_check_pcr_mask(a->mask, d);
+	if (r < 0)
+		return r;
+	pcr_selection(a->mask, &sel);
+	memcpy(pcr_digest.buffer, a->pcr_digest, TPMPOLICY_DIGEST_SIZE);
+	for (int i = 0; i < 8; i++)
+		operand.buffer[i] = (uint8_t)(a->serial >> (56 - 8 * i));
+	tpm_nv_counter_name(a->counter, counter_name);
+	r = tpmpolicy_approved_pcr_policy(a->mask, a->pcr_digest, a->serial, counter_name,
+					  approved.buffer, d);
+	if (r == 0)
+		r = tpm_admin_key_name(&a->key, key_name.name, d);
+	if (r < 0)
+		return r;
+
+	r = load_sealed(t, sealed, &primary, &obj, d);
+	if (r < 0)
+		goto out;
+	r = verify_approval(t, a, approved.buffer, &key, &ticket, d);
+	if (r < 0)
+		goto out;
+	r = nv_handle(t, a->counter, "looking up the PCR policy counter", &nv, d);
+	if (r < 0)
+		goto out;
+	for (int tries = 1;; tries++) {
+		TPM2B_SENSITIVE_DATA *out = NULL;
+		const char *step = "the PCR check";
+
+		r = start_salted(t, primary, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session, d);
+		if (r < 0)
+			goto out;
+		rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				    &pcr_digest, &sel);
+		if (rc == TSS2_RC_SUCCESS) {
+			step = "the PCR policy counter check";
+			/* The counter's own (empty) auth: TPMA_NV_AUTHREAD. */
+			rc = Esys_PolicyNV(t->esys, nv, nv, session, ESYS_TR_PASSWORD,
+					   ESYS_TR_NONE, ESYS_TR_NONE, &operand, 0,
+					   TPM2_EO_UNSIGNED_LE);
+		}
+		if (rc == TSS2_RC_SUCCESS) {
+			step = "PolicyAuthorize";
+			rc = Esys_PolicyAuthorize(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
+						  ESYS_TR_NONE, &approved, &ref, &key_name,
+						  ticket);
+		}
+		if (rc == TSS2_RC_SUCCESS) {
+			step = "unsealing";
+			rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
+		}
+		flush(t, &session);
+		if (rc == TSS2_RC_SUCCESS) {
+			r = take_secret(out, ret, d);
+			goto out;
+		}
+		if (pcr_changed(rc) && tries < UNSEAL_TRIES)
+			continue;
+		TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
+		TSS2_RC fmt1 = (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
+		if (strcmp(step, "the PCR check") == 0 && fmt1 == TPM2_RC_VALUE)
+			r = diag_set(d, DIAG_INTERNAL, EPERM,
+				     "the PCRs differ from the values the admin approved: this "
+				     "boot is not the measured good boot");
+		else if (strcmp(step, "the PCR policy counter check") == 0 &&
+			 fmt1 == TPM2_RC_POLICY)
+			r = diag_set(d, DIAG_INTERNAL, EKEYREVOKED,
+				     "the PCR policy (serial %llu) was retired by a newer one",
+				     (unsigned long long)a->serial);
+		else if (strcmp(step, "unsealing") == 0 && fmt1 == TPM2_RC_POLICY_FAIL)
+			r = diag_set(d, DIAG_INTERNAL, EPERM,
+				     "the volume key is bound to another admin key than the one "
+				     "that signed this PCR policy");
+		else
+			r = rc_fail(t, rc, step, d);
+		goto out;
+	}
+out:
+	Esys_Free(ticket);
+	nv_release(t, &nv);
+	flush(t, &key);
+	flush(t, &session);
+	flush(t, &obj);
+	flush(t, &primary);
+	return r;
+}
+
+int tpm_nv_name(struct tpm *t, uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
+{
+	TPM2B_NAME *name = NULL;
+	ESYS_TR h = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r;
+
+	r = nv_handle(t, index, "reading an NV index's Name", &h, d);
+	if (r < 0)
+		return r;
+	rc = Esys_TR_GetName(t->esys, h, &name);
+	nv_release(t, &h);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "reading an NV index's Name", d);
+	if (name->size != TPMPOLICY_NAME_SIZE)
+		r = diag_set(d, DIAG_INTERNAL, EIO, "NV Name of %u bytes", name->size);
+	else
+		memcpy(ret, name->name, TPMPOLICY_NAME_SIZE);
+	Esys_Free(name);
+	return r;
+}
+
 static int nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *ret,
 		     struct diag *d)
 {

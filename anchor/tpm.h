@@ -58,6 +58,10 @@ struct tpm_sealed {
 	size_t pub_len;
 	uint8_t priv[TPM_SEALED_MAX];
 	size_t priv_len;
+	/* Name of the storage primary the object was sealed under, checked
+	 * before a salted session trusts that key (an interposer or another
+	 * TPM answers with a different one). */
+	uint8_t primary_name[TPMPOLICY_NAME_SIZE];
 };
 
 /*
@@ -101,3 +105,45 @@ int tpm_nv_write_lock(struct tpm *t, uint32_t index, struct diag *d);
 int tpm_nv_read(struct tpm *t, uint32_t index, void *buf, uint16_t len, struct diag *d);
 int tpm_nv_increment(struct tpm *t, uint32_t index, struct diag *d);
 int tpm_nv_read_counter(struct tpm *t, uint32_t index, uint64_t *ret, struct diag *d);
+
+/* The Name of an NV index as the TPM reports it (NV_ReadPublic). */
+int tpm_nv_name(struct tpm *t, uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d);
+
+/* The Name sealboot's counter index has once it was incremented: what an
+ * admin's PolicyNV is computed over, offline (tpmpolicy_nv_name). */
+void tpm_nv_counter_name(uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE]);
+
+/* The admin key as the TPM sees it: a P-256 ECDSA-SHA256 verification key,
+ * public part only. Its Name, computed offline, goes into PolicyAuthorize. */
+struct tpm_admin_key {
+	uint8_t x[32], y[32];
+};
+int tpm_admin_key_name(const struct tpm_admin_key *k, uint8_t ret[TPMPOLICY_NAME_SIZE],
+		       struct diag *d);
+
+/*
+ * A PCR policy approved by the admin key (docs/formats/pcr-policy.md): the
+ * sealed object's authPolicy is PolicyAuthorize(admin key Name, empty ref);
+ * the admin signs, for each platform state, the approved policy
+ * tpmpolicy_approved_pcr_policy(mask, pcr_digest, serial, counter Name).
+ */
+struct tpm_pcr_approval {
+	tpmpolicy_pcr_mask_t mask;
+	uint8_t pcr_digest[TPMPOLICY_DIGEST_SIZE]; /* expected PCR values, hashed */
+	uint64_t serial;       /* valid while the counter is <= serial */
+	uint32_t counter;      /* the NV counter index */
+	struct tpm_admin_key key;
+	uint8_t sig_r[32], sig_s[32]; /* ECDSA over aHash(approved, empty ref) */
+};
+
+/*
+ * Unseal under an admin-approved PCR policy: the TPM checks the signature
+ * (VerifySignature, key loaded public-only in the owner hierarchy), then
+ * PolicyPCR with the approved digest, PolicyNV on the counter and
+ * PolicyAuthorize, in a salted session with response encryption.
+ * Errors: signature not the admin's -EBADMSG (DIAG_SIGNATURE); PCRs differ
+ * from the approved values -EPERM; counter above the serial (a retired
+ * policy) -EKEYREVOKED; plus those of tpm_unseal_pcr().
+ */
+int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
+			const struct tpm_pcr_approval *a, struct secret **ret, struct diag *d);

@@ -294,3 +294,40 @@ int tpmpolicy_policy_nv(uint8_t digest[TPMPOLICY_DIGEST_SIZE],
 	};
 	return sha256_chunks(c, sizeof(c) / sizeof(c[0]), digest, d);
 }
+
+void tpmpolicy_nv_name(uint32_t index, uint32_t attributes, uint16_t data_size,
+		       uint8_t out[TPMPOLICY_NAME_SIZE])
+{
+	uint8_t pub[4 + 2 + 4 + 2 + 2];
+	unsigned int len = 0;
+
+	put_be32(pub, index);
+	put_be16(pub + 4, TPMPOLICY_ALG_SHA256);
+	put_be32(pub + 6, attributes);
+	put_be16(pub + 10, 0); /* authPolicy: empty TPM2B */
+	put_be16(pub + 12, data_size);
+	put_be16(out, TPMPOLICY_ALG_SHA256);
+	/* SHA-256 of a fixed 14-byte buffer cannot fail. */
+	(void)EVP_Digest(pub, sizeof(pub), out + 2, &len, EVP_sha256(), NULL);
+}
+
+int tpmpolicy_approved_pcr_policy(tpmpolicy_pcr_mask_t mask,
+				  const uint8_t pcr_digest[TPMPOLICY_DIGEST_SIZE], uint64_t serial,
+				  const uint8_t counter_name[TPMPOLICY_NAME_SIZE],
+				  uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d)
+{
+	uint8_t digest[TPMPOLICY_DIGEST_SIZE], operand[8];
+	int r;
+
+	for (int i = 0; i < 8; i++)
+		operand[i] = (uint8_t)(serial >> (56 - 8 * i));
+	tpmpolicy_init(digest);
+	r = tpmpolicy_policy_pcr(digest, mask, pcr_digest, d);
+	if (r == 0)
+		r = tpmpolicy_policy_nv(digest, operand, sizeof(operand), 0,
+					TPMPOLICY_EO_UNSIGNED_LE, counter_name,
+					TPMPOLICY_NAME_SIZE, d);
+	if (r == 0)
+		memcpy(out, digest, sizeof(digest));
+	return r;
+}

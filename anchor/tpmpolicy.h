@@ -40,6 +40,16 @@
 #define TPMPOLICY_CC_POLICY_AUTHORIZE 0x0000016Au
 #define TPMPOLICY_CC_POLICY_PCR 0x0000017Fu
 
+/* TPMA_NV bits sealboot's NV indices use (Part 2, 13.4). */
+#define TPMPOLICY_NV_OWNERWRITE (1u << 1)
+#define TPMPOLICY_NV_WRITEDEFINE (1u << 13)
+#define TPMPOLICY_NV_AUTHREAD (1u << 18)
+#define TPMPOLICY_NV_OWNERREAD (1u << 17)
+#define TPMPOLICY_NV_NO_DA (1u << 25)
+#define TPMPOLICY_NV_WRITELOCKED (1u << 11)
+#define TPMPOLICY_NV_WRITTEN (1u << 29)
+#define TPMPOLICY_NV_COUNTER (1u << 4) /* TPM_NT_COUNTER in bits 7:4 */
+
 /* Bit n set: PCR n selected. */
 typedef uint32_t tpmpolicy_pcr_mask_t;
 #define TPMPOLICY_PCR(n) ((tpmpolicy_pcr_mask_t)1u << (n))
@@ -125,3 +135,22 @@ int tpmpolicy_policy_nv(uint8_t digest[TPMPOLICY_DIGEST_SIZE],
 			const uint8_t *operand_b, size_t operand_len, uint16_t offset,
 			enum tpmpolicy_eo operation, const uint8_t *nv_name, size_t name_len,
 			struct diag *d);
+
+/* The Name of an NV index (Part 1, 16; Part 2, 13.5 TPMS_NV_PUBLIC):
+ *   sha256 || H(nvIndex || nameAlg || attributes || authPolicy (empty) ||
+ *              dataSize)
+ * for an index with nameAlg sha256 and no authPolicy, as sealboot defines
+ * them. The Name changes with the attributes (TPMA_NV_WRITTEN on the first
+ * write, WRITELOCKED), so pass those as the TPM holds them at policy time. */
+void tpmpolicy_nv_name(uint32_t index, uint32_t attributes, uint16_t data_size,
+		       uint8_t out[TPMPOLICY_NAME_SIZE]);
+
+/* The PCR policy an admin approves with PolicyAuthorize (docs/pcrs.md):
+ *   PolicyPCR(mask, pcr_digest) then
+ *   PolicyNV(counter <= serial: operandB = serial as 8 big-endian bytes,
+ *            offset 0, TPM_EO_UNSIGNED_LE, counter's Name)
+ * so raising the counter above a policy's serial retires it for good. */
+int tpmpolicy_approved_pcr_policy(tpmpolicy_pcr_mask_t mask,
+				  const uint8_t pcr_digest[TPMPOLICY_DIGEST_SIZE], uint64_t serial,
+				  const uint8_t counter_name[TPMPOLICY_NAME_SIZE],
+				  uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d);
