@@ -2,6 +2,8 @@
 #include "luks.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
+#include <unistd.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,13 +26,28 @@ static int fail(int r, const char *what, const char *path, struct diag *d)
 	}
 }
 
+/* libcryptsetup prints its own errors on stderr by default; sealboot reports
+ * each failure once, in one line, from the return code. */
+static void quiet_log(int level, const char *msg, void *usrptr)
+{
+	(void)level;
+	(void)msg;
+	(void)usrptr;
+}
+
+static int init(struct crypt_device **cd, const char *path)
+{
+	crypt_set_log_callback(NULL, quiet_log, NULL);
+	return crypt_init(cd, path);
+}
+
 static int open_luks2(const char *path, const char *what, struct crypt_device **ret,
 		      struct diag *d)
 {
 	struct crypt_device *cd = NULL;
 	int r;
 
-	r = crypt_init(&cd, path);
+	r = init(&cd, path);
 	if (r < 0)
 		return fail(r, what, path, d);
 	r = crypt_load(cd, CRYPT_LUKS2, NULL);
@@ -55,14 +72,14 @@ static int set_cheap_pbkdf(struct crypt_device *cd)
 	return crypt_set_pbkdf_type(cd, &pbkdf);
 }
 
-int luks_format(const char *path, const struct secret *key, char ret_uuid[LUKS_UUID_MAX],
-		struct diag *d)
+static int format(const char *path, const struct secret *key, const char *uuid,
+		  char ret_uuid[LUKS_UUID_MAX], struct diag *d)
 {
 	struct crypt_params_luks2 params = {.sector_size = 512};
 	struct crypt_device *cd = NULL;
 	int r;
 
-	r = crypt_init(&cd, path);
+	r = init(&cd, path);
 	if (r < 0)
 		return fail(r, "formatting", path, d);
 	/* Never format over an existing LUKS volume: that destroys its data. */
@@ -73,7 +90,7 @@ int luks_format(const char *path, const struct secret *key, char ret_uuid[LUKS_U
 	}
 	r = set_cheap_pbkdf(cd);
 	if (r == 0)
-		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL, 64, &params);
+		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", uuid, NULL, 64, &params);
 	if (r == 0)
 		r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0,
 						    (const char *)key->data, key->len);
@@ -81,9 +98,22 @@ int luks_format(const char *path, const struct secret *key, char ret_uuid[LUKS_U
 		crypt_free(cd);
 		return fail(r, "formatting", path, d);
 	}
-	snprintf(ret_uuid, LUKS_UUID_MAX, "%s", crypt_get_uuid(cd));
+	if (ret_uuid)
+		snprintf(ret_uuid, LUKS_UUID_MAX, "%s", crypt_get_uuid(cd));
 	crypt_free(cd);
 	return 0;
+}
+
+int luks_format(const char *path, const struct secret *key, char ret_uuid[LUKS_UUID_MAX],
+		struct diag *d)
+{
+	return format(path, key, NULL, ret_uuid, d);
+}
+
+int luks_format_uuid(const char *path, const struct secret *key, const char *uuid,
+		     struct diag *d)
+{
+	return format(path, key, uuid, NULL, d);
 }
 
 int luks_enroll(const char *path, const struct secret *current, const struct secret *key,
@@ -131,4 +161,125 @@ int luks_uuid(const char *path, char ret_uuid[LUKS_UUID_MAX], struct diag *d)
 	snprintf(ret_uuid, LUKS_UUID_MAX, "%s", crypt_get_uuid(cd));
 	crypt_free(cd);
 	return 0;
+}
+
+int luks_token_add(const char *path, const char *json, int keyslot, struct diag *d)
+{
+	struct crypt_device *cd = NULL;
+	int r, token;
+
+	r = open_luks2(path, "adding a token to", &cd, d);
+	if (r < 0)
+		return r;
+	token = crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
+	if (token < 0) {
+		crypt_free(cd);
+		return fail(token, "adding a token to", path, d);
+	}
+	r = crypt_token_assign_keyslot(cd, token, keyslot);
+	if (r < 0) {
+		(void)crypt_token_json_set(cd, token, NULL);
+		crypt_free(cd);
+		return fail(r, "assigning the token to its keyslot on", path, d);
+	}
+	crypt_free(cd);
+	return token;
+}
+
+int luks_token_find(const char *path, const char *type, char **ret_json, struct diag *d)
+{
+	struct crypt_device *cd = NULL;
+	const char *json = NULL, *got_type = NULL;
+	int r;
+
+	r = open_luks2(path, "reading the tokens of", &cd, d);
+	if (r < 0)
+		return r;
+	for (int id = 0; id < 32; id++) {
+		if (crypt_token_status(cd, id, &got_type) == CRYPT_TOKEN_INACTIVE || !got_type ||
+		    strcmp(got_type, type) != 0)
+			continue;
+		r = crypt_token_json_get(cd, id, &json);
+		if (r < 0)
+			break;
+		*ret_json = strdup(json);
+		crypt_free(cd);
+		if (!*ret_json)
+			return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+		return id;
+	}
+	crypt_free(cd);
+	return diag_set(d, DIAG_MALFORMED, ENOENT, "%s holds no %s token", path, type);
+}
+
+bool luks_have_dm(void)
+{
+	/* /dev/mapper/control can exist on a kernel without device-mapper;
+	 * the kernel lists the driver in /proc/devices only when it is there. */
+	char line[128];
+	bool found = false;
+	FILE *f;
+
+	if (access("/dev/mapper/control", R_OK | W_OK) != 0)
+		return false;
+	f = fopen("/proc/devices", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " device-mapper\n") != NULL;
+	fclose(f);
+	return found;
+}
+
+int luks_unlock(const char *path, const struct secret *key, const char *name,
+		uint8_t ret_identity[32], struct diag *d)
+{
+	static const char label[] = "sealboot volume identity";
+	struct crypt_device *cd = NULL;
+	char uuid[LUKS_UUID_MAX] = "";
+	struct secret *vk = NULL;
+	size_t vk_len;
+	unsigned char msg[sizeof(label) + LUKS_UUID_MAX];
+	size_t msg_len, md_len = 0;
+	int r, slot;
+
+	r = open_luks2(path, name ? "opening" : "checking a key for", &cd, d);
+	if (r < 0)
+		return r;
+	snprintf(uuid, sizeof(uuid), "%s", crypt_get_uuid(cd) ? crypt_get_uuid(cd) : "");
+	/* The identity: an HMAC keyed with the volume key over the UUID. Only
+	 * the real volume yields it; a look-alike with the same UUID and
+	 * another key does not. */
+	vk_len = (size_t)crypt_get_volume_key_size(cd);
+	r = secret_new(vk_len ? vk_len : 64, &vk);
+	if (r < 0) {
+		crypt_free(cd);
+		return diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for the volume key");
+	}
+	slot = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk->data, &vk_len,
+				    (const char *)key->data, key->len);
+	if (slot < 0) {
+		r = fail(slot, name ? "opening" : "checking a key for", path, d);
+		goto out;
+	}
+	/* label, its NUL, then the UUID text */
+	memcpy(msg, label, sizeof(label));
+	msg_len = sizeof(label) + strlen(uuid);
+	memcpy(msg + sizeof(label), uuid, strlen(uuid));
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, vk->data, vk_len, msg, msg_len,
+		       ret_identity, 32, &md_len) ||
+	    md_len != 32) {
+		r = diag_set(d, DIAG_INTERNAL, EIO, "computing the identity of %s", path);
+		goto out;
+	}
+	r = slot;
+	if (name) {
+		int a = crypt_activate_by_volume_key(cd, name, (const char *)vk->data, vk_len, 0);
+		if (a < 0)
+			r = fail(a, "activating", path, d);
+	}
+out:
+	secret_free(vk);
+	crypt_free(cd);
+	return r;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "secret.h"
@@ -24,6 +26,10 @@
 int luks_format(const char *path, const struct secret *key, char ret_uuid[LUKS_UUID_MAX],
 		struct diag *d);
 
+/* The same with a given UUID (the one the appliance policy names). */
+int luks_format_uuid(const char *path, const struct secret *key, const char *uuid,
+		     struct diag *d);
+
 /* Add a keyslot for key to an existing LUKS2 volume, authorized by one of
  * its current passphrases. Returns the new keyslot number. */
 int luks_enroll(const char *path, const struct secret *current, const struct secret *key,
@@ -35,3 +41,25 @@ int luks_check_key(const char *path, const struct secret *key, struct diag *d);
 
 /* The volume's LUKS UUID. */
 int luks_uuid(const char *path, char ret_uuid[LUKS_UUID_MAX], struct diag *d);
+
+/* Add a token (LUKS2 JSON; docs/formats/luks-token.md) bound to keyslot.
+ * Returns the token id. */
+int luks_token_add(const char *path, const char *json, int keyslot, struct diag *d);
+
+/* The JSON of the first token of this type (*ret_json malloc'd). Returns the
+ * token id, or -ENOENT (DIAG_MALFORMED) when there is none. */
+int luks_token_find(const char *path, const char *type, char **ret_json, struct diag *d);
+
+/* Is device-mapper usable here (activation possible)? */
+bool luks_have_dm(void);
+
+/*
+ * Open a volume with key: with name, activate it as /dev/mapper/<name>;
+ * with name NULL, only check the key (no device-mapper). Either way
+ * ret_identity is HMAC-SHA256 keyed with the volume key over
+ * "sealboot volume identity\0" || UUID: what the anchor measures so a
+ * look-alike volume (same UUID, another key) changes the PCRs. Returns the
+ * keyslot; wrong key -EPERM.
+ */
+int luks_unlock(const char *path, const struct secret *key, const char *name,
+		uint8_t ret_identity[32], struct diag *d);

@@ -251,7 +251,7 @@ int bundle_verify(const char *dir, const struct bundle_verify_opts *o,
 	int64_t at = o->at ? o->at : (int64_t)time(NULL);
 	int dirfd, r;
 
-	if (o->n_ca == 0)
+	if (o->n_ca == 0 && o->n_ca_pems == 0)
 		return diag_set(d, DIAG_USAGE, EINVAL, "no trusted CA given");
 	dirfd = open_bundle_dir(dir, d);
 	if (dirfd < 0)
@@ -273,7 +273,8 @@ int bundle_verify(const char *dir, const struct bundle_verify_opts *o,
 		goto out;
 
 	/* 2. Signature and chain over the raw bytes, before any parsing. */
-	r = cms_trust_load(o->ca_files, o->n_ca, &trust, d);
+	r = o->n_ca ? cms_trust_load(o->ca_files, o->n_ca, &trust, d)
+		    : cms_trust_load_pem(o->ca_pems, o->n_ca_pems, &trust, d);
 	if (r < 0)
 		goto out;
 	r = cms_verify_detached(trust, sig, siglen, mbytes, mlen, o->at, &v->signer, d);

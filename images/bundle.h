@@ -22,8 +22,10 @@
 #define BUNDLE_SIG_MAX (256u * 1024u)
 
 struct bundle_verify_opts {
-	const char *const *ca_files; /* trusted release CAs (PEM) */
+	const char *const *ca_files; /* trusted release CAs (PEM files) */
 	size_t n_ca;
+	const char *const *ca_pems;  /* or: PEM texts (used when n_ca is 0) */
+	size_t n_ca_pems;
 	int64_t at;                  /* verification time, 0 = now */
 	unsigned threads;            /* 0 = online CPUs */
 	bool progress;               /* progress meter on stderr */

@@ -101,12 +101,36 @@ static void asn1_time_str(const ASN1_TIME *t, char *out, size_t n)
 }
 
 /* Read every PEM certificate in path; at least one. */
-static int read_certs(const char *path, const char *what, STACK_OF(X509) **ret, struct diag *d)
+/* Every PEM certificate in b (at least one). */
+static int read_certs_bio(BIO *b, const char *what, const char *where, STACK_OF(X509) **ret,
+			  struct diag *d)
 {
 	STACK_OF(X509) *sk;
 	char why[256];
-	BIO *b;
 	X509 *c;
+
+	sk = sk_X509_new_null();
+	if (!sk)
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+		if (!sk_X509_push(sk, c)) {
+			X509_free(c);
+			break;
+		}
+	if (sk_X509_num(sk) == 0) {
+		sk_X509_pop_free(sk, X509_free);
+		return diag_set(d, DIAG_USAGE, EINVAL, "%s %s holds no PEM certificate (%s)", what,
+				where, ossl_reason(why, sizeof(why)));
+	}
+	ERR_clear_error(); /* the expected "no start line" at end of file */
+	*ret = sk;
+	return 0;
+}
+
+static int read_certs(const char *path, const char *what, STACK_OF(X509) **ret, struct diag *d)
+{
+	BIO *b;
+	int r;
 
 	b = BIO_new_file(path, "r");
 	if (!b) {
@@ -114,25 +138,9 @@ static int read_certs(const char *path, const char *what, STACK_OF(X509) **ret, 
 		return diag_set(d, DIAG_USAGE, ENOENT, "cannot read %s %s: %s", what, path,
 				strerror(errno ? errno : ENOENT));
 	}
-	sk = sk_X509_new_null();
-	if (!sk) {
-		BIO_free(b);
-		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
-	}
-	while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL)))
-		if (!sk_X509_push(sk, c)) {
-			X509_free(c);
-			break;
-		}
+	r = read_certs_bio(b, what, path, ret, d);
 	BIO_free(b);
-	if (sk_X509_num(sk) == 0) {
-		sk_X509_pop_free(sk, X509_free);
-		return diag_set(d, DIAG_USAGE, EINVAL, "%s %s holds no PEM certificate (%s)", what,
-				path, ossl_reason(why, sizeof(why)));
-	}
-	ERR_clear_error(); /* the expected "no start line" at end of file */
-	*ret = sk;
-	return 0;
+	return r;
 }
 
 static bool has_codesign_eku(X509 *c)
@@ -564,7 +572,9 @@ void cms_trust_free(struct cms_trust *t)
 	free(t);
 }
 
-int cms_trust_load(const char *const *ca_files, size_t n, struct cms_trust **ret, struct diag *d)
+/* ca_files are paths, or with pem set, PEM texts. */
+static int trust_load(const char *const *ca, size_t n, bool pem, struct cms_trust **ret,
+		      struct diag *d)
 {
 	struct cms_trust *t;
 	int r;
@@ -583,8 +593,18 @@ int cms_trust_load(const char *const *ca_files, size_t n, struct cms_trust **ret
 	X509_STORE_set_purpose(t->store, X509_PURPOSE_ANY);
 	for (size_t i = 0; i < n; i++) {
 		STACK_OF(X509) *sk = NULL;
+		char where[32];
 
-		r = read_certs(ca_files[i], "CA file", &sk, d);
+		if (pem) {
+			BIO *b = BIO_new_mem_buf(ca[i], -1);
+
+			snprintf(where, sizeof(where), "#%zu", i + 1);
+			r = b ? read_certs_bio(b, "release CA", where, &sk, d)
+			      : diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+			BIO_free(b);
+		} else {
+			r = read_certs(ca[i], "CA file", &sk, d);
+		}
 		if (r < 0) {
 			cms_trust_free(t);
 			return r;
@@ -601,8 +621,9 @@ int cms_trust_load(const char *const *ca_files, size_t n, struct cms_trust **ret
 				sk_X509_pop_free(sk, X509_free);
 				cms_trust_free(t);
 				return diag_set(d, DIAG_USAGE, EINVAL,
-						"CA file %s holds %s, which is not a CA certificate",
-						ca_files[i], subj);
+						"%s %s holds %s, which is not a CA certificate",
+						pem ? "release CA" : "CA file",
+						pem ? "" : ca[i], subj);
 			}
 			X509_STORE_add_cert(t->store, c);
 		}
@@ -611,6 +632,16 @@ int cms_trust_load(const char *const *ca_files, size_t n, struct cms_trust **ret
 	ERR_clear_error(); /* duplicate certificates are not an error */
 	*ret = t;
 	return 0;
+}
+
+int cms_trust_load(const char *const *ca_files, size_t n, struct cms_trust **ret, struct diag *d)
+{
+	return trust_load(ca_files, n, false, ret, d);
+}
+
+int cms_trust_load_pem(const char *const *pems, size_t n, struct cms_trust **ret, struct diag *d)
+{
+	return trust_load(pems, n, true, ret, d);
 }
 
 static int64_t signing_time_of(CMS_SignerInfo *si)

@@ -41,6 +41,10 @@ struct cms_trust;
  * that is not self-signed (a release CA under an offline root) is a trust
  * anchor in its own right (partial chains accepted). */
 int cms_trust_load(const char *const *ca_files, size_t n, struct cms_trust **ret, struct diag *d);
+/* The same, from PEM texts in memory (the release CAs an appliance policy
+ * carries). */
+int cms_trust_load_pem(const char *const *pems, size_t n, struct cms_trust **ret,
+		       struct diag *d);
 void cms_trust_free(struct cms_trust *t);
 
 struct cms_signer_info {

@@ -74,17 +74,31 @@ out:
 	return fd;
 }
 
+static int read_whole(int fd, size_t max, unsigned char **ret, size_t *ret_len);
+
 int fs_read_file_at(int dirfd, const char *relpath, size_t max, unsigned char **ret,
 		    size_t *ret_len)
+{
+	int fd = fs_open_beneath(dirfd, relpath, O_RDONLY | O_NONBLOCK);
+
+	return fd < 0 ? fd : read_whole(fd, max, ret, ret_len);
+}
+
+int fs_read_file(const char *path, size_t max, unsigned char **ret, size_t *ret_len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	return fd < 0 ? -errno : read_whole(fd, max, ret, ret_len);
+}
+
+/* Read all of fd (a regular file, at most max bytes) and close it. */
+static int read_whole(int fd, size_t max, unsigned char **ret, size_t *ret_len)
 {
 	unsigned char *buf = NULL;
 	struct stat st;
 	size_t n = 0;
-	int fd, r;
+	int r;
 
-	fd = fs_open_beneath(dirfd, relpath, O_RDONLY | O_NONBLOCK);
-	if (fd < 0)
-		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;

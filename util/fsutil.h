@@ -20,6 +20,9 @@ int fs_open_beneath(int dirfd, const char *relpath, int flags);
 int fs_read_file_at(int dirfd, const char *relpath, size_t max, unsigned char **ret,
 		    size_t *ret_len);
 
+/* The same for a path a person gave (symlinks followed, as any tool does). */
+int fs_read_file(const char *path, size_t max, unsigned char **ret, size_t *ret_len);
+
 /* Write buf to dirfd/name atomically: a temporary file in the same directory,
  * fsync, rename into place, fsync the directory. With replace false an
  * existing name is left untouched and -EEXIST returned. A crash leaves either

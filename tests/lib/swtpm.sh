@@ -32,7 +32,8 @@ swtpm__on_signal() { # EXITCODE
 	exit "$1" # runs the EXIT trap, which stops the simulator
 }
 
-swtpm_start() {
+swtpm_start() { # [STATE_DIR]
+	local keep_state=${1:-}
 	command -v swtpm >/dev/null || skip "swtpm is not installed (apt-get install swtpm)"
 	command -v ss >/dev/null || skip "ss is not installed (apt-get install iproute2)"
 	[ -z "${SWTPM_PID:-}" ] || fail "swtpm_start: a simulator already runs in this shell"
@@ -52,7 +53,8 @@ swtpm_start() {
 	# shellcheck disable=SC2064 # the caller's handler is taken now
 	trap "swtpm_stop${prev:+; $prev}" EXIT
 
-	SWTPM_STATE=$(mktemp -d "${TMPDIR:-/tmp}/sealboot-swtpm.XXXXXX")
+	# A state dir given (swtpm_reboot) is the same TPM booting again.
+	SWTPM_STATE=${keep_state:-$(mktemp -d "${TMPDIR:-/tmp}/sealboot-swtpm.XXXXXX")}
 	# If this shell is SIGKILLed, the kernel still stops the simulator.
 	local deathsig=()
 	command -v setpriv >/dev/null && deathsig=(setpriv --pdeathsig TERM --)
@@ -89,7 +91,7 @@ swtpm_start() {
 		kill "$SWTPM_PID" 2>/dev/null || true
 		wait "$SWTPM_PID" 2>/dev/null || true
 		SWTPM_PID=
-		rm -rf "${SWTPM_STATE:?}"/*
+		[ -n "$keep_state" ] || rm -rf "${SWTPM_STATE:?}"/*
 	done
 	echo "swtpm log:" >&2
 	cat "$SWTPM_STATE/log" >&2 2>/dev/null || true
@@ -120,4 +122,20 @@ swtpm_stop() {
 		rm -rf "$SWTPM_STATE"
 		SWTPM_STATE=
 	fi
+}
+
+# The same TPM, booted again: an orderly shutdown, then a new simulator on
+# the kept state (NV, seeds and counters persist; PCRs start from zero).
+swtpm_reboot() {
+	local keep=$SWTPM_STATE
+	SWTPM_STATE=
+	swtpm_stop
+	swtpm_start "$keep"
+}
+
+# Pull the plug: SIGKILL, no TPM2_Shutdown. The state stays for a reboot.
+swtpm_kill() {
+	kill -KILL "$SWTPM_PID" 2>/dev/null || true
+	wait "$SWTPM_PID" 2>/dev/null || true
+	SWTPM_PID=
 }

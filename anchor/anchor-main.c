@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sealboot-anchor: runs in the initramfs. `boot` measures, verifies,
+ * unseals, unlocks and caps (boot.c); `status` gives the verdict in one
+ * line, and checks the event log against the TPM. Exit codes are the
+ * verdicts of boot.h; sealboot-anchor(8).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "appliance.h"
+#include "boot.h"
+#include "config.h"
+#include "eventlog.h"
+#include "fsutil.h"
+#include "hex.h"
+#include "jsonfield.h"
+#include "tpm.h"
+
+static const char *prog = "sealboot-anchor";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s boot [OPTIONS]\n"
+		"       %s status [--json] [OPTIONS]\n"
+		"\n"
+		"Measured unlock for a sealboot appliance.\n"
+		"\n"
+		"  boot     verify the policy and bundles, unseal the volume keys, open the\n"
+		"           volumes, cap the PCRs, write the event log and the handoff\n"
+		"  status   the verdict of this boot in one line (--json: the whole record);\n"
+		"           with a TPM, also checks the event log against the PCRs\n"
+		"\n"
+		"Options:\n"
+		"  --state DIR     appliance state (default %s)\n"
+		"  --run DIR       run-time directory (default %s)\n"
+		"  --tcti TCTI     TPM connection (default device:/dev/tpmrm0; also\n"
+		"                  $SEALBOOT_TCTI)\n"
+		"  --no-activate   only check volume keys, do not create device-mapper devices\n"
+		"  --at TIME       judge certificates at TIME (seconds since the epoch)\n"
+		"  -q, --quiet     no progress lines\n"
+		"  --json          (status) print the status record as JSON\n"
+		"  -h, --help      show this help\n"
+		"  -V, --version   show the version\n"
+		"\n"
+		"Exit status: 0 ok, 1 internal, 2 usage, 3 policy, 4 bundle, 5 rollback,\n"
+		"6 unseal refused, 7 volume, 8 TPM unavailable or locked out, 9 state not\n"
+		"fresh. See sealboot-anchor(8).\n",
+		prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try --help)\n");
+	return ANCHOR_USAGE;
+}
+
+static int cmd_boot(const struct anchor_opts *o)
+{
+	struct anchor_report rep;
+
+	anchor_boot(o, &rep);
+	if (rep.verdict != ANCHOR_OK) {
+		fprintf(stderr, "%s: FAILED (%s): %s\n", prog, rep.stage, rep.d.msg);
+		fprintf(stderr, "%s: no key was released; the appliance stays locked\n", prog);
+		return rep.verdict;
+	}
+	fprintf(stderr, "%s: OK: %u bundle(s) verified, %u volume(s) %s; PCRs capped\n", prog,
+		rep.bundles, rep.volumes,
+		rep.activated ? "opened" : "key-checked (no device-mapper here: not activated)");
+	return ANCHOR_OK;
+}
+
+/* Does the event log replay to the TPM's PCR 13 and 15? 1 yes, 0 no, -errno. */
+static int log_matches_tpm(const struct anchor_opts *o, const char *log_buf, size_t log_len,
+			   struct diag *d)
+{
+	const tpmpolicy_pcr_mask_t mask =
+		TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
+	struct tpmpolicy_pcr_values replay, now;
+	struct eventlog *log;
+	struct tpm *t = NULL;
+	int r;
+
+	log = calloc(1, sizeof(*log));
+	if (!log)
+		return -ENOMEM;
+	r = eventlog_parse(log_buf, log_len, log, d);
+	if (r == 0)
+		r = tpm_open(o->tcti, &t, d);
+	if (r == 0)
+		r = tpm_pcr_read(t, mask, &now, d);
+	tpm_close(t);
+	if (r == 0) {
+		eventlog_replay(log, &replay);
+		r = !CRYPTO_memcmp(replay.v[EVENTLOG_PCR_SEAL], now.v[EVENTLOG_PCR_SEAL], 32) &&
+		    !CRYPTO_memcmp(replay.v[EVENTLOG_PCR_LOG], now.v[EVENTLOG_PCR_LOG], 32);
+	}
+	free(log);
+	return r;
+}
+
+static int cmd_status(const struct anchor_opts *o, bool json)
+{
+	static const char *const members[] = {"format", "format_version", "verdict", "exit_code",
+					      "stage", "reason", "bundles_verified",
+					      "volumes_open", "activated", "time", NULL};
+	unsigned char *buf = NULL, *log_buf = NULL;
+	size_t len = 0, log_len = 0;
+	json_object *st = NULL, *v;
+	struct diag d = {0}, ld = {0};
+	uint64_t code = ANCHOR_INTERNAL, nb = 0, nv = 0;
+	const char *verdict, *stage, *reason;
+	int dirfd, r, match = -1;
+
+	dirfd = open(o->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = dirfd < 0 ? -errno : fs_read_file_at(dirfd, "status.json", 65536, &buf, &len);
+	if (r < 0) {
+		if (dirfd >= 0)
+			close(dirfd);
+		if (json)
+			printf("{\"format\":\"sealboot-status\",\"format_version\":1,"
+			       "\"verdict\":\"none\",\"exit_code\":%d,\"reason\":\"the anchor has "
+			       "not run in this boot\"}\n",
+			       ANCHOR_STATE);
+		else
+			printf("sealboot: NO VERDICT: the anchor has not run in this boot (%s/%s: "
+			       "%s)\n",
+			       o->run_dir, "status.json", strerror(-r));
+		return ANCHOR_STATE;
+	}
+	r = jf_parse((const char *)buf, len, 4, "status", &st, &d);
+	if (r == 0 && (r = jf_only(st, members, "status", "", &d)) == 0 &&
+	    (r = jf_u64(st, "exit_code", "status", "", &code, &d)) == 0 &&
+	    (r = jf_u64(st, "bundles_verified", "status", "", &nb, &d)) == 0 &&
+	    (r = jf_u64(st, "volumes_open", "status", "", &nv, &d)) == 0)
+		r = jf_get(st, "verdict", json_type_string, "status", "", &v, &d);
+	if (r < 0 || code > ANCHOR_STATE) {
+		fprintf(stderr, "%s: %s/status.json is damaged: %s\n", prog, o->run_dir, d.msg);
+		close(dirfd);
+		free(buf);
+		json_object_put(st);
+		return ANCHOR_INTERNAL;
+	}
+	verdict = json_object_get_string(v);
+	stage = json_object_object_get_ex(st, "stage", &v) ? json_object_get_string(v) : "";
+	reason = json_object_object_get_ex(st, "reason", &v) ? json_object_get_string(v) : "";
+
+	/* On success, the log must still replay to the TPM's PCRs. */
+	if (code == ANCHOR_OK) {
+		r = fs_read_file_at(dirfd, "eventlog.jsonl", 1 << 20, &log_buf, &log_len);
+		match = r < 0 ? 0 : log_matches_tpm(o, (const char *)log_buf, log_len, &ld);
+		if (r < 0)
+			snprintf(ld.msg, sizeof(ld.msg), "the event log is missing");
+	}
+	close(dirfd);
+	if (json) {
+		json_object_object_add(st, "eventlog_matches_tpm",
+				       match < 0 ? NULL : json_object_new_boolean(match == 1));
+		printf("%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN |
+								      JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else if (code == ANCHOR_OK && match == 1) {
+		printf("sealboot: OK: %llu bundle(s) verified, %llu volume(s) unlocked; event log "
+		       "matches the TPM\n",
+		       (unsigned long long)nb, (unsigned long long)nv);
+	} else if (code == ANCHOR_OK) {
+		printf("sealboot: SUSPECT: the boot succeeded but the event log does not match "
+		       "the TPM (%s)\n",
+		       ld.msg[0] ? ld.msg : "PCR values differ from the log");
+	} else {
+		printf("sealboot: FAILED at %s (exit %llu): %s\n", stage, (unsigned long long)code,
+		       reason);
+	}
+	(void)verdict;
+	free(buf);
+	free(log_buf);
+	json_object_put(st);
+	if (code == ANCHOR_OK && match != 1)
+		return ANCHOR_STATE;
+	return (int)code;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_STATE = 256, OPT_RUN, OPT_TCTI, OPT_NO_ACTIVATE, OPT_AT, OPT_JSON };
+	static const struct option opts[] = {
+		{"state", required_argument, NULL, OPT_STATE},
+		{"run", required_argument, NULL, OPT_RUN},
+		{"tcti", required_argument, NULL, OPT_TCTI},
+		{"no-activate", no_argument, NULL, OPT_NO_ACTIVATE},
+		{"at", required_argument, NULL, OPT_AT},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct anchor_opts o = {
+		.state_dir = APPLIANCE_STATE_DIR,
+		.run_dir = APPLIANCE_RUN_DIR,
+		.tcti = getenv("SEALBOOT_TCTI"),
+	};
+	bool json = false;
+	const char *cmd;
+	int c;
+
+	/* No core dump may hold a volume key. */
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	while ((c = getopt_long(argc, argv, "qhV", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STATE:
+			o.state_dir = optarg;
+			break;
+		case OPT_RUN:
+			o.run_dir = optarg;
+			break;
+		case OPT_TCTI:
+			o.tcti = optarg;
+			break;
+		case OPT_NO_ACTIVATE:
+			o.no_activate = true;
+			break;
+		case OPT_AT: {
+			char *end;
+			errno = 0;
+			long long at = strtoll(optarg, &end, 10);
+			if (errno || *end || at <= 0)
+				return usage_error("--at '%s' is not a positive number of seconds",
+						   optarg);
+			o.at = at;
+			break;
+		}
+		case OPT_JSON:
+			json = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("%s %s\n", prog, SEALBOOT_VERSION);
+			return 0;
+		default:
+			return usage_error("invalid option");
+		}
+	}
+	/* GNU getopt permutes: options may come before or after the command. */
+	if (argc - optind != 1)
+		return usage_error(optind >= argc ? "expected a command: boot or status"
+						  : "expected one command, got '%s' too",
+				   optind < argc - 1 ? argv[optind + 1] : "");
+	cmd = argv[optind];
+	if (!strcmp(cmd, "boot")) {
+		if (json)
+			return usage_error("--json is for status");
+		return cmd_boot(&o);
+	}
+	if (!strcmp(cmd, "status"))
+		return cmd_status(&o, json);
+	return usage_error("unknown command '%s' (boot, status)", cmd);
+}

@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "boot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "appliance.h"
+#include "eventlog.h"
+#include "fsutil.h"
+#include "hex.h"
+#include "luks.h"
+#include "token.h"
+
+#define HANDOFF "handoff.json"
+#define STATUS "status.json"
+#define EVENTLOG "eventlog.jsonl"
+
+struct volume_state {
+	char path[POLICY_PATH_MAX + 32];
+	struct secret *key;
+	uint8_t identity[32];
+	bool open;
+};
+
+struct ctx {
+	const struct anchor_opts *o;
+	struct anchor_report *rep;
+	struct tpm *tpm;
+	struct appliance app;
+	struct appliance_nv nv;
+	struct eventlog log;
+	struct bundle_verified *bundles[APPLIANCE_SLOTS];
+	struct volume_state vol[POLICY_MAX_VOLUMES];
+	int run_fd;
+};
+
+const char *anchor_verdict_name(enum anchor_verdict v)
+{
+	static const char *const names[] = {
+		[ANCHOR_OK] = "ok",         [ANCHOR_INTERNAL] = "internal",
+		[ANCHOR_USAGE] = "usage",   [ANCHOR_POLICY] = "policy",
+		[ANCHOR_BUNDLE] = "bundle", [ANCHOR_ROLLBACK] = "rollback",
+		[ANCHOR_UNSEAL] = "unseal", [ANCHOR_VOLUME] = "volume",
+		[ANCHOR_TPM] = "tpm",       [ANCHOR_STATE] = "state",
+	};
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "internal";
+}
+
+/* Record why and where; the first failure wins (as in struct diag). */
+static int fail(struct ctx *c, enum anchor_verdict v, const char *stage, int r)
+{
+	if (c->rep->verdict == ANCHOR_OK) {
+		c->rep->verdict = v;
+		snprintf(c->rep->stage, sizeof(c->rep->stage), "%s", stage);
+	}
+	return r < 0 ? r : -EIO;
+}
+
+/* A TPM failure is the TPM's (no TPM, lockout) or the stage's. */
+static int tpm_fail(struct ctx *c, enum anchor_verdict v, const char *stage, int r)
+{
+	if (r == -ENODEV || r == -ENOLCK)
+		v = ANCHOR_TPM;
+	return fail(c, v, stage, r);
+}
+
+static void progress(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->o->quiet)
+		return;
+	va_start(ap, fmt);
+	fputs("sealboot-anchor: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static int measure(struct ctx *c, unsigned pcr, const char *text)
+{
+	int r = eventlog_add(&c->log, pcr, text, &c->rep->d);
+
+	if (r == 0)
+		r = tpm_pcr_extend(c->tpm, pcr, c->log.r[c->log.n - 1].digest, &c->rep->d);
+	return r;
+}
+
+/* 0. The run directory: ours, a directory, no handoff planted before us. */
+static int open_run_dir(struct ctx *c)
+{
+	struct diag *d = &c->rep->d;
+	struct stat st;
+
+	if (mkdir(c->o->run_dir, 0700) < 0 && errno != EEXIST)
+		return fail(c, ANCHOR_STATE, "state",
+			    diag_set(d, DIAG_INTERNAL, errno, "cannot create %s: %s",
+				     c->o->run_dir, strerror(errno)));
+	c->run_fd = open(c->o->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (c->run_fd < 0)
+		return fail(c, ANCHOR_STATE, "state",
+			    diag_set(d, DIAG_INTERNAL, errno, "cannot open %s: %s (a symlink?)",
+				     c->o->run_dir, strerror(errno)));
+	if (fstat(c->run_fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022))
+		return fail(c, ANCHOR_STATE, "state",
+			    diag_set(d, DIAG_TRUST, EPERM,
+				     "%s is not a private directory of this user", c->o->run_dir));
+	/* A handoff from before this run is not ours: remove it so no
+	 * launcher acts on it, and stop. */
+	if (fstatat(c->run_fd, HANDOFF, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		(void)unlinkat(c->run_fd, HANDOFF, 0);
+		return fail(c, ANCHOR_STATE, "state",
+			    diag_set(d, DIAG_TRUST, EEXIST,
+				     "%s/%s existed before the anchor ran (planted?); removed it "
+				     "and refuse to continue",
+				     c->o->run_dir, HANDOFF));
+	}
+	return 0;
+}
+
+/* A second run in one boot continues the log of the first, so the log
+ * still replays to the PCRs; a log from an earlier boot is dropped. */
+static void keep_earlier_log(struct ctx *c)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	struct diag ignore = {0};
+
+	if (fs_read_file_at(c->run_fd, EVENTLOG, 1 << 20, &buf, &len) == 0 &&
+	    eventlog_parse((const char *)buf, len, &c->log, &ignore) < 0)
+		memset(&c->log, 0, sizeof(c->log));
+	free(buf);
+}
+
+/* 1. The TPM, and PCRs that nothing has used yet in this boot. */
+static int open_tpm(struct ctx *c)
+{
+	struct tpmpolicy_pcr_values now;
+	const tpmpolicy_pcr_mask_t ours =
+		TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
+	static const uint8_t zero[TPMPOLICY_DIGEST_SIZE];
+	int r;
+
+	r = tpm_open(c->o->tcti, &c->tpm, &c->rep->d);
+	if (r < 0)
+		return fail(c, ANCHOR_TPM, "tpm", r);
+	r = tpm_pcr_read(c->tpm, ours, &now, &c->rep->d);
+	if (r < 0)
+		return tpm_fail(c, ANCHOR_INTERNAL, "tpm", r);
+	for (unsigned p = 0; p < TPMPOLICY_PCR_COUNT; p++)
+		if ((ours & TPMPOLICY_PCR(p)) && memcmp(now.v[p], zero, sizeof(zero)) != 0) {
+			keep_earlier_log(c);
+			return fail(c, ANCHOR_STATE, "state",
+				    diag_set(&c->rep->d, DIAG_TRUST, EALREADY,
+					     "PCR %u was already extended in this boot (the anchor "
+					     "ran before, or something else measured into it)",
+					     p));
+		}
+	return 0;
+}
+
+/* 2. The policy, checked against the admin key the TPM holds. */
+static int load_policy(struct ctx *c)
+{
+	char text[EVENTLOG_TEXT_MAX];
+	int r;
+
+	r = appliance_nv_read(c->tpm, &c->nv, &c->rep->d);
+	if (r < 0)
+		return tpm_fail(c, ANCHOR_POLICY, "policy", r);
+	r = appliance_load(c->o->state_dir, c->nv.admin_digest, &c->app, &c->rep->d);
+	if (r < 0)
+		return fail(c, c->rep->d.cls == DIAG_USAGE ? ANCHOR_USAGE : ANCHOR_POLICY, "policy",
+			    r);
+	eventlog_text_policy(text, c->app.policy->serial, c->app.policy_sha256,
+			     c->app.admin_digest);
+	r = measure(c, EVENTLOG_PCR_SEAL, text);
+	if (r < 0)
+		return tpm_fail(c, ANCHOR_INTERNAL, "policy", r);
+	progress(c, "policy serial %" PRIu64 " verified (admin key matches the TPM)",
+		 c->app.policy->serial);
+	return 0;
+}
+
+/* 3. Every bundle: signature, chain, class, content; then rollback. */
+static int verify_bundles(struct ctx *c)
+{
+	const struct policy *p = c->app.policy;
+	char text[EVENTLOG_TEXT_MAX];
+	uint64_t seen[APPLIANCE_SLOTS];
+	int r;
+
+	for (size_t i = 0; i < p->n_bundles; i++) {
+		struct bundle_verified *v;
+
+		progress(c, "verifying bundle %s (%s)", p->bundles[i].name, p->bundles[i].path);
+		r = appliance_verify_bundle(&c->app, i, c->o->at, &c->bundles[i], &c->rep->d);
+		if (r < 0)
+			return fail(c, c->rep->d.cls == DIAG_EXPIRED && r == -ESTALE
+					       ? ANCHOR_ROLLBACK
+					       : ANCHOR_BUNDLE,
+				    "bundle", r);
+		v = c->bundles[i];
+		eventlog_text_authority(text, p->bundles[i].name, v->signer.anchor_sha256,
+					p->appliance_class);
+		r = measure(c, EVENTLOG_PCR_SEAL, text);
+		if (r == 0) {
+			eventlog_text_content(text, p->bundles[i].name, v->manifest->version,
+					      v->manifest_sha256);
+			r = measure(c, EVENTLOG_PCR_LOG, text);
+		}
+		if (r < 0)
+			return tpm_fail(c, ANCHOR_INTERNAL, "bundle", r);
+
+		uint64_t counter = 0;
+		r = tpm_nv_read_counter(c->tpm, APPLIANCE_NV_ROLLBACK + (uint32_t)i, &counter,
+					&c->rep->d);
+		if (r < 0)
+			return tpm_fail(c, ANCHOR_ROLLBACK, "rollback", r);
+		seen[i] = counter - c->nv.base[i];
+		if (v->manifest->version < seen[i])
+			return fail(c, ANCHOR_ROLLBACK, "rollback",
+				    diag_set(&c->rep->d, DIAG_EXPIRED, ESTALE,
+					     "bundle %s: version %" PRIu64
+					     " is older than version %" PRIu64
+					     " this appliance already ran (rollback refused)",
+					     p->bundles[i].name, v->manifest->version, seen[i]));
+		if (v->manifest->version - seen[i] > APPLIANCE_MAX_VERSION_STEP)
+			return fail(c, ANCHOR_ROLLBACK, "rollback",
+				    diag_set(&c->rep->d, DIAG_EXPIRED, ERANGE,
+					     "bundle %s: version %" PRIu64 " jumps more than %d "
+					     "past %" PRIu64 "; versions count releases",
+					     p->bundles[i].name, v->manifest->version,
+					     APPLIANCE_MAX_VERSION_STEP, seen[i]));
+		c->rep->bundles++;
+	}
+	/* Only when every bundle passed: raise each floor to what runs now. */
+	for (size_t i = 0; i < p->n_bundles; i++)
+		for (uint64_t n = seen[i]; n < c->bundles[i]->manifest->version; n++) {
+			r = tpm_nv_increment(c->tpm, APPLIANCE_NV_ROLLBACK + (uint32_t)i,
+					     &c->rep->d);
+			if (r < 0)
+				return tpm_fail(c, ANCHOR_ROLLBACK, "rollback", r);
+		}
+	return 0;
+}
+
+/* 4. The volume keys, under the admin-approved PCR policy. */
+static int unseal_keys(struct ctx *c)
+{
+	const struct policy *p = c->app.policy;
+	struct tpmpolicy_pcr_values now;
+	struct tpm_pcr_approval ta;
+	struct approval ap;
+	tpmpolicy_pcr_mask_t differ;
+	int r;
+
+	r = appliance_load_approval(c->o->state_dir, &ap, &c->rep->d);
+	if (r < 0)
+		return fail(c, ANCHOR_POLICY, "unseal", r);
+	r = tpm_pcr_read(c->tpm, ap.mask, &now, &c->rep->d);
+	if (r < 0)
+		return tpm_fail(c, ANCHOR_INTERNAL, "unseal", r);
+	/* Name the PCR before the TPM says no (the TPM checks regardless). */
+	differ = approval_differs(&ap, &now);
+	if (differ) {
+		unsigned first = (unsigned)__builtin_ctz(differ);
+
+		return fail(c, ANCHOR_UNSEAL, "unseal",
+			    diag_set(&c->rep->d, DIAG_TRUST, EPERM,
+				     "PCR %u differs from the value the admin approved (PCR policy "
+				     "serial %" PRIu64 "): this is not the approved boot",
+				     first, ap.serial));
+	}
+	appliance_tpm_approval(&c->app, &ap, &ta);
+	for (size_t i = 0; i < p->n_volumes; i++) {
+		struct volume_state *vs = &c->vol[i];
+		char uuid[LUKS_UUID_MAX], *json = NULL;
+		struct tpm_sealed sealed;
+
+		appliance_volume_path(&c->app, i, vs->path, sizeof(vs->path));
+		r = luks_uuid(vs->path, uuid, &c->rep->d);
+		if (r < 0)
+			return fail(c, ANCHOR_VOLUME, "volume", r);
+		if (strcmp(uuid, p->volumes[i].uuid) != 0)
+			return fail(c, ANCHOR_VOLUME, "volume",
+				    diag_set(&c->rep->d, DIAG_CONTENT, EBADE,
+					     "volume %s: %s has UUID %s, the policy names %s",
+					     p->volumes[i].name, vs->path, uuid,
+					     p->volumes[i].uuid));
+		r = luks_token_find(vs->path, TOKEN_TYPE, &json, &c->rep->d);
+		if (r >= 0) {
+			r = token_parse(json, &sealed, &c->rep->d);
+			free(json);
+		}
+		if (r < 0)
+			return fail(c, ANCHOR_VOLUME, "volume", r);
+		r = tpm_unseal_approved(c->tpm, &sealed, &ta, &vs->key, &c->rep->d);
+		if (r < 0)
+			return tpm_fail(c, ANCHOR_UNSEAL, "unseal", r);
+	}
+	progress(c, "%zu volume key(s) released by the TPM (PCR policy serial %" PRIu64 ")",
+		 p->n_volumes, ap.serial);
+	return 0;
+}
+
+/* 5. Open the volumes; 6. measure their identities and cap. */
+static int open_volumes_and_cap(struct ctx *c)
+{
+	const struct policy *p = c->app.policy;
+	bool activate = !c->o->no_activate && luks_have_dm();
+	char text[EVENTLOG_TEXT_MAX];
+	int r;
+
+	for (size_t i = 0; i < p->n_volumes; i++) {
+		struct volume_state *vs = &c->vol[i];
+
+		r = luks_unlock(vs->path, vs->key, activate ? p->volumes[i].name : NULL,
+				vs->identity, &c->rep->d);
+		if (r < 0)
+			return fail(c, ANCHOR_VOLUME, "volume", r);
+		vs->open = true;
+		c->rep->volumes++;
+	}
+	c->rep->activated = activate;
+	for (size_t i = 0; i < p->n_volumes; i++) {
+		eventlog_text_volume(text, p->volumes[i].name, p->volumes[i].uuid,
+				     c->vol[i].identity);
+		r = measure(c, EVENTLOG_PCR_SEAL, text);
+		if (r < 0)
+			return tpm_fail(c, ANCHOR_INTERNAL, "cap", r);
+	}
+	eventlog_text_cap(text);
+	r = measure(c, EVENTLOG_PCR_SEAL, text);
+	if (r < 0)
+		return tpm_fail(c, ANCHOR_INTERNAL, "cap", r);
+	return 0;
+}
+
+static void wipe_keys(struct ctx *c)
+{
+	for (size_t i = 0; i < POLICY_MAX_VOLUMES; i++)
+		secret_freep(&c->vol[i].key);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static int write_run_file(struct ctx *c, const char *name, char *buf, size_t len)
+{
+	int r = fs_write_atomic_at(c->run_fd, name, buf, len, 0644, true);
+
+	free(buf);
+	return r;
+}
+
+static void boot_id(char out[40])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	out[0] = 0;
+	if (f) {
+		if (!fgets(out, 40, f))
+			out[0] = 0;
+		fclose(f);
+	}
+	out[strcspn(out, "\n")] = 0;
+}
+
+/* The event log: written after every run, success or failure. */
+static int write_eventlog(struct ctx *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (c->run_fd < 0)
+		return -EBADF;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	r = eventlog_write(&c->log, f);
+	if (fclose(f) != 0 || r < 0) {
+		free(buf);
+		return -EIO;
+	}
+	return write_run_file(c, EVENTLOG, buf, len);
+}
+
+/* 6. The handoff for the launcher (after the event log it points to). */
+static int write_handoff(struct ctx *c)
+{
+	const struct policy *p = c->app.policy;
+	struct tpmpolicy_pcr_values replay;
+	char *buf = NULL, hex[65], bid[40];
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	r = write_eventlog(c);
+	if (r < 0)
+		return r;
+	eventlog_replay(&c->log, &replay);
+	boot_id(bid);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	hex_encode(c->app.policy_sha256, 32, hex);
+	fprintf(f, "{\n  \"format\": \"sealboot-handoff\",\n  \"format_version\": 1,\n"
+		   "  \"boot_id\": ");
+	json_str(f, bid);
+	fprintf(f, ",\n  \"policy_serial\": %" PRIu64 ",\n  \"policy_sha256\": \"%s\",\n",
+		p->serial, hex);
+	hex_encode(replay.v[EVENTLOG_PCR_SEAL], 32, hex);
+	fprintf(f, "  \"pcr15\": \"%s\",\n", hex);
+	hex_encode(replay.v[EVENTLOG_PCR_LOG], 32, hex);
+	fprintf(f, "  \"pcr13\": \"%s\",\n  \"eventlog\": \"%s\",\n  \"bundles\": [", hex,
+		EVENTLOG);
+	for (size_t i = 0; i < p->n_bundles; i++) {
+		hex_encode(c->bundles[i]->manifest_sha256, 32, hex);
+		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		json_str(f, p->bundles[i].name);
+		fprintf(f, ", \"path\": ");
+		json_str(f, p->bundles[i].path);
+		fprintf(f, ", \"version\": %" PRIu64 ", \"manifest_sha256\": \"%s\"}",
+			c->bundles[i]->manifest->version, hex);
+	}
+	fprintf(f, "\n  ],\n  \"volumes\": [");
+	for (size_t i = 0; i < p->n_volumes; i++) {
+		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		json_str(f, p->volumes[i].name);
+		fprintf(f, ", \"uuid\": \"%s\", \"device\": ", p->volumes[i].uuid);
+		json_str(f, c->vol[i].path);
+		if (c->rep->activated)
+			fprintf(f, ", \"mapper\": \"/dev/mapper/%s\", \"activated\": true}",
+				p->volumes[i].name);
+		else
+			fprintf(f, ", \"mapper\": null, \"activated\": false}");
+	}
+	fprintf(f, "\n  ]\n}\n");
+	if (fclose(f) != 0) {
+		free(buf);
+		return -EIO;
+	}
+	return write_run_file(c, HANDOFF, buf, len);
+}
+
+static void write_status(struct ctx *c)
+{
+	struct anchor_report *rep = c->rep;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (c->run_fd < 0)
+		return;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	fprintf(f, "{\n  \"format\": \"sealboot-status\",\n  \"format_version\": 1,\n"
+		   "  \"verdict\": \"%s\",\n  \"exit_code\": %d,\n  \"stage\": ",
+		rep->verdict == ANCHOR_OK ? "ok" : "failed", (int)rep->verdict);
+	json_str(f, rep->verdict == ANCHOR_OK ? "done" : rep->stage);
+	fprintf(f, ",\n  \"reason\": ");
+	json_str(f, rep->verdict == ANCHOR_OK ? "" : rep->d.msg);
+	fprintf(f, ",\n  \"bundles_verified\": %u,\n  \"volumes_open\": %u,\n"
+		   "  \"activated\": %s,\n  \"time\": %lld\n}\n",
+		rep->bundles, rep->volumes, rep->activated ? "true" : "false",
+		(long long)time(NULL));
+	if (fclose(f) == 0)
+		(void)write_run_file(c, STATUS, buf, len);
+	else
+		free(buf);
+}
+
+int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
+{
+	struct ctx c = {.o = o, .rep = rep, .run_fd = -1};
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	r = open_run_dir(&c);
+	if (r == 0)
+		r = open_tpm(&c);
+	if (r == 0)
+		r = load_policy(&c);
+	if (r == 0)
+		r = verify_bundles(&c);
+	if (r == 0)
+		r = unseal_keys(&c);
+	if (r == 0)
+		r = open_volumes_and_cap(&c);
+	/* The keys have done their work (or must not do any). */
+	wipe_keys(&c);
+	if (r == 0) {
+		r = write_handoff(&c);
+		if (r < 0)
+			fail(&c, ANCHOR_INTERNAL, "handoff",
+			     diag_set(&rep->d, DIAG_INTERNAL, -r, "cannot write the handoff in %s: %s",
+				      o->run_dir, strerror(-r)));
+	}
+	if (r < 0) {
+		if (rep->verdict == ANCHOR_OK)
+			fail(&c, ANCHOR_INTERNAL, "internal", r);
+		if (!rep->d.msg[0])
+			diag_set(&rep->d, DIAG_INTERNAL, -r, "%s", strerror(-r));
+		/* Make the sealing PCR useless for the rest of this boot. */
+		if (c.tpm) {
+			char text[EVENTLOG_TEXT_MAX];
+			struct diag ignore = {0};
+
+			eventlog_text_failure(text, rep->stage);
+			if (eventlog_add(&c.log, EVENTLOG_PCR_SEAL, text, &ignore) == 0)
+				(void)tpm_pcr_extend(c.tpm, EVENTLOG_PCR_SEAL,
+						     c.log.r[c.log.n - 1].digest, &ignore);
+		}
+		(void)unlinkat(c.run_fd, HANDOFF, 0);
+		(void)write_eventlog(&c);
+	}
+	write_status(&c);
+	for (size_t i = 0; i < APPLIANCE_SLOTS; i++)
+		bundle_verified_free(c.bundles[i]);
+	appliance_free(&c.app);
+	tpm_close(c.tpm);
+	if (c.run_fd >= 0)
+		close(c.run_fd);
+	return r;
+}

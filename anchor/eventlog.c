@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "eventlog.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <string.h>
+
+#include "hex.h"
+#include "jsonstrict.h"
+
+int eventlog_add(struct eventlog *log, unsigned pcr, const char *text, struct diag *d)
+{
+	size_t len = strlen(text);
+	struct eventlog_record *rec;
+
+	if (log->n >= EVENTLOG_MAX)
+		return diag_set(d, DIAG_INTERNAL, E2BIG, "event log full (%d records)",
+				EVENTLOG_MAX);
+	if (pcr >= TPMPOLICY_PCR_COUNT || len == 0 || len >= EVENTLOG_TEXT_MAX)
+		return diag_set(d, DIAG_INTERNAL, EINVAL, "event text of %zu bytes refused", len);
+	for (size_t i = 0; i < len; i++)
+		if (text[i] < 0x20 || text[i] > 0x7e)
+			return diag_set(d, DIAG_INTERNAL, EINVAL,
+					"event text holds a non-printable byte");
+	rec = &log->r[log->n++];
+	rec->pcr = pcr;
+	memcpy(rec->text, text, len + 1);
+	SHA256((const unsigned char *)text, len, rec->digest);
+	return 0;
+}
+
+void eventlog_replay(const struct eventlog *log, struct tpmpolicy_pcr_values *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < log->n; i++) {
+		const struct eventlog_record *rec = &log->r[i];
+		uint8_t buf[2 * TPMPOLICY_DIGEST_SIZE];
+
+		/* TPM2_PCR_Extend: PCR := H(PCR || digest) */
+		memcpy(buf, out->v[rec->pcr], TPMPOLICY_DIGEST_SIZE);
+		memcpy(buf + TPMPOLICY_DIGEST_SIZE, rec->digest, TPMPOLICY_DIGEST_SIZE);
+		SHA256(buf, sizeof(buf), out->v[rec->pcr]);
+	}
+}
+
+/* Names in event texts come from validated policy and manifest fields
+ * ([A-Za-z0-9._-]), so they hold no space or quote. */
+void eventlog_text_policy(char out[EVENTLOG_TEXT_MAX], uint64_t serial,
+			  const uint8_t policy_sha256[32], const uint8_t admin_digest[32])
+{
+	char p[65], a[65];
+
+	hex_encode(policy_sha256, 32, p);
+	hex_encode(admin_digest, 32, a);
+	snprintf(out, EVENTLOG_TEXT_MAX, "sealboot policy serial=%" PRIu64 " sha256=%s admin=%s",
+		 serial, p, a);
+}
+
+void eventlog_text_authority(char out[EVENTLOG_TEXT_MAX], const char *bundle,
+			     const uint8_t anchor_sha256[32], const char *appliance_class)
+{
+	char a[65];
+
+	hex_encode(anchor_sha256, 32, a);
+	snprintf(out, EVENTLOG_TEXT_MAX,
+		 "sealboot bundle-authority name=%s ca=%s class=%s verdict=verified", bundle, a,
+		 appliance_class);
+}
+
+void eventlog_text_content(char out[EVENTLOG_TEXT_MAX], const char *bundle, uint64_t version,
+			   const uint8_t manifest_sha256[32])
+{
+	char m[65];
+
+	hex_encode(manifest_sha256, 32, m);
+	snprintf(out, EVENTLOG_TEXT_MAX,
+		 "sealboot bundle-content name=%s version=%" PRIu64 " manifest=%s", bundle, version,
+		 m);
+}
+
+void eventlog_text_volume(char out[EVENTLOG_TEXT_MAX], const char *name, const char *uuid,
+			  const uint8_t identity[32])
+{
+	char id[65];
+
+	hex_encode(identity, 32, id);
+	snprintf(out, EVENTLOG_TEXT_MAX, "sealboot volume name=%s uuid=%s identity=%s", name, uuid,
+		 id);
+}
+
+void eventlog_text_cap(char out[EVENTLOG_TEXT_MAX])
+{
+	snprintf(out, EVENTLOG_TEXT_MAX, "sealboot cap");
+}
+
+void eventlog_text_failure(char out[EVENTLOG_TEXT_MAX], const char *stage)
+{
+	snprintf(out, EVENTLOG_TEXT_MAX, "sealboot failure stage=%s", stage);
+}
+
+int eventlog_write(const struct eventlog *log, FILE *f)
+{
+	for (size_t i = 0; i < log->n; i++) {
+		const struct eventlog_record *rec = &log->r[i];
+		char dg[65];
+
+		hex_encode(rec->digest, 32, dg);
+		/* The text is printable ASCII without quotes or backslashes
+		 * from our builders; escape anyway so any text round-trips. */
+		fprintf(f, "{\"recnum\":%zu,\"pcr\":%u,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"%s\"}],"
+			   "\"content_type\":\"sealboot\",\"content\":\"",
+			i, rec->pcr, dg);
+		for (const char *c = rec->text; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				fputc('\\', f);
+			fputc(*c, f);
+		}
+		fputs("\"}\n", f);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+static int bad(struct diag *d, size_t line, const char *why)
+{
+	return diag_set(d, DIAG_MALFORMED, EBADMSG, "event log line %zu: %s", line, why);
+}
+
+int eventlog_parse(const char *buf, size_t len, struct eventlog *ret, struct diag *d)
+{
+	struct eventlog *log = ret;
+	size_t line = 0;
+	const char *p = buf, *end = buf + len;
+
+	memset(log, 0, sizeof(*log));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_object *o = NULL, *v, *dg, *arr;
+		struct json_tokener *tok;
+		uint8_t want[32];
+		struct diag jd = {0};
+		int r;
+
+		line++;
+		if (json_strict_check(p, n, 4, &jd) < 0)
+			return bad(d, line, jd.msg);
+		tok = json_tokener_new_ex(5);
+		if (!tok)
+			return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+		o = json_tokener_parse_ex(tok, p, (int)n);
+		json_tokener_free(tok);
+		r = -EBADMSG;
+		if (!o || !json_object_is_type(o, json_type_object))
+			goto next;
+		if (!json_object_object_get_ex(o, "recnum", &v) ||
+		    json_object_get_int64(v) != (int64_t)log->n)
+			goto next;
+		if (!json_object_object_get_ex(o, "pcr", &v) || !json_object_is_type(v, json_type_int) ||
+		    json_object_get_int64(v) < 0 || json_object_get_int64(v) >= TPMPOLICY_PCR_COUNT)
+			goto next;
+		unsigned pcr = (unsigned)json_object_get_int64(v);
+		if (!json_object_object_get_ex(o, "digests", &arr) ||
+		    !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) != 1)
+			goto next;
+		dg = json_object_array_get_idx(arr, 0);
+		if (!json_object_object_get_ex(dg, "digest", &v) ||
+		    !json_object_is_type(v, json_type_string) ||
+		    hex_decode(json_object_get_string(v), want, 32) < 0)
+			goto next;
+		if (!json_object_object_get_ex(o, "content", &v) ||
+		    !json_object_is_type(v, json_type_string))
+			goto next;
+		if (eventlog_add(log, pcr, json_object_get_string(v), d) < 0)
+			goto next;
+		if (CRYPTO_memcmp(log->r[log->n - 1].digest, want, 32) != 0) {
+			json_object_put(o);
+			return bad(d, line, "digest does not match the content");
+		}
+		r = 0;
+	next:
+		json_object_put(o);
+		if (r < 0)
+			return bad(d, line, "not a sealboot event record");
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}

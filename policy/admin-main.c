@@ -1,0 +1,950 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sealboot-admin: the security admin's tool. Signs the appliance policy,
+ * provisions an appliance's TPM and volumes, and signs the PCR policies that
+ * let the TPM release the volume keys. sealboot-admin(8).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "adminkey.h"
+#include "appliance.h"
+#include "config.h"
+#include "fsutil.h"
+#include "hex.h"
+#include "luks.h"
+#include "token.h"
+
+static const char *prog = "sealboot-admin";
+
+enum {
+	EXIT_OK = 0,
+	EXIT_INTERNAL = 1,
+	EXIT_USAGE = 2,
+	EXIT_SIGNATURE = 3,
+	EXIT_TRUST = 4,
+	EXIT_MALFORMED = 5,
+	EXIT_CONTENT = 6,
+	EXIT_EXPIRED = 7,
+	EXIT_TPM = 8,
+	EXIT_REFUSED = 9, /* would destroy data or another admin's provisioning */
+};
+
+static int exit_code(const struct diag *d)
+{
+	switch (d->cls) {
+	case DIAG_NONE:
+		return EXIT_OK;
+	case DIAG_USAGE:
+		return EXIT_USAGE;
+	case DIAG_SIGNATURE:
+		return EXIT_SIGNATURE;
+	case DIAG_TRUST:
+		return EXIT_TRUST;
+	case DIAG_MALFORMED:
+		return EXIT_MALFORMED;
+	case DIAG_CONTENT:
+		return EXIT_CONTENT;
+	case DIAG_EXPIRED:
+		return EXIT_EXPIRED;
+	case DIAG_INTERNAL:
+		break;
+	}
+	return EXIT_INTERNAL;
+}
+
+static int report(const struct diag *d)
+{
+	fprintf(stderr, "%s: %s\n", prog, d->msg[0] ? d->msg : "failed");
+	return exit_code(d);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s policy sign --key KEY [--secret-fd N] [--force] POLICY.json STATE_DIR\n"
+		"       %s policy verify [--json] STATE_DIR\n"
+		"       %s policy show [--json] STATE_DIR\n"
+		"       %s provision --key KEY [OPTIONS] STATE_DIR\n"
+		"       %s pcr-policy sign --key KEY [--serial N] [--pcr N=HEX]... STATE_DIR\n"
+		"       %s pcr-policy activate STATE_DIR\n"
+		"\n"
+		"The security admin's tool for sealboot appliances.\n"
+		"\n"
+		"  policy sign       check POLICY.json, write it in canonical form to\n"
+		"                    STATE_DIR/policy.json with the admin's signature and\n"
+		"                    STATE_DIR/admin.pub; a replacement needs a higher serial\n"
+		"  policy verify     check the signature and the policy; exit status says why not\n"
+		"  policy show       verify, then print the policy (--json: as signed)\n"
+		"  provision         on the appliance: record the admin key in the TPM, define\n"
+		"                    the rollback counters, sign the first PCR policy, and seal\n"
+		"                    a key per volume (format or enroll LUKS2); idempotent\n"
+		"  pcr-policy sign   approve the PCR values of a good boot: the sealing PCR is\n"
+		"                    predicted from the policy and bundles, others are taken\n"
+		"                    from --pcr or, on the appliance, from the TPM\n"
+		"  pcr-policy activate  on the appliance: raise the TPM counter to the serial\n"
+		"                    of STATE_DIR/pcr-policy.json, retiring every older one\n"
+		"\n"
+		"Options:\n"
+		"  --key KEY         the admin's private key (PEM, ECDSA P-256)\n"
+		"  --secret-fd N     read the key's passphrase from file descriptor N\n"
+		"  --tcti TCTI       TPM connection (default device:/dev/tpmrm0; also\n"
+		"                    $SEALBOOT_TCTI)\n"
+		"  --format NAME     provision: format volume NAME as a new LUKS2 volume\n"
+		"                    (destroys what is on it; repeat per volume)\n"
+		"  --passphrase-fd N provision: the current passphrase of volumes to enroll\n"
+		"  --recovery-key    provision: add a recovery passphrase to each newly sealed\n"
+		"                    volume and print it once on stdout\n"
+		"  --serial N        pcr-policy sign: the serial (default: current + 1)\n"
+		"  --pcr N=HEX       pcr-policy sign: the approved SHA-256 value of PCR N\n"
+		"  --at TIME         judge bundle certificates at TIME (seconds since the epoch)\n"
+		"  --force           policy sign: replace a policy with the same serial\n"
+		"  --json            machine-readable output (schema sealboot-admin-policy/1)\n"
+		"  -h, --help        show this help\n"
+		"  -V, --version     show the version\n"
+		"\n"
+		"Exit status: 0 ok, 1 internal, 2 usage, 3 signature, 4 trust, 5 malformed,\n"
+		"6 content, 7 expired, 8 TPM, 9 refused (would destroy data or another\n"
+		"admin's provisioning). See sealboot-admin(8).\n",
+		prog, prog, prog, prog, prog, prog);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try --help)\n");
+	return EXIT_USAGE;
+}
+
+struct opts {
+	const char *key;
+	int secret_fd;
+	int passphrase_fd;
+	const char *tcti;
+	const char *format[POLICY_MAX_VOLUMES];
+	size_t n_format;
+	bool recovery;
+	bool has_serial;
+	uint64_t serial;
+	tpmpolicy_pcr_mask_t pcr_given;
+	struct tpmpolicy_pcr_values pcr;
+	int64_t at;
+	bool force;
+	bool json;
+};
+
+static int load_key(const struct opts *o, EVP_PKEY **ret, struct diag *d)
+{
+	struct secret *pass = NULL;
+	int r;
+
+	if (!o->key)
+		return diag_set(d, DIAG_USAGE, EINVAL, "--key is required: the admin's private key");
+	if (o->secret_fd >= 0) {
+		r = secret_read_fd(o->secret_fd, 1024, &pass);
+		if (r < 0)
+			return diag_set(d, DIAG_USAGE, -r, "cannot read the passphrase from fd %d: %s",
+					o->secret_fd, strerror(-r));
+	}
+	r = adminkey_load_private(o->key, pass, ret, d);
+	secret_free(pass);
+	return r;
+}
+
+static int open_dir(const char *dir, struct diag *d)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return diag_set(d, DIAG_USAGE, errno, "cannot open directory %s: %s", dir,
+				strerror(errno));
+	return fd;
+}
+
+/* --- policy --- */
+
+static int policy_sign(const struct opts *o, const char *in, const char *dir)
+{
+	struct policy *p = NULL, *old = NULL;
+	unsigned char *buf = NULL, *oldbuf = NULL;
+	char *canon = NULL, *pub = NULL;
+	uint8_t *sig = NULL;
+	size_t len = 0, canon_len = 0, sig_len = 0, pub_len = 0, old_len = 0;
+	EVP_PKEY *key = NULL;
+	struct diag d = {0};
+	int dirfd = -1, r;
+
+	r = fs_read_file(in, POLICY_MAX_BYTES, &buf, &len);
+	if (r < 0) {
+		diag_set(&d, DIAG_USAGE, -r, "cannot read %s: %s", in,
+			 r == -EFBIG ? "too large" : strerror(-r));
+		goto out;
+	}
+	r = policy_parse((const char *)buf, len, &p, &d);
+	if (r < 0)
+		goto out;
+	r = load_key(o, &key, &d);
+	if (r < 0)
+		goto out;
+	dirfd = open_dir(dir, &d);
+	if (dirfd < 0)
+		goto out;
+	/* A replacement must be newer: an older policy must not come back. */
+	if (fs_read_file_at(dirfd, APPLIANCE_POLICY, POLICY_MAX_BYTES, &oldbuf, &old_len) == 0) {
+		struct diag od = {0};
+
+		if (policy_parse((const char *)oldbuf, old_len, &old, &od) == 0 &&
+		    (p->serial < old->serial || (p->serial == old->serial && !o->force))) {
+			r = diag_set(&d, DIAG_USAGE, EEXIST,
+				     "%s/%s has serial %" PRIu64 "; the new policy's serial %" PRIu64
+				     " must be higher%s",
+				     dir, APPLIANCE_POLICY, old->serial, p->serial,
+				     p->serial == old->serial ? " (or give --force)" : "");
+			goto out;
+		}
+	}
+	r = policy_serialize(p, &canon, &canon_len);
+	if (r < 0) {
+		diag_set(&d, DIAG_INTERNAL, -r, "cannot serialize the policy");
+		goto out;
+	}
+	r = adminkey_sign(key, canon, canon_len, &sig, &sig_len, &d);
+	if (r < 0)
+		goto out;
+	r = adminkey_public_pem(key, &pub, &pub_len);
+	if (r < 0) {
+		diag_set(&d, DIAG_INTERNAL, -r, "cannot write the admin public key");
+		goto out;
+	}
+	/* Public key first, signature last: a crash in between leaves a pair
+	 * that fails verification, never a wrong one that passes. */
+	r = fs_write_atomic_at(dirfd, APPLIANCE_ADMIN_PUB, pub, pub_len, 0644, true);
+	if (r == 0)
+		r = fs_write_atomic_at(dirfd, APPLIANCE_POLICY, canon, canon_len, 0644, true);
+	if (r == 0)
+		r = fs_write_atomic_at(dirfd, APPLIANCE_POLICY_SIG, sig, sig_len, 0644, true);
+	if (r < 0) {
+		diag_set(&d, DIAG_INTERNAL, -r, "cannot write in %s: %s", dir, strerror(-r));
+		goto out;
+	}
+	uint8_t dg[32];
+	char hex[65];
+	adminkey_digest(key, dg);
+	hex_encode(dg, 32, hex);
+	fprintf(stderr, "%s: signed policy serial %" PRIu64 " for class %s into %s (admin key %s)\n",
+		prog, p->serial, p->appliance_class, dir, hex);
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	policy_free(p);
+	policy_free(old);
+	free(buf);
+	free(oldbuf);
+	free(canon);
+	free(sig);
+	free(pub);
+	EVP_PKEY_free(key);
+	return r < 0 ? report(&d) : EXIT_OK;
+}
+
+static int policy_verify_show(const struct opts *o, const char *dir, bool show)
+{
+	struct appliance a = {0};
+	struct diag d = {0};
+	char hex[65], admin[65];
+	int r;
+
+	r = appliance_load(dir, NULL, &a, &d);
+	if (r < 0)
+		return report(&d);
+	hex_encode(a.policy_sha256, 32, hex);
+	hex_encode(a.admin_digest, 32, admin);
+	if (o->json) {
+		json_object *root = json_object_new_object(), *pj = NULL;
+
+		json_object_object_add(root, "schema",
+				       json_object_new_string("sealboot-admin-policy/1"));
+		json_object_object_add(root, "verified", json_object_new_boolean(1));
+		json_object_object_add(root, "policy_sha256", json_object_new_string(hex));
+		json_object_object_add(root, "admin_key_sha256", json_object_new_string(admin));
+		if (show && policy_to_json(a.policy, &pj) == 0)
+			json_object_object_add(root, "policy", pj);
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+									JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	} else {
+		const struct policy *p = a.policy;
+
+		printf("policy %s: verified (serial %" PRIu64 ", class %s, admin key %s)\n", dir,
+		       p->serial, p->appliance_class, admin);
+		if (show) {
+			printf("  sha256 %s\n", hex);
+			printf("  release CAs: %zu\n", p->n_release_cas);
+			for (size_t i = 0; i < p->n_bundles; i++)
+				printf("  bundle %s at %s, version >= %" PRIu64 "\n",
+				       p->bundles[i].name, p->bundles[i].path,
+				       p->bundles[i].min_version);
+			printf("  sealing PCRs:");
+			for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++)
+				if (p->seal_pcrs & TPMPOLICY_PCR(i))
+					printf(" %u", i);
+			printf("\n");
+			for (size_t i = 0; i < p->n_volumes; i++)
+				printf("  volume %s (%s) uuid %s%s%s\n", p->volumes[i].name,
+				       p->volumes[i].purpose, p->volumes[i].uuid,
+				       p->volumes[i].device ? " at " : "",
+				       p->volumes[i].device ? p->volumes[i].device : "");
+			printf("  guest: %u vCPU, %" PRIu64 " MiB, network %s%s%s, console %s, "
+			       "rng %s, vtpm %s\n",
+			       p->guest.vcpus, p->guest.memory_mib,
+			       policy_network_name(p->guest.network), p->guest.bridge ? " " : "",
+			       p->guest.bridge ? p->guest.bridge : "",
+			       p->guest.console_log ? "log" : "none", p->guest.rng ? "yes" : "no",
+			       p->guest.vtpm ? "yes" : "no");
+		}
+	}
+	appliance_free(&a);
+	return EXIT_OK;
+}
+
+/* --- PCR policy --- */
+
+/* Predict the PCR values of a good boot and sign them. */
+static int sign_approval(const struct opts *o, struct tpm *t, const struct appliance *a,
+			 EVP_PKEY *key, uint64_t serial, const char *dir, struct diag *d)
+{
+	struct bundle_verified *v[APPLIANCE_SLOTS] = {0};
+	struct eventlog *log = calloc(1, sizeof(*log));
+	struct tpmpolicy_pcr_values predicted, now = {0};
+	struct approval ap = {.serial = serial, .mask = a->policy->seal_pcrs};
+	struct tpm_pcr_approval ta;
+	uint8_t name[TPMPOLICY_NAME_SIZE], approved[32], ahash[32];
+	tpmpolicy_pcr_mask_t need;
+	char *json = NULL;
+	size_t len = 0;
+	int dirfd = -1, r;
+
+	if (!log)
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	if (ap.mask & TPMPOLICY_PCR(EVENTLOG_PCR_LOG)) {
+		r = diag_set(d, DIAG_USAGE, EINVAL,
+			     "the policy seals to PCR %d, which is log-only (docs/pcrs.md)",
+			     EVENTLOG_PCR_LOG);
+		goto out;
+	}
+	for (size_t i = 0; i < a->policy->n_bundles; i++) {
+		r = appliance_verify_bundle(a, i, o->at, &v[i], d);
+		if (r < 0)
+			goto out;
+	}
+	r = appliance_seal_events(a, v, log, d);
+	if (r < 0)
+		goto out;
+	eventlog_replay(log, &predicted);
+	memcpy(ap.values.v[EVENTLOG_PCR_SEAL], predicted.v[EVENTLOG_PCR_SEAL], 32);
+	need = ap.mask & ~TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) & ~o->pcr_given;
+	if (need && !t) {
+		r = diag_set(d, DIAG_USAGE, EINVAL,
+			     "PCR %d has no value: give --pcr %d=HEX, or run on the appliance",
+			     __builtin_ctz(need), __builtin_ctz(need));
+		goto out;
+	}
+	if (need) {
+		r = tpm_pcr_read(t, need, &now, d);
+		if (r < 0)
+			goto out;
+	}
+	for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++) {
+		if (i == EVENTLOG_PCR_SEAL || !(ap.mask & TPMPOLICY_PCR(i)))
+			continue;
+		memcpy(ap.values.v[i], (o->pcr_given & TPMPOLICY_PCR(i)) ? o->pcr.v[i] : now.v[i],
+		       32);
+	}
+	appliance_tpm_approval(a, &ap, &ta);
+	tpm_nv_counter_name(APPLIANCE_NV_PCR, name);
+	r = tpmpolicy_approved_pcr_policy(ta.mask, ta.pcr_digest, serial, name, approved, d);
+	if (r == 0)
+		r = tpmpolicy_authorize_ahash(approved, NULL, 0, ahash, d);
+	if (r == 0)
+		r = adminkey_sign_digest(key, ahash, ap.sig_r, ap.sig_s, d);
+	if (r < 0)
+		goto out;
+	r = approval_serialize(&ap, &json, &len);
+	if (r < 0) {
+		diag_set(d, DIAG_INTERNAL, -r, "out of memory");
+		goto out;
+	}
+	dirfd = open_dir(dir, d);
+	if (dirfd < 0) {
+		r = dirfd;
+		goto out;
+	}
+	r = fs_write_atomic_at(dirfd, APPLIANCE_APPROVAL, json, len, 0644, true);
+	if (r < 0) {
+		diag_set(d, DIAG_INTERNAL, -r, "cannot write %s/%s: %s", dir, APPLIANCE_APPROVAL,
+			 strerror(-r));
+		goto out;
+	}
+	fprintf(stderr, "%s: signed PCR policy serial %" PRIu64 " into %s/%s\n", prog, serial, dir,
+		APPLIANCE_APPROVAL);
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	for (size_t i = 0; i < APPLIANCE_SLOTS; i++)
+		bundle_verified_free(v[i]);
+	free(log);
+	free(json);
+	return r;
+}
+
+static int open_tpm(const struct opts *o, struct tpm **t, struct diag *d)
+{
+	return tpm_open(o->tcti, t, d);
+}
+
+static int tpm_report(const struct diag *d, int r)
+{
+	fprintf(stderr, "%s: %s\n", prog, d->msg);
+	return r == -ENODEV || r == -ENOLCK ? EXIT_TPM : exit_code(d);
+}
+
+static int pcr_policy_sign(const struct opts *o, const char *dir)
+{
+	struct appliance a = {0};
+	struct approval old;
+	struct tpm *t = NULL;
+	EVP_PKEY *key = NULL;
+	struct diag d = {0};
+	uint8_t dg[32];
+	uint64_t serial = o->serial;
+	int r;
+
+	r = load_key(o, &key, &d);
+	if (r == 0)
+		r = adminkey_digest(key, dg) < 0 ? diag_set(&d, DIAG_INTERNAL, EIO, "key digest")
+						 : 0;
+	if (r == 0)
+		r = appliance_load(dir, dg, &a, &d);
+	if (r < 0)
+		goto out;
+	if (!o->has_serial) {
+		struct diag od = {0};
+
+		if (appliance_load_approval(dir, &old, &od) < 0) {
+			r = diag_set(&d, DIAG_USAGE, EINVAL,
+				     "no %s/%s to follow: give --serial", dir, APPLIANCE_APPROVAL);
+			goto out;
+		}
+		serial = old.serial + 1;
+	}
+	/* On the appliance (a TPM answers), unlisted PCRs are read from it. */
+	if (o->tcti || access("/dev/tpmrm0", F_OK) == 0) {
+		r = open_tpm(o, &t, &d);
+		if (r < 0) {
+			r = tpm_report(&d, r);
+			goto done;
+		}
+	}
+	r = sign_approval(o, t, &a, key, serial, dir, &d);
+out:
+	r = r < 0 ? report(&d) : EXIT_OK;
+done:
+	tpm_close(t);
+	appliance_free(&a);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+static int pcr_policy_activate(const struct opts *o, const char *dir)
+{
+	struct approval ap;
+	struct tpm *t = NULL;
+	struct diag d = {0};
+	uint64_t counter = 0, n = 0;
+	int r;
+
+	r = appliance_load_approval(dir, &ap, &d);
+	if (r < 0)
+		return report(&d);
+	r = open_tpm(o, &t, &d);
+	if (r == 0)
+		r = tpm_nv_read_counter(t, APPLIANCE_NV_PCR, &counter, &d);
+	if (r < 0)
+		goto out;
+	if (counter > ap.serial) {
+		r = diag_set(&d, DIAG_EXPIRED, ESTALE,
+			     "PCR policy serial %" PRIu64 " was already retired (the counter is at "
+			     "%" PRIu64 ")",
+			     ap.serial, counter);
+		goto out;
+	}
+	if (ap.serial - counter > APPLIANCE_MAX_VERSION_STEP) {
+		r = diag_set(&d, DIAG_USAGE, ERANGE,
+			     "serial %" PRIu64 " is more than %d above the counter (%" PRIu64 ")",
+			     ap.serial, APPLIANCE_MAX_VERSION_STEP, counter);
+		goto out;
+	}
+	for (; counter < ap.serial; counter++, n++) {
+		r = tpm_nv_increment(t, APPLIANCE_NV_PCR, &d);
+		if (r < 0)
+			goto out;
+	}
+	fprintf(stderr, "%s: PCR policy serial %" PRIu64 " is the oldest the TPM accepts now "
+			"(%" PRIu64 " older serial(s) retired)\n",
+		prog, ap.serial, n);
+out:
+	tpm_close(t);
+	return r < 0 ? tpm_report(&d, r) : EXIT_OK;
+}
+
+/* --- provision --- */
+
+/* A counter that exists and has been incremented at least once; its
+ * value. Reuses one left by an interrupted provisioning. */
+static int ensure_counter(struct tpm *t, uint32_t index, uint64_t *ret, struct diag *d)
+{
+	struct diag cd = {0};
+	int r;
+
+	r = tpm_nv_define(t, index, TPM_NV_COUNTER, 8, &cd);
+	if (r < 0 && r != -EEXIST)
+		return diag_set(d, cd.cls, -r, "%s", cd.msg);
+	memset(&cd, 0, sizeof(cd));
+	r = tpm_nv_read_counter(t, index, ret, &cd);
+	if (r == -ENODATA) {
+		r = tpm_nv_increment(t, index, d);
+		if (r == 0)
+			r = tpm_nv_read_counter(t, index, ret, d);
+	} else if (r < 0) {
+		diag_set(d, cd.cls, -r, "%s", cd.msg);
+	}
+	return r;
+}
+
+static int provision_tpm(struct tpm *t, const struct appliance *a, bool *ret_fresh,
+			 struct diag *d)
+{
+	struct appliance_nv nv = {0};
+	uint8_t buf[APPLIANCE_NV_ANCHOR_SIZE];
+	struct diag nd = {0};
+	uint64_t pcr_counter;
+	char hex[65];
+	int r;
+
+	r = appliance_nv_read(t, &nv, &nd);
+	if (r == 0) {
+		if (CRYPTO_memcmp(nv.admin_digest, a->admin_digest, 32) != 0) {
+			hex_encode(nv.admin_digest, 32, hex);
+			return diag_set(d, DIAG_TRUST, EEXIST,
+					"this TPM is provisioned for another admin key (%s); "
+					"zeroize the appliance first",
+					hex);
+		}
+		*ret_fresh = false;
+		return 0;
+	}
+	if (r != -ENOENT)
+		return diag_set(d, nd.cls, -r, "%s", nd.msg);
+
+	/* Counters first, the locked record last: until it exists, a rerun
+	 * starts over and reuses what is there. */
+	r = ensure_counter(t, APPLIANCE_NV_PCR, &pcr_counter, d);
+	for (int i = 0; r == 0 && i < APPLIANCE_SLOTS; i++)
+		r = ensure_counter(t, APPLIANCE_NV_ROLLBACK + (uint32_t)i, &nv.base[i], d);
+	if (r < 0)
+		return r;
+	memcpy(nv.admin_digest, a->admin_digest, 32);
+	appliance_nv_encode(&nv, buf);
+	memset(&nd, 0, sizeof(nd));
+	r = tpm_nv_define(t, APPLIANCE_NV_ANCHOR, TPM_NV_DATA, sizeof(buf), &nd);
+	if (r < 0 && r != -EEXIST)
+		return diag_set(d, nd.cls, -r, "%s", nd.msg);
+	r = tpm_nv_write(t, APPLIANCE_NV_ANCHOR, buf, sizeof(buf), d);
+	if (r == 0)
+		r = tpm_nv_write_lock(t, APPLIANCE_NV_ANCHOR, d);
+	if (r == 0)
+		r = appliance_nv_read(t, &nv, d); /* proves it is locked */
+	*ret_fresh = true;
+	return r;
+}
+
+static bool listed(const struct opts *o, const char *name)
+{
+	for (size_t i = 0; i < o->n_format; i++)
+		if (!strcmp(o->format[i], name))
+			return true;
+	return false;
+}
+
+/* Seal a fresh key for volume i and put it on the volume. */
+static int provision_volume(const struct opts *o, struct tpm *t, const struct appliance *a,
+			    size_t i, const struct secret *current, const struct secret *recovery,
+			    struct diag *d)
+{
+	const struct policy_volume *pv = &a->policy->volumes[i];
+	char path[POLICY_PATH_MAX + 32], uuid[LUKS_UUID_MAX], *json = NULL;
+	uint8_t policy[32], name[TPMPOLICY_NAME_SIZE];
+	struct secret *key = NULL;
+	struct tpm_sealed sealed;
+	struct diag ud = {0};
+	int r, slot;
+
+	appliance_volume_path(a, i, path, sizeof(path));
+	r = luks_uuid(path, uuid, &ud);
+	if (r == 0) {
+		char *existing = NULL;
+		struct diag td = {0};
+
+		if (strcmp(uuid, pv->uuid) != 0)
+			return diag_set(d, DIAG_CONTENT, EBADE,
+					"volume %s: %s has UUID %s, the policy names %s", pv->name,
+					path, uuid, pv->uuid);
+		if (luks_token_find(path, TOKEN_TYPE, &existing, &td) >= 0) {
+			free(existing);
+			fprintf(stderr, "%s: volume %s: already sealed to this appliance, left as is\n",
+				prog, pv->name);
+			return 0;
+		}
+		if (listed(o, pv->name))
+			return diag_set(d, DIAG_USAGE, EEXIST,
+					"volume %s: %s is already LUKS2; refusing to format it "
+					"(enroll it with --passphrase-fd instead)",
+					pv->name, path);
+		if (!current)
+			return diag_set(d, DIAG_USAGE, EINVAL,
+					"volume %s: %s is LUKS2 without a sealboot key; give "
+					"--passphrase-fd with its current passphrase to enroll it",
+					pv->name, path);
+	} else if (r == -EINVAL) {
+		if (!listed(o, pv->name))
+			return diag_set(d, DIAG_USAGE, EINVAL,
+					"volume %s: %s is not LUKS2; give --format %s to make it a "
+					"new volume (this destroys what it holds)",
+					pv->name, path, pv->name);
+	} else {
+		return diag_set(d, ud.cls, -r, "%s", ud.msg);
+	}
+
+	/* The key, sealed to PolicyAuthorize(admin key): any PCR policy the
+	 * admin signs later releases it, nothing else does. */
+	r = tpm_admin_key_name(&a->admin_point, name, d);
+	if (r < 0)
+		return r;
+	tpmpolicy_init(policy);
+	r = tpmpolicy_policy_authorize(policy, name, sizeof(name), NULL, 0, d);
+	if (r < 0)
+		return r;
+	r = secret_new(32, &key);
+	if (r < 0)
+		return diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for a key");
+	if (RAND_priv_bytes(key->data, 32) != 1) {
+		r = diag_set(d, DIAG_INTERNAL, EIO, "no randomness");
+		goto out;
+	}
+	r = tpm_seal(t, policy, key, &sealed, d);
+	if (r < 0)
+		goto out;
+	if (listed(o, pv->name)) {
+		r = luks_format_uuid(path, key, pv->uuid, d);
+		slot = 0;
+	} else {
+		r = slot = luks_enroll(path, current, key, d);
+	}
+	if (r < 0)
+		goto out;
+	r = token_to_json(&sealed, &json);
+	if (r < 0) {
+		diag_set(d, DIAG_INTERNAL, -r, "out of memory");
+		goto out;
+	}
+	r = luks_token_add(path, json, slot, d);
+	if (r < 0)
+		goto out;
+	if (recovery) {
+		r = luks_enroll(path, key, recovery, d);
+		if (r < 0)
+			goto out;
+	}
+	fprintf(stderr, "%s: volume %s: %s, key sealed (keyslot %d)\n", prog, pv->name,
+		listed(o, pv->name) ? "formatted as LUKS2" : "enrolled", slot);
+	r = 0;
+out:
+	free(json);
+	secret_free(key);
+	return r;
+}
+
+static int provision(const struct opts *o, const char *dir)
+{
+	struct appliance a = {0};
+	struct tpm *t = NULL;
+	EVP_PKEY *key = NULL;
+	struct secret *current = NULL, *recovery = NULL;
+	struct approval ap;
+	struct diag d = {0};
+	uint8_t dg[32];
+	uint64_t serial = 0;
+	bool fresh = false;
+	int r;
+
+	r = load_key(o, &key, &d);
+	if (r == 0)
+		r = adminkey_digest(key, dg) < 0 ? diag_set(&d, DIAG_INTERNAL, EIO, "key digest")
+						 : 0;
+	/* The policy must be this admin's. */
+	if (r == 0)
+		r = appliance_load(dir, dg, &a, &d);
+	if (r < 0)
+		return report(&d);
+	for (size_t i = 0; i < o->n_format; i++) {
+		bool known = false;
+
+		for (size_t j = 0; j < a.policy->n_volumes; j++)
+			known = known || !strcmp(o->format[i], a.policy->volumes[j].name);
+		if (!known) {
+			appliance_free(&a);
+			EVP_PKEY_free(key);
+			return usage_error("--format %s: the policy names no such volume",
+					   o->format[i]);
+		}
+	}
+	if (o->passphrase_fd >= 0) {
+		r = secret_read_fd(o->passphrase_fd, 512, &current);
+		if (r < 0) {
+			diag_set(&d, DIAG_USAGE, -r, "cannot read the passphrase from fd %d",
+				 o->passphrase_fd);
+			goto out;
+		}
+	}
+	r = open_tpm(o, &t, &d);
+	if (r < 0)
+		goto out;
+	r = provision_tpm(t, &a, &fresh, &d);
+	if (r < 0)
+		goto out;
+	fprintf(stderr, "%s: TPM %s for this admin key\n", prog,
+		fresh ? "provisioned" : "was already provisioned");
+	if (appliance_load_approval(dir, &ap, &(struct diag){0}) < 0) {
+		r = tpm_nv_read_counter(t, APPLIANCE_NV_PCR, &serial, &d);
+		if (r == 0)
+			r = sign_approval(o, t, &a, key, serial, dir, &d);
+		if (r < 0)
+			goto out;
+	}
+	if (o->recovery) {
+		static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+		uint8_t raw[25];
+
+		r = secret_new(8 * 5 + 7, &recovery);
+		if (r < 0 || RAND_priv_bytes(raw, sizeof(raw)) != 1) {
+			r = diag_set(&d, DIAG_INTERNAL, ENOMEM, "cannot make a recovery key");
+			goto out;
+		}
+		/* 8 groups of 5 characters of 5 bits: 200 bits. */
+		for (size_t i = 0, k = 0; i < 40; i++) {
+			unsigned bit = (unsigned)i * 5, v = 0;
+
+			for (unsigned b = 0; b < 5; b++)
+				v = v << 1 | ((raw[(bit + b) / 8] >> (7 - (bit + b) % 8)) & 1);
+			recovery->data[k++] = (unsigned char)alphabet[v];
+			if (i % 5 == 4 && i != 39)
+				recovery->data[k++] = '-';
+		}
+		OPENSSL_cleanse(raw, sizeof(raw));
+	}
+	for (size_t i = 0; i < a.policy->n_volumes; i++) {
+		r = provision_volume(o, t, &a, i, current, recovery, &d);
+		if (r < 0)
+			goto out;
+	}
+	if (recovery) {
+		fprintf(stderr, "%s: recovery key (shown once; store it offline, it opens every "
+				"volume newly sealed above):\n",
+			prog);
+		fwrite(recovery->data, 1, recovery->len, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
+	fprintf(stderr, "%s: provisioned: %zu volume(s); the appliance unlocks on a boot "
+			"matching %s/%s\n",
+		prog, a.policy->n_volumes, dir, APPLIANCE_APPROVAL);
+out:
+	secret_free(current);
+	secret_free(recovery);
+	tpm_close(t);
+	appliance_free(&a);
+	EVP_PKEY_free(key);
+	if (r < 0)
+		return tpm_report(&d, r);
+	return EXIT_OK;
+}
+
+/* --- arguments --- */
+
+static int parse_pcr(const char *arg, struct opts *o)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end != '=' || n >= TPMPOLICY_PCR_COUNT)
+		return -1;
+	if (hex_decode(end + 1, o->pcr.v[n], 32) < 0)
+		return -1;
+	o->pcr_given |= TPMPOLICY_PCR(n);
+	return 0;
+}
+
+static int parse_fd(const char *arg, int *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 0 || v > 1 << 20)
+		return -1;
+	*ret = (int)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum {
+		OPT_KEY = 256, OPT_SECRET_FD, OPT_PASS_FD, OPT_TCTI, OPT_FORMAT, OPT_RECOVERY,
+		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON,
+	};
+	static const struct option opts[] = {
+		{"key", required_argument, NULL, OPT_KEY},
+		{"secret-fd", required_argument, NULL, OPT_SECRET_FD},
+		{"passphrase-fd", required_argument, NULL, OPT_PASS_FD},
+		{"tcti", required_argument, NULL, OPT_TCTI},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"recovery-key", no_argument, NULL, OPT_RECOVERY},
+		{"serial", required_argument, NULL, OPT_SERIAL},
+		{"pcr", required_argument, NULL, OPT_PCR},
+		{"at", required_argument, NULL, OPT_AT},
+		{"force", no_argument, NULL, OPT_FORCE},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct opts o = {.secret_fd = -1, .passphrase_fd = -1, .tcti = getenv("SEALBOOT_TCTI")};
+	char *args[4];
+	int nargs, c;
+
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case OPT_KEY:
+			o.key = optarg;
+			break;
+		case OPT_SECRET_FD:
+			if (parse_fd(optarg, &o.secret_fd) < 0)
+				return usage_error("--secret-fd '%s' is not a file descriptor", optarg);
+			break;
+		case OPT_PASS_FD:
+			if (parse_fd(optarg, &o.passphrase_fd) < 0)
+				return usage_error("--passphrase-fd '%s' is not a file descriptor",
+						   optarg);
+			break;
+		case OPT_TCTI:
+			o.tcti = optarg;
+			break;
+		case OPT_FORMAT:
+			if (o.n_format == POLICY_MAX_VOLUMES)
+				return usage_error("too many --format");
+			o.format[o.n_format++] = optarg;
+			break;
+		case OPT_RECOVERY:
+			o.recovery = true;
+			break;
+		case OPT_SERIAL:
+			errno = 0;
+			o.serial = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-')
+				return usage_error("--serial '%s' is not an unsigned integer", optarg);
+			o.has_serial = true;
+			break;
+		case OPT_PCR:
+			if (parse_pcr(optarg, &o) < 0)
+				return usage_error("--pcr '%s' is not N=<64 lowercase hex digits> with "
+						   "N in 0..23",
+						   optarg);
+			break;
+		case OPT_AT:
+			errno = 0;
+			o.at = strtoll(optarg, &end, 10);
+			if (errno || *end || o.at <= 0)
+				return usage_error("--at '%s' is not a positive number of seconds",
+						   optarg);
+			break;
+		case OPT_FORCE:
+			o.force = true;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("%s %s\n", prog, SEALBOOT_VERSION);
+			return EXIT_OK;
+		default:
+			return usage_error("invalid option");
+		}
+	}
+	nargs = argc - optind;
+	if (nargs < 1)
+		return usage_error("expected a command");
+	if (nargs > 4)
+		return usage_error("too many arguments");
+	for (int i = 0; i < nargs; i++)
+		args[i] = argv[optind + i];
+
+	if (!strcmp(args[0], "policy") && nargs >= 2) {
+		if (!strcmp(args[1], "sign"))
+			return nargs == 4 ? policy_sign(&o, args[2], args[3])
+					  : usage_error("policy sign: expected POLICY.json STATE_DIR");
+		if (!strcmp(args[1], "verify") || !strcmp(args[1], "show"))
+			return nargs == 3 ? policy_verify_show(&o, args[2], args[1][0] == 's')
+					  : usage_error("policy %s: expected STATE_DIR", args[1]);
+		return usage_error("unknown command 'policy %s' (sign, verify, show)", args[1]);
+	}
+	if (!strcmp(args[0], "pcr-policy") && nargs >= 2) {
+		if (nargs != 3)
+			return usage_error("pcr-policy %s: expected STATE_DIR", args[1]);
+		if (!strcmp(args[1], "sign"))
+			return pcr_policy_sign(&o, args[2]);
+		if (!strcmp(args[1], "activate"))
+			return pcr_policy_activate(&o, args[2]);
+		return usage_error("unknown command 'pcr-policy %s' (sign, activate)", args[1]);
+	}
+	if (!strcmp(args[0], "provision"))
+		return nargs == 2 ? provision(&o, args[1])
+				  : usage_error("provision: expected STATE_DIR");
+	return usage_error("unknown command '%s' (policy, provision, pcr-policy)", args[0]);
+}

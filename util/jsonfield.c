@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "jsonfield.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hex.h"
+#include "jsonstrict.h"
+
+static const char *type_name(json_type t)
+{
+	switch (t) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+		return "a fractional number";
+	case json_type_int:
+		return "an integer";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	}
+	return "something else";
+}
+
+static int bad(struct diag *d, const char *doc, const char *where, const char *key,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int bad(struct diag *d, const char *doc, const char *where, const char *key,
+	       const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s%s%s: %s", doc, where,
+			where[0] && key[0] ? "." : "", key, why);
+}
+
+int jf_parse(const char *buf, size_t len, unsigned max_depth, const char *doc,
+	     json_object **ret, struct diag *d)
+{
+	struct diag jd = {0};
+	struct json_tokener *tok;
+	json_object *o;
+
+	if (json_strict_check(buf, len, max_depth, &jd) < 0)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s", doc, jd.msg);
+	tok = json_tokener_new_ex((int)max_depth + 1);
+	if (!tok)
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success) {
+		json_tokener_free(tok);
+		json_object_put(o);
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: not valid JSON", doc);
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: expected a JSON object", doc);
+	}
+	*ret = o;
+	return 0;
+}
+
+int jf_only(json_object *o, const char *const *allowed, const char *doc, const char *where,
+	    struct diag *d)
+{
+	json_object_object_foreach(o, key, val)
+	{
+		bool ok = false;
+
+		(void)val;
+		for (size_t i = 0; allowed[i]; i++)
+			ok = ok || !strcmp(key, allowed[i]);
+		if (!ok)
+			return bad(d, doc, where, "", "unknown member \"%.64s\"", key);
+	}
+	return 0;
+}
+
+int jf_get(json_object *o, const char *key, json_type want, const char *doc, const char *where,
+	   json_object **ret, struct diag *d)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return bad(d, doc, where, key, "missing");
+	if (!json_object_is_type(v, want))
+		return bad(d, doc, where, key, "expected %s, got %s", type_name(want),
+			   type_name(json_object_get_type(v)));
+	*ret = v;
+	return 0;
+}
+
+int jf_u64(json_object *o, const char *key, const char *doc, const char *where, uint64_t *ret,
+	   struct diag *d)
+{
+	json_object *v;
+	int r = jf_get(o, key, json_type_int, doc, where, &v, d);
+
+	if (r < 0)
+		return r;
+	/* json_strict_check() refused what json-c cannot hold exactly. */
+	if (json_object_get_int64(v) < 0)
+		return bad(d, doc, where, key, "expected an unsigned integer, got a negative one");
+	*ret = json_object_get_uint64(v);
+	return 0;
+}
+
+int jf_str_eq(json_object *o, const char *key, const char *want, const char *doc,
+	      const char *where, struct diag *d)
+{
+	json_object *v;
+	int r = jf_get(o, key, json_type_string, doc, where, &v, d);
+
+	if (r < 0)
+		return r;
+	if (strcmp(json_object_get_string(v), want) != 0)
+		return bad(d, doc, where, key, "expected \"%s\"", want);
+	return 0;
+}
+
+int jf_hex(json_object *o, const char *key, const char *doc, const char *where, uint8_t *out,
+	   size_t n, struct diag *d)
+{
+	json_object *v;
+	int r = jf_get(o, key, json_type_string, doc, where, &v, d);
+
+	if (r < 0)
+		return r;
+	if (hex_decode(json_object_get_string(v), out, n) < 0)
+		return bad(d, doc, where, key, "expected %zu lowercase hex digits", 2 * n);
+	return 0;
+}
