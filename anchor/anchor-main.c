@@ -120,7 +120,8 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 {
 	static const char *const members[] = {"format", "format_version", "verdict", "exit_code",
 					      "stage", "reason", "bundles_verified",
-					      "volumes_open", "activated", "time", NULL};
+					      "volumes_open", "activated", "tpm_lockout", "time",
+					      NULL};
 	unsigned char *buf = NULL, *log_buf = NULL;
 	size_t len = 0, log_len = 0;
 	json_object *st = NULL, *v;

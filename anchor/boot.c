@@ -157,6 +157,20 @@ static int open_tpm(struct ctx *c)
 	r = tpm_pcr_read(c->tpm, ours, &now, &c->rep->d);
 	if (r < 0)
 		return tpm_fail(c, ANCHOR_INTERNAL, "tpm", r);
+	/* Lockout stops only DA-protected objects; none of ours is. Say so,
+	 * and add no failure of our own. */
+	{
+		struct tpm_da da;
+		struct diag ignore = {0};
+
+		if (tpm_da_state(c->tpm, &da, &ignore) == 0 && da.lockout) {
+			c->rep->da_lockout = true;
+			progress(c, "warning: the TPM is in dictionary-attack lockout (%u of %u "
+				    "failures); sealboot's keys are not DA-protected, so this boot "
+				    "goes on and adds no failure; find who is guessing TPM passwords",
+				 da.failures, da.max_failures);
+		}
+	}
 	for (unsigned p = 0; p < TPMPOLICY_PCR_COUNT; p++)
 		if ((ours & TPMPOLICY_PCR(p)) && memcmp(now.v[p], zero, sizeof(zero)) != 0) {
 			keep_earlier_log(c);
@@ -487,8 +501,9 @@ static void write_status(struct ctx *c)
 	fprintf(f, ",\n  \"reason\": ");
 	json_str(f, rep->verdict == ANCHOR_OK ? "" : rep->d.msg);
 	fprintf(f, ",\n  \"bundles_verified\": %u,\n  \"volumes_open\": %u,\n"
-		   "  \"activated\": %s,\n  \"time\": %lld\n}\n",
+		   "  \"activated\": %s,\n  \"tpm_lockout\": %s,\n  \"time\": %lld\n}\n",
 		rep->bundles, rep->volumes, rep->activated ? "true" : "false",
+		rep->da_lockout ? "true" : "false",
 		(long long)time(NULL));
 	if (fclose(f) == 0)
 		(void)write_run_file(c, STATUS, buf, len);

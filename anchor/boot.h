@@ -43,6 +43,7 @@ struct anchor_report {
 	unsigned bundles;
 	unsigned volumes;
 	bool activated;
+	bool da_lockout; /* the TPM was in dictionary-attack lockout */
 };
 
 int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep);

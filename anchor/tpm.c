@@ -905,3 +905,42 @@ int tpm_nv_read_counter(struct tpm *t, uint32_t index, uint64_t *ret, struct dia
 	*ret = v;
 	return 0;
 }
+
+int tpm_da_state(struct tpm *t, struct tpm_da *ret, struct diag *d)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	struct tpm_da da = {0};
+	TSS2_RC rc;
+
+	/* Properties come back in ascending order from the one asked for;
+	 * PT_PERMANENT (0x200) precedes the lockout counters (0x20e..0x211). */
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				TPM2_CAP_TPM_PROPERTIES, TPM2_PT_PERMANENT, TPM2_MAX_TPM_PROPERTIES,
+				&more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "reading the TPM's dictionary-attack state", d);
+	for (UINT32 i = 0; i < cap->data.tpmProperties.count; i++) {
+		const TPMS_TAGGED_PROPERTY *p = &cap->data.tpmProperties.tpmProperty[i];
+
+		switch (p->property) {
+		case TPM2_PT_PERMANENT:
+			da.lockout = (p->value & TPMA_PERMANENT_INLOCKOUT) != 0;
+			break;
+		case TPM2_PT_LOCKOUT_COUNTER:
+			da.failures = p->value;
+			break;
+		case TPM2_PT_MAX_AUTH_FAIL:
+			da.max_failures = p->value;
+			break;
+		case TPM2_PT_LOCKOUT_INTERVAL:
+			da.interval = p->value;
+			break;
+		default:
+			break;
+		}
+	}
+	Esys_Free(cap);
+	*ret = da;
+	return 0;
+}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "diag.h"
@@ -147,3 +148,12 @@ struct tpm_pcr_approval {
  */
 int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 			const struct tpm_pcr_approval *a, struct secret **ret, struct diag *d);
+
+/* The dictionary-attack state (TPM2_GetCapability). sealboot's objects and
+ * indices are all noDA: they neither count failures nor stop working in
+ * lockout, so the anchor can report a lockout without deepening it. */
+struct tpm_da {
+	bool lockout;
+	uint32_t failures, max_failures, interval; /* interval in seconds */
+};
+int tpm_da_state(struct tpm *t, struct tpm_da *ret, struct diag *d);

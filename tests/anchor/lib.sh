@@ -9,6 +9,8 @@
 #   expect_boot RC PATTERN   boot, then check exit code and the message
 #   expect_locked     the real key cannot be unsealed now (probe-unseal)
 #   expect_no_handoff
+#   save_good / fresh_boot   keep the provisioned state; restore it, empty
+#                     the run dir and reboot the TPM (PCRs from zero)
 set -o pipefail
 
 ADMIN=${SEALBOOT_ADMIN:?}
@@ -28,7 +30,11 @@ pem_json() {
 make_bundle() { # DIR VERSION [SIGNER_PREFIX]
 	local dir=$1 version=$2 signer=${3:-$PKI/signer}
 	mkdir -p "$dir"
-	[ -f "$dir/disk.img" ] || printf 'the guest image\n' >"$dir/disk.img"
+	if [ -n "${BUNDLE_SIZE:-}" ]; then
+		[ -f "$dir/disk.img" ] || truncate -s "$BUNDLE_SIZE" "$dir/disk.img"
+	else
+		[ -f "$dir/disk.img" ] || printf 'the guest image\n' >"$dir/disk.img"
+	fi
 	"$SIGN" sign --key "$signer.key" --cert "$signer.crt" --name os --version "$version" \
 		--class acme-edge --payload disk:disk.img --force --no-progress "$dir" \
 		>/dev/null 2>"$A/sign.err" || fail "sealboot-sign: $(cat "$A/sign.err")"
@@ -82,9 +88,16 @@ expect_boot() { # RC PATTERN
 	echo "ok: boot exit $1: $(grep -m1 'FAILED\|OK' "$A/boot.out")"
 }
 
+# The probe asks with the genuine state (the admin's key, policy and PCR
+# policy as provisioned) and the genuine volume's token: what an attacker
+# who kept copies could try.
 expect_locked() { # [VOLUME]
-	local rc=0
-	"$PROBE" "$A/state" "${1:-$A/data.img}" >"$A/probe.out" 2>&1 || rc=$?
+	local rc=0 state=$A/state vol=${1:-$A/data.img}
+	if [ -d "$A/state.good" ]; then
+		state=$A/state.good
+		vol=${1:-$A/data.good}
+	fi
+	"$PROBE" "$state" "$vol" >"$A/probe.out" 2>&1 || rc=$?
 	[ "$rc" = 3 ] || fail "the real key was not refused (probe exit $rc): $(cat "$A/probe.out")"
 	echo "ok: key stays sealed: $(cat "$A/probe.out")"
 }
@@ -93,4 +106,37 @@ expect_no_handoff() {
 	[ ! -e "$A/run/handoff.json" ] || fail "a handoff was written after a failure"
 	[[ "$(cat "$A/run/status.json")" == *'"verdict": "failed"'* ]] ||
 		fail "status.json does not say failed: $(cat "$A/run/status.json")"
+}
+
+save_good() {
+	rm -rf "$A/state.good" "$A/bundles.good"
+	cp -a "$A/state" "$A/state.good"
+	cp -a "$A/bundles" "$A/bundles.good"
+	cp "$A/data.img" "$A/data.good"
+}
+
+fresh_boot() {
+	rm -rf "$A/state" "$A/bundles"
+	cp -a "$A/state.good" "$A/state"
+	cp -a "$A/bundles.good" "$A/bundles"
+	cp "$A/data.good" "$A/data.img"
+	rm -rf "$A/run"
+	mkdir -m 700 "$A/run"
+	swtpm_reboot
+}
+
+# The admin's tool with a TCTI from the environment; RC and $A/admin.out.
+admin() {
+	ADMIN_RC=0
+	"$ADMIN" "$@" >"$A/admin.out" 2>&1 || ADMIN_RC=$?
+}
+
+expect_admin() { # RC PATTERN ARGS...
+	local rc=$1 pat=$2
+	shift 2
+	admin "$@"
+	[ "$ADMIN_RC" = "$rc" ] || fail "sealboot-admin $*: exit $ADMIN_RC, want $rc: $(cat "$A/admin.out")"
+	[[ "$(cat "$A/admin.out")" == *"$pat"* ]] ||
+		fail "sealboot-admin $*: output lacks '$pat': $(cat "$A/admin.out")"
+	echo "ok: sealboot-admin $1 ...: exit $rc"
 }
