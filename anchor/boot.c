@@ -542,7 +542,13 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 			fail(&c, ANCHOR_INTERNAL, "internal", r);
 		if (!rep->d.msg[0])
 			diag_set(&rep->d, DIAG_INTERNAL, -r, "%s", strerror(-r));
-		/* Make the sealing PCR useless for the rest of this boot. */
+		/* Make the sealing PCR useless for the rest of this boot, also
+		 * when the failure came before the TPM was needed. */
+		if (!c.tpm && rep->verdict != ANCHOR_TPM) {
+			struct diag ignore = {0};
+
+			(void)tpm_open(o->tcti, &c.tpm, &ignore);
+		}
 		if (c.tpm) {
 			char text[EVENTLOG_TEXT_MAX];
 			struct diag ignore = {0};
