@@ -287,7 +287,7 @@ static int policy_verify_show(const struct opts *o, const char *dir, bool show)
 		json_object_object_add(root, "admin_key_sha256", json_object_new_string(admin));
 		if (show && policy_to_json(a.policy, &pj) == 0)
 			json_object_object_add(root, "policy", pj);
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 									JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(root);
 	} else {
@@ -594,7 +594,8 @@ static bool listed(const struct opts *o, const char *name)
 	return false;
 }
 
-/* Seal a fresh key for volume i and put it on the volume. */
+/* Seal a fresh key for volume i and put it on the volume: 1 when done, 0
+ * when the volume already carries one. */
 static int provision_volume(const struct opts *o, struct tpm *t, const struct appliance *a,
 			    size_t i, const struct secret *current, const struct secret *recovery,
 			    struct diag *d)
@@ -685,7 +686,7 @@ static int provision_volume(const struct opts *o, struct tpm *t, const struct ap
 	}
 	fprintf(stderr, "%s: volume %s: %s, key sealed (keyslot %d)\n", prog, pv->name,
 		listed(o, pv->name) ? "formatted as LUKS2" : "enrolled", slot);
-	r = 0;
+	r = 1; /* newly sealed */
 out:
 	free(json);
 	secret_free(key);
@@ -770,12 +771,18 @@ static int provision(const struct opts *o, const char *dir)
 		}
 		OPENSSL_cleanse(raw, sizeof(raw));
 	}
+	size_t sealed = 0;
 	for (size_t i = 0; i < a.policy->n_volumes; i++) {
 		r = provision_volume(o, t, &a, i, current, recovery, &d);
 		if (r < 0)
 			goto out;
+		sealed += (size_t)r;
 	}
-	if (recovery) {
+	r = 0;
+	if (recovery && sealed == 0)
+		fprintf(stderr, "%s: no volume was newly sealed, so no recovery key was made\n",
+			prog);
+	if (recovery && sealed > 0) {
 		fprintf(stderr, "%s: recovery key (shown once; store it offline, it opens every "
 				"volume newly sealed above):\n",
 			prog);
