@@ -713,8 +713,10 @@ static int provision(const struct opts *o, const char *dir)
 	/* The policy must be this admin's. */
 	if (r == 0)
 		r = appliance_load(dir, dg, &a, &d);
-	if (r < 0)
+	if (r < 0) {
+		EVP_PKEY_free(key);
 		return report(&d);
+	}
 	for (size_t i = 0; i < o->n_format; i++) {
 		bool known = false;
 
