@@ -118,7 +118,7 @@ static int log_matches_tpm(const struct anchor_opts *o, const char *log_buf, siz
 
 static int cmd_status(const struct anchor_opts *o, bool json)
 {
-	static const char *const members[] = {"format", "format_version", "verdict", "exit_code",
+	static const char *const members[] = {"format", "format_version", "boot_id", "verdict", "exit_code",
 					      "stage", "reason", "bundles_verified",
 					      "volumes_open", "activated", "tpm_lockout", "time",
 					      NULL};

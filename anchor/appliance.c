@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include "adminkey.h"
 #include "fsutil.h"
+#include "hex.h"
 
 static int read_state_file(int dirfd, const char *dir, const char *name, size_t max,
 			   enum diag_class cls, unsigned char **ret, size_t *ret_len,
@@ -32,8 +35,8 @@ static int read_state_file(int dirfd, const char *dir, const char *name, size_t 
 	return 0;
 }
 
-int appliance_load(const char *state_dir, const uint8_t *want_admin, struct appliance *ret,
-		   struct diag *d)
+int appliance_load(const char *state_dir, const uint8_t *want_admin, const char *want_what,
+		   struct appliance *ret, struct diag *d)
 {
 	struct appliance a = {0};
 	unsigned char *pub = NULL, *pol = NULL, *sig = NULL;
@@ -67,9 +70,8 @@ int appliance_load(const char *state_dir, const uint8_t *want_admin, struct appl
 	}
 	/* Before anything signed by it is believed. */
 	if (want_admin && CRYPTO_memcmp(want_admin, a.admin_digest, 32) != 0) {
-		r = diag_set(d, DIAG_TRUST, EKEYREJECTED,
-			     "%s/%s is not the admin key this TPM was provisioned with", state_dir,
-			     APPLIANCE_ADMIN_PUB);
+		r = diag_set(d, DIAG_TRUST, EKEYREJECTED, "%s/%s is not the admin key %s",
+			     state_dir, APPLIANCE_ADMIN_PUB, want_what ? want_what : "expected");
 		goto out;
 	}
 	r = read_state_file(dirfd, state_dir, APPLIANCE_POLICY, POLICY_MAX_BYTES, DIAG_MALFORMED,
@@ -87,6 +89,12 @@ int appliance_load(const char *state_dir, const uint8_t *want_admin, struct appl
 	r = policy_parse_canonical((const char *)pol, pol_len, &a.policy, d);
 	if (r < 0)
 		goto out;
+	if (a.policy->seal_pcrs & TPMPOLICY_PCR(EVENTLOG_PCR_LOG)) {
+		r = diag_set(d, DIAG_MALFORMED, EBADMSG,
+			     "policy: seal_pcrs: PCR %d is sealboot's log-only PCR (docs/pcrs.md)",
+			     EVENTLOG_PCR_LOG);
+		goto out;
+	}
 	if (a.policy->n_bundles > APPLIANCE_SLOTS) {
 		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "policy names %zu bundles, at most %d",
 			     a.policy->n_bundles, APPLIANCE_SLOTS);
@@ -151,13 +159,65 @@ int appliance_nv_read(struct tpm *t, struct appliance_nv *ret, struct diag *d)
 	r = tpm_nv_read(t, APPLIANCE_NV_ANCHOR, buf, sizeof(buf), d);
 	if (r < 0)
 		return r;
-	memcpy(ret->admin_digest, buf, 32);
+	appliance_nv_decode(buf, ret);
+	return 0;
+}
+
+void appliance_nv_decode(const uint8_t in[APPLIANCE_NV_ANCHOR_SIZE], struct appliance_nv *ret)
+{
+	memcpy(ret->admin_digest, in, 32);
 	for (int i = 0; i < APPLIANCE_SLOTS; i++) {
 		ret->base[i] = 0;
 		for (int b = 0; b < 8; b++)
-			ret->base[i] = ret->base[i] << 8 | buf[32 + 8 * i + b];
+			ret->base[i] = ret->base[i] << 8 | in[32 + 8 * i + b];
 	}
+}
+
+int appliance_record_write(const char *state_dir, const struct appliance_nv *nv, struct diag *d)
+{
+	uint8_t rec[APPLIANCE_NV_ANCHOR_SIZE];
+	char hex[2 * APPLIANCE_NV_ANCHOR_SIZE + 2];
+	int dirfd, r;
+
+	appliance_nv_encode(nv, rec);
+	hex_encode(rec, sizeof(rec), hex);
+	strcat(hex, "\n");
+	dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return diag_set(d, DIAG_USAGE, errno, "cannot open state directory %s: %s",
+				state_dir, strerror(errno));
+	r = fs_write_atomic_at(dirfd, APPLIANCE_RECORD, hex, strlen(hex), 0644, true);
+	close(dirfd);
+	if (r < 0)
+		return diag_set(d, DIAG_INTERNAL, -r, "cannot write %s/%s: %s", state_dir,
+				APPLIANCE_RECORD, strerror(-r));
 	return 0;
+}
+
+int appliance_record_read(const char *state_dir, struct appliance_nv *ret, struct diag *d)
+{
+	uint8_t rec[APPLIANCE_NV_ANCHOR_SIZE];
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int dirfd, r;
+
+	dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return diag_set(d, DIAG_USAGE, errno, "cannot open state directory %s: %s",
+				state_dir, strerror(errno));
+	r = read_state_file(dirfd, state_dir, APPLIANCE_RECORD, 1024, DIAG_MALFORMED, &buf, &len,
+			    d);
+	close(dirfd);
+	if (r < 0)
+		return r;
+	if (len != 2 * sizeof(rec) + 1 || buf[len - 1] != '\n' ||
+	    (buf[len - 1] = 0, hex_decode((const char *)buf, rec, sizeof(rec)) < 0))
+		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s/%s: not %zu bytes in hex", state_dir,
+			     APPLIANCE_RECORD, sizeof(rec));
+	else
+		appliance_nv_decode(rec, ret);
+	free(buf);
+	return r;
 }
 
 int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at,
@@ -187,7 +247,7 @@ int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at,
 			     "\"%s\"",
 			     b->name, v->manifest->appliance_class, p->appliance_class);
 	else if (v->manifest->version < b->min_version)
-		r = diag_set(d, DIAG_EXPIRED, ESTALE,
+		r = diag_set(d, DIAG_EXPIRED, EKEYREVOKED,
 			     "bundle %s: version %" PRIu64 " is below the policy's minimum %" PRIu64,
 			     b->name, v->manifest->version, b->min_version);
 	if (r < 0) {
@@ -198,13 +258,24 @@ int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at,
 	return 0;
 }
 
-int appliance_seal_events(const struct appliance *a, struct bundle_verified *const *v,
-			  struct eventlog *log, struct diag *d)
+void appliance_policy_event(const struct appliance *a, const struct appliance_nv *nv,
+			    char text[EVENTLOG_TEXT_MAX])
+{
+	uint8_t rec[APPLIANCE_NV_ANCHOR_SIZE], rec_sha256[32];
+
+	appliance_nv_encode(nv, rec);
+	SHA256(rec, sizeof(rec), rec_sha256);
+	eventlog_text_policy(text, a->policy->serial, a->policy_sha256, a->admin_digest,
+			     rec_sha256);
+}
+
+int appliance_seal_events(const struct appliance *a, const struct appliance_nv *nv,
+			  struct bundle_verified *const *v, struct eventlog *log, struct diag *d)
 {
 	char text[EVENTLOG_TEXT_MAX];
 	int r;
 
-	eventlog_text_policy(text, a->policy->serial, a->policy_sha256, a->admin_digest);
+	appliance_policy_event(a, nv, text);
 	r = eventlog_add(log, EVENTLOG_PCR_SEAL, text, d);
 	for (size_t i = 0; r == 0 && i < a->policy->n_bundles; i++) {
 		eventlog_text_authority(text, a->policy->bundles[i].name,
@@ -242,6 +313,52 @@ int appliance_load_approval(const char *state_dir, struct approval *ret, struct 
 	r = approval_parse((const char *)buf, len, ret, d);
 	free(buf);
 	return r;
+}
+
+int appliance_check_approval(const struct appliance *a, const struct approval *ap,
+			     struct diag *d)
+{
+	struct tpm_pcr_approval ta;
+	uint8_t name[TPMPOLICY_NAME_SIZE], approved[32], ahash[32];
+	unsigned char der[80], *p = der;
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(ap->sig_r, 32, NULL), *s = BN_bin2bn(ap->sig_s, 32, NULL);
+	EVP_PKEY_CTX *ctx = NULL;
+	int len, ok = 0, ret;
+
+	if (ap->mask != a->policy->seal_pcrs) {
+		ret = diag_set(d, DIAG_MALFORMED, EBADMSG,
+			       "the PCR policy covers other PCRs than the policy's seal_pcrs");
+		goto out;
+	}
+	appliance_tpm_approval(a, ap, &ta);
+	tpm_nv_counter_name(APPLIANCE_NV_PCR, name);
+	ret = tpmpolicy_approved_pcr_policy(ta.mask, ta.pcr_digest, ta.serial, name, approved, d);
+	if (ret == 0)
+		ret = tpmpolicy_authorize_ahash(approved, NULL, 0, ahash, d);
+	if (ret < 0)
+		goto out;
+	if (!sig || !r || !s || !ECDSA_SIG_set0(sig, r, s)) {
+		ret = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+		goto out;
+	}
+	r = s = NULL; /* owned by sig now */
+	len = i2d_ECDSA_SIG(sig, &p);
+	ctx = EVP_PKEY_CTX_new(a->admin, NULL);
+	ok = len > 0 && ctx && EVP_PKEY_verify_init(ctx) == 1 &&
+	     EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+	     EVP_PKEY_verify(ctx, der, (size_t)len, ahash, sizeof(ahash)) == 1;
+	ERR_clear_error();
+	ret = ok ? 0
+		 : diag_set(d, DIAG_SIGNATURE, EBADMSG,
+			    "the PCR policy (serial %llu) is not signed by the admin key",
+			    (unsigned long long)ap->serial);
+out:
+	EVP_PKEY_CTX_free(ctx);
+	ECDSA_SIG_free(sig);
+	BN_free(r);
+	BN_free(s);
+	return ret;
 }
 
 void appliance_tpm_approval(const struct appliance *a, const struct approval *ap,

@@ -60,11 +60,12 @@ struct appliance_nv {
 /*
  * Load admin.pub, policy.json and its signature from the state directory;
  * with want_admin set, refuse (DIAG_TRUST) an admin.pub whose digest is not
- * that one. The signature is checked over the raw bytes before they are
+ * that one (want_what says which key that is, for the message). A policy
+ * that seals to the log-only PCR is refused too. The signature is checked over the raw bytes before they are
  * parsed (canonical form required).
  */
-int appliance_load(const char *state_dir, const uint8_t *want_admin, struct appliance *ret,
-		   struct diag *d);
+int appliance_load(const char *state_dir, const uint8_t *want_admin, const char *want_what,
+		   struct appliance *ret, struct diag *d);
 void appliance_free(struct appliance *a);
 
 /* Read the anchor record and prove it is write-locked with sealboot's
@@ -73,6 +74,12 @@ void appliance_free(struct appliance *a);
 int appliance_nv_read(struct tpm *t, struct appliance_nv *ret, struct diag *d);
 /* The record's bytes, and its Name once written and locked. */
 void appliance_nv_encode(const struct appliance_nv *nv, uint8_t out[APPLIANCE_NV_ANCHOR_SIZE]);
+void appliance_nv_decode(const uint8_t in[APPLIANCE_NV_ANCHOR_SIZE], struct appliance_nv *ret);
+/* A copy of the record in the state directory (anchor-record, hex), for an
+ * admin who signs PCR policies away from the appliance. */
+#define APPLIANCE_RECORD "anchor-record"
+int appliance_record_write(const char *state_dir, const struct appliance_nv *nv, struct diag *d);
+int appliance_record_read(const char *state_dir, struct appliance_nv *ret, struct diag *d);
 void appliance_nv_locked_name(uint8_t out[TPMPOLICY_NAME_SIZE]);
 
 /* Verify bundle i of the policy (CAs from the policy), and check the
@@ -80,16 +87,27 @@ void appliance_nv_locked_name(uint8_t out[TPMPOLICY_NAME_SIZE]);
 int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at,
 			    struct bundle_verified **ret, struct diag *d);
 
-/* The sealing-PCR events up to the unseal: policy, then one authority per
- * bundle. The same at provisioning (to predict) and at boot (to extend). */
-int appliance_seal_events(const struct appliance *a, struct bundle_verified *const *v,
-			  struct eventlog *log, struct diag *d);
+/* The sealing-PCR events up to the unseal: policy (with the digest of the
+ * NV record, so rewritten rollback bases change the PCR), then one
+ * authority per bundle. The same at provisioning (to predict) and at boot
+ * (to extend). */
+void appliance_policy_event(const struct appliance *a, const struct appliance_nv *nv,
+			    char text[EVENTLOG_TEXT_MAX]);
+int appliance_seal_events(const struct appliance *a, const struct appliance_nv *nv,
+			  struct bundle_verified *const *v, struct eventlog *log, struct diag *d);
 
 /* Where volume i lives: its policy device or /dev/disk/by-uuid/<uuid>. */
 void appliance_volume_path(const struct appliance *a, size_t i, char *out, size_t size);
 
 /* Read and parse pcr-policy.json. */
 int appliance_load_approval(const char *state_dir, struct approval *ret, struct diag *d);
+
+/* Check a PCR policy in software before the TPM sees it: it covers exactly
+ * the policy's sealing PCRs and the admin key signed it (the TPM checks the
+ * signature again; this gives the clear message). DIAG_SIGNATURE or
+ * DIAG_MALFORMED, -EBADMSG. */
+int appliance_check_approval(const struct appliance *a, const struct approval *ap,
+			     struct diag *d);
 
 /* An approval in the TPM adapter's terms. */
 void appliance_tpm_approval(const struct appliance *a, const struct approval *ap,

@@ -40,6 +40,7 @@ struct ctx {
 	struct eventlog log;
 	struct bundle_verified *bundles[APPLIANCE_SLOTS];
 	struct volume_state vol[POLICY_MAX_VOLUMES];
+	uint64_t floor[APPLIANCE_SLOTS]; /* the version each counter stands for */
 	int run_fd;
 };
 
@@ -102,7 +103,8 @@ static int open_run_dir(struct ctx *c)
 	struct diag *d = &c->rep->d;
 	struct stat st;
 
-	if (mkdir(c->o->run_dir, 0700) < 0 && errno != EEXIST)
+	/* Readable by all (the verdict is for the site staff), writable by us. */
+	if (mkdir(c->o->run_dir, 0755) < 0 && errno != EEXIST)
 		return fail(c, ANCHOR_STATE, "state",
 			    diag_set(d, DIAG_INTERNAL, errno, "cannot create %s: %s",
 				     c->o->run_dir, strerror(errno)));
@@ -114,7 +116,8 @@ static int open_run_dir(struct ctx *c)
 	if (fstat(c->run_fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022))
 		return fail(c, ANCHOR_STATE, "state",
 			    diag_set(d, DIAG_TRUST, EPERM,
-				     "%s is not a private directory of this user", c->o->run_dir));
+				     "%s is not this user's directory, or others can write to it",
+				     c->o->run_dir));
 	/* A handoff from before this run is not ours: remove it so no
 	 * launcher acts on it, and stop. */
 	if (fstatat(c->run_fd, HANDOFF, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -142,19 +145,34 @@ static void keep_earlier_log(struct ctx *c)
 	free(buf);
 }
 
-/* 1. The TPM, and PCRs that nothing has used yet in this boot. */
-static int open_tpm(struct ctx *c)
+/* The first of our PCRs that is not all zero (something measured into it in
+ * this boot), 0 when both are fresh, -errno when they cannot be read. */
+static int used_pcr(struct ctx *c)
 {
-	struct tpmpolicy_pcr_values now;
 	const tpmpolicy_pcr_mask_t ours =
 		TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
 	static const uint8_t zero[TPMPOLICY_DIGEST_SIZE];
+	struct tpmpolicy_pcr_values now;
+	int r;
+
+	r = tpm_pcr_read(c->tpm, ours, &now, &c->rep->d);
+	if (r < 0)
+		return r;
+	for (unsigned p = 0; p < TPMPOLICY_PCR_COUNT; p++)
+		if ((ours & TPMPOLICY_PCR(p)) && memcmp(now.v[p], zero, sizeof(zero)) != 0)
+			return (int)p;
+	return 0;
+}
+
+/* 1. The TPM, and PCRs that nothing has used yet in this boot. */
+static int open_tpm(struct ctx *c)
+{
 	int r;
 
 	r = tpm_open(c->o->tcti, &c->tpm, &c->rep->d);
 	if (r < 0)
 		return fail(c, ANCHOR_TPM, "tpm", r);
-	r = tpm_pcr_read(c->tpm, ours, &now, &c->rep->d);
+	r = used_pcr(c);
 	if (r < 0)
 		return tpm_fail(c, ANCHOR_INTERNAL, "tpm", r);
 	/* Lockout stops only DA-protected objects; none of ours is. Say so,
@@ -171,15 +189,14 @@ static int open_tpm(struct ctx *c)
 				 da.failures, da.max_failures);
 		}
 	}
-	for (unsigned p = 0; p < TPMPOLICY_PCR_COUNT; p++)
-		if ((ours & TPMPOLICY_PCR(p)) && memcmp(now.v[p], zero, sizeof(zero)) != 0) {
-			keep_earlier_log(c);
-			return fail(c, ANCHOR_STATE, "state",
-				    diag_set(&c->rep->d, DIAG_TRUST, EALREADY,
-					     "PCR %u was already extended in this boot (the anchor "
-					     "ran before, or something else measured into it)",
-					     p));
-		}
+	if (r > 0) {
+		keep_earlier_log(c);
+		return fail(c, ANCHOR_STATE, "state",
+			    diag_set(&c->rep->d, DIAG_TRUST, EALREADY,
+				     "PCR %d was already extended in this boot (the anchor ran "
+				     "before, or something else measured into it)",
+				     r));
+	}
 	return 0;
 }
 
@@ -192,12 +209,12 @@ static int load_policy(struct ctx *c)
 	r = appliance_nv_read(c->tpm, &c->nv, &c->rep->d);
 	if (r < 0)
 		return tpm_fail(c, ANCHOR_POLICY, "policy", r);
-	r = appliance_load(c->o->state_dir, c->nv.admin_digest, &c->app, &c->rep->d);
+	r = appliance_load(c->o->state_dir, c->nv.admin_digest, "this TPM was provisioned with",
+			   &c->app, &c->rep->d);
 	if (r < 0)
 		return fail(c, c->rep->d.cls == DIAG_USAGE ? ANCHOR_USAGE : ANCHOR_POLICY, "policy",
 			    r);
-	eventlog_text_policy(text, c->app.policy->serial, c->app.policy_sha256,
-			     c->app.admin_digest);
+	appliance_policy_event(&c->app, &c->nv, text);
 	r = measure(c, EVENTLOG_PCR_SEAL, text);
 	if (r < 0)
 		return tpm_fail(c, ANCHOR_INTERNAL, "policy", r);
@@ -211,7 +228,7 @@ static int verify_bundles(struct ctx *c)
 {
 	const struct policy *p = c->app.policy;
 	char text[EVENTLOG_TEXT_MAX];
-	uint64_t seen[APPLIANCE_SLOTS];
+	uint64_t *seen = c->floor;
 	int r;
 
 	for (size_t i = 0; i < p->n_bundles; i++) {
@@ -220,10 +237,8 @@ static int verify_bundles(struct ctx *c)
 		progress(c, "verifying bundle %s (%s)", p->bundles[i].name, p->bundles[i].path);
 		r = appliance_verify_bundle(&c->app, i, c->o->at, &c->bundles[i], &c->rep->d);
 		if (r < 0)
-			return fail(c, c->rep->d.cls == DIAG_EXPIRED && r == -ESTALE
-					       ? ANCHOR_ROLLBACK
-					       : ANCHOR_BUNDLE,
-				    "bundle", r);
+			return fail(c, r == -EKEYREVOKED ? ANCHOR_ROLLBACK : ANCHOR_BUNDLE, "bundle",
+				    r);
 		v = c->bundles[i];
 		eventlog_text_authority(text, p->bundles[i].name, v->signer.anchor_sha256,
 					p->appliance_class);
@@ -258,11 +273,18 @@ static int verify_bundles(struct ctx *c)
 					     APPLIANCE_MAX_VERSION_STEP, seen[i]));
 		c->rep->bundles++;
 	}
-	/* Only when every bundle passed: raise each floor to what runs now. */
-	for (size_t i = 0; i < p->n_bundles; i++)
-		for (uint64_t n = seen[i]; n < c->bundles[i]->manifest->version; n++) {
-			r = tpm_nv_increment(c->tpm, APPLIANCE_NV_ROLLBACK + (uint32_t)i,
-					     &c->rep->d);
+	return 0;
+}
+
+/* Raise each floor to the version that runs now, once the TPM has released
+ * the keys: only then are the NV record (measured) and this boot known
+ * good, so a forged record cannot make the anchor raise a floor. */
+static int raise_floors(struct ctx *c)
+{
+	for (size_t i = 0; i < c->app.policy->n_bundles; i++)
+		for (uint64_t n = c->floor[i]; n < c->bundles[i]->manifest->version; n++) {
+			int r = tpm_nv_increment(c->tpm, APPLIANCE_NV_ROLLBACK + (uint32_t)i,
+						 &c->rep->d);
 			if (r < 0)
 				return tpm_fail(c, ANCHOR_ROLLBACK, "rollback", r);
 		}
@@ -280,6 +302,8 @@ static int unseal_keys(struct ctx *c)
 	int r;
 
 	r = appliance_load_approval(c->o->state_dir, &ap, &c->rep->d);
+	if (r == 0)
+		r = appliance_check_approval(&c->app, &ap, &c->rep->d);
 	if (r < 0)
 		return fail(c, ANCHOR_POLICY, "unseal", r);
 	r = tpm_pcr_read(c->tpm, ap.mask, &now, &c->rep->d);
@@ -485,7 +509,7 @@ static int write_handoff(struct ctx *c)
 static void write_status(struct ctx *c)
 {
 	struct anchor_report *rep = c->rep;
-	char *buf = NULL;
+	char *buf = NULL, bid[40];
 	size_t len = 0;
 	FILE *f;
 
@@ -494,9 +518,10 @@ static void write_status(struct ctx *c)
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return;
+	boot_id(bid);
 	fprintf(f, "{\n  \"format\": \"sealboot-status\",\n  \"format_version\": 1,\n"
-		   "  \"verdict\": \"%s\",\n  \"exit_code\": %d,\n  \"stage\": ",
-		rep->verdict == ANCHOR_OK ? "ok" : "failed", (int)rep->verdict);
+		   "  \"boot_id\": \"%s\",\n  \"verdict\": \"%s\",\n  \"exit_code\": %d,\n  \"stage\": ",
+		bid, rep->verdict == ANCHOR_OK ? "ok" : "failed", (int)rep->verdict);
 	json_str(f, rep->verdict == ANCHOR_OK ? "done" : rep->stage);
 	fprintf(f, ",\n  \"reason\": ");
 	json_str(f, rep->verdict == ANCHOR_OK ? "" : rep->d.msg);
@@ -527,6 +552,8 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 	if (r == 0)
 		r = unseal_keys(&c);
 	if (r == 0)
+		r = raise_floors(&c);
+	if (r == 0)
 		r = open_volumes_and_cap(&c);
 	/* The keys have done their work (or must not do any). */
 	wipe_keys(&c);
@@ -547,7 +574,10 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 		if (!c.tpm && rep->verdict != ANCHOR_TPM) {
 			struct diag ignore = {0};
 
-			(void)tpm_open(o->tcti, &c.tpm, &ignore);
+			/* ... and keep an earlier run's log, so it still replays. */
+			if (tpm_open(o->tcti, &c.tpm, &ignore) == 0 && c.run_fd >= 0 &&
+			    used_pcr(&c) > 0)
+				keep_earlier_log(&c);
 		}
 		if (c.tpm) {
 			char text[EVENTLOG_TEXT_MAX];

@@ -49,14 +49,17 @@ void eventlog_replay(const struct eventlog *log, struct tpmpolicy_pcr_values *ou
 /* Names in event texts come from validated policy and manifest fields
  * ([A-Za-z0-9._-]), so they hold no space or quote. */
 void eventlog_text_policy(char out[EVENTLOG_TEXT_MAX], uint64_t serial,
-			  const uint8_t policy_sha256[32], const uint8_t admin_digest[32])
+			  const uint8_t policy_sha256[32], const uint8_t admin_digest[32],
+			  const uint8_t record_sha256[32])
 {
-	char p[65], a[65];
+	char p[65], a[65], n[65];
 
 	hex_encode(policy_sha256, 32, p);
 	hex_encode(admin_digest, 32, a);
-	snprintf(out, EVENTLOG_TEXT_MAX, "sealboot policy serial=%" PRIu64 " sha256=%s admin=%s",
-		 serial, p, a);
+	hex_encode(record_sha256, 32, n);
+	snprintf(out, EVENTLOG_TEXT_MAX,
+		 "sealboot policy serial=%" PRIu64 " sha256=%s admin=%s record=%s", serial, p, a,
+		 n);
 }
 
 void eventlog_text_authority(char out[EVENTLOG_TEXT_MAX], const char *bundle,
@@ -166,6 +169,14 @@ int eventlog_parse(const char *buf, size_t len, struct eventlog *ret, struct dia
 		    !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) != 1)
 			goto next;
 		dg = json_object_array_get_idx(arr, 0);
+		if (!json_object_object_get_ex(dg, "hashAlg", &v) ||
+		    !json_object_is_type(v, json_type_string) ||
+		    strcmp(json_object_get_string(v), "sha256") != 0)
+			goto next;
+		if (!json_object_object_get_ex(o, "content_type", &v) ||
+		    !json_object_is_type(v, json_type_string) ||
+		    strcmp(json_object_get_string(v), "sealboot") != 0)
+			goto next;
 		if (!json_object_object_get_ex(dg, "digest", &v) ||
 		    !json_object_is_type(v, json_type_string) ||
 		    hex_decode(json_object_get_string(v), want, 32) < 0)

@@ -48,7 +48,8 @@ void eventlog_replay(const struct eventlog *log, struct tpmpolicy_pcr_values *ou
 
 /* Event texts. Hex digests are lowercase. */
 void eventlog_text_policy(char out[EVENTLOG_TEXT_MAX], uint64_t serial,
-			  const uint8_t policy_sha256[32], const uint8_t admin_digest[32]);
+			  const uint8_t policy_sha256[32], const uint8_t admin_digest[32],
+			  const uint8_t record_sha256[32]);
 void eventlog_text_authority(char out[EVENTLOG_TEXT_MAX], const char *bundle,
 			     const uint8_t anchor_sha256[32], const char *appliance_class);
 void eventlog_text_content(char out[EVENTLOG_TEXT_MAX], const char *bundle, uint64_t version,

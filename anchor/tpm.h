@@ -17,11 +17,11 @@
  *   wrong locality for a PCR   -EACCES
  *   anything else              -EIO, with the TSS's decoded text
  *
- * First slice for the anchor issue: open/close, PCR read and extend on the
- * SHA-256 bank, a trial-session PolicyPCR digest (to cross-check the pure
- * policy math against a real TPM), and a count of loaded objects and
- * sessions (to prove we leave the TPM as we found it). Sealing, NV and salted
- * sessions come next.
+ * Sealing and unsealing (PolicyPCR, or an admin-approved PCR policy through
+ * PolicyAuthorize with a PolicyNV counter), NV data and counter indices, PCR
+ * read and extend, and the checks that prove we leave the TPM as we found
+ * it. Every command that carries a secret runs in a session salted with the
+ * storage primary, whose Name is checked first.
  */
 
 struct tpm;

@@ -78,7 +78,8 @@ static void usage(FILE *f)
 		"       %s policy verify [--json] STATE_DIR\n"
 		"       %s policy show [--json] STATE_DIR\n"
 		"       %s provision --key KEY [OPTIONS] STATE_DIR\n"
-		"       %s pcr-policy sign --key KEY [--serial N] [--pcr N=HEX]... STATE_DIR\n"
+		"       %s pcr-policy sign --key KEY [--serial N] [--pcr N=HEX]... [--from-tpm]\n"
+		"                          STATE_DIR\n"
 		"       %s pcr-policy activate STATE_DIR\n"
 		"\n"
 		"The security admin's tool for sealboot appliances.\n"
@@ -93,7 +94,7 @@ static void usage(FILE *f)
 		"                    a key per volume (format or enroll LUKS2); idempotent\n"
 		"  pcr-policy sign   approve the PCR values of a good boot: the sealing PCR is\n"
 		"                    predicted from the policy and bundles, others are taken\n"
-		"                    from --pcr or, on the appliance, from the TPM\n"
+		"                    from --pcr or, with --from-tpm, from the appliance's TPM\n"
 		"  pcr-policy activate  on the appliance: raise the TPM counter to the serial\n"
 		"                    of STATE_DIR/pcr-policy.json, retiring every older one\n"
 		"\n"
@@ -109,6 +110,8 @@ static void usage(FILE *f)
 		"                    volume and print it once on stdout\n"
 		"  --serial N        pcr-policy sign: the serial (default: current + 1)\n"
 		"  --pcr N=HEX       pcr-policy sign: the approved SHA-256 value of PCR N\n"
+		"  --from-tpm        pcr-policy sign, on the appliance: take PCRs not given\n"
+		"                    with --pcr, and the NV record, from its TPM\n"
 		"  --at TIME         judge bundle certificates at TIME (seconds since the epoch)\n"
 		"  --force           policy sign: replace a policy with the same serial\n"
 		"  --json            machine-readable output (schema sealboot-admin-policy/1)\n"
@@ -149,6 +152,7 @@ struct opts {
 	int64_t at;
 	bool force;
 	bool json;
+	bool from_tpm; /* pcr-policy sign: read unlisted PCRs and the record from the TPM */
 };
 
 static int load_key(const struct opts *o, EVP_PKEY **ret, struct diag *d)
@@ -272,7 +276,7 @@ static int policy_verify_show(const struct opts *o, const char *dir, bool show)
 	char hex[65], admin[65];
 	int r;
 
-	r = appliance_load(dir, NULL, &a, &d);
+	r = appliance_load(dir, NULL, NULL, &a, &d);
 	if (r < 0)
 		return report(&d);
 	hex_encode(a.policy_sha256, 32, hex);
@@ -355,7 +359,20 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 		if (r < 0)
 			goto out;
 	}
-	r = appliance_seal_events(a, v, log, d);
+	/* The NV record as this TPM holds it, or the copy provisioning left. */
+	{
+		struct appliance_nv nv;
+
+		r = t ? appliance_nv_read(t, &nv, d) : appliance_record_read(dir, &nv, d);
+		if (r < 0)
+			goto out;
+		if (CRYPTO_memcmp(nv.admin_digest, a->admin_digest, 32) != 0) {
+			r = diag_set(d, DIAG_TRUST, EKEYREJECTED,
+				     "the appliance's NV record names another admin key");
+			goto out;
+		}
+		r = appliance_seal_events(a, &nv, v, log, d);
+	}
 	if (r < 0)
 		goto out;
 	eventlog_replay(log, &predicted);
@@ -363,7 +380,8 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 	need = ap.mask & ~TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) & ~o->pcr_given;
 	if (need && !t) {
 		r = diag_set(d, DIAG_USAGE, EINVAL,
-			     "PCR %d has no value: give --pcr %d=HEX, or run on the appliance",
+			     "PCR %d has no value: give --pcr %d=HEX, or --from-tpm on the "
+			     "appliance",
 			     __builtin_ctz(need), __builtin_ctz(need));
 		goto out;
 	}
@@ -442,7 +460,7 @@ static int pcr_policy_sign(const struct opts *o, const char *dir)
 		r = adminkey_digest(key, dg) < 0 ? diag_set(&d, DIAG_INTERNAL, EIO, "key digest")
 						 : 0;
 	if (r == 0)
-		r = appliance_load(dir, dg, &a, &d);
+		r = appliance_load(dir, dg, "given with --key", &a, &d);
 	if (r < 0)
 		goto out;
 	if (!o->has_serial) {
@@ -455,8 +473,8 @@ static int pcr_policy_sign(const struct opts *o, const char *dir)
 		}
 		serial = old.serial + 1;
 	}
-	/* On the appliance (a TPM answers), unlisted PCRs are read from it. */
-	if (o->tcti || access("/dev/tpmrm0", F_OK) == 0) {
+	/* Only when asked: on a workstation its own TPM holds the wrong PCRs. */
+	if (o->from_tpm) {
 		r = open_tpm(o, &t, &d);
 		if (r < 0) {
 			r = tpm_report(&d, r);
@@ -475,13 +493,21 @@ done:
 
 static int pcr_policy_activate(const struct opts *o, const char *dir)
 {
+	struct appliance a = {0};
 	struct approval ap;
 	struct tpm *t = NULL;
 	struct diag d = {0};
 	uint64_t counter = 0, n = 0;
 	int r;
 
-	r = appliance_load_approval(dir, &ap, &d);
+	/* Raising the counter retires every older PCR policy: only for one
+	 * the admin really signed. */
+	r = appliance_load(dir, NULL, NULL, &a, &d);
+	if (r == 0)
+		r = appliance_load_approval(dir, &ap, &d);
+	if (r == 0)
+		r = appliance_check_approval(&a, &ap, &d);
+	appliance_free(&a);
 	if (r < 0)
 		return report(&d);
 	r = open_tpm(o, &t, &d);
@@ -712,7 +738,7 @@ static int provision(const struct opts *o, const char *dir)
 						 : 0;
 	/* The policy must be this admin's. */
 	if (r == 0)
-		r = appliance_load(dir, dg, &a, &d);
+		r = appliance_load(dir, dg, "given with --key", &a, &d);
 	if (r < 0) {
 		EVP_PKEY_free(key);
 		return report(&d);
@@ -745,6 +771,15 @@ static int provision(const struct opts *o, const char *dir)
 		goto out;
 	fprintf(stderr, "%s: TPM %s for this admin key\n", prog,
 		fresh ? "provisioned" : "was already provisioned");
+	{
+		struct appliance_nv nv;
+
+		r = appliance_nv_read(t, &nv, &d);
+		if (r == 0)
+			r = appliance_record_write(dir, &nv, &d);
+		if (r < 0)
+			goto out;
+	}
 	if (appliance_load_approval(dir, &ap, &(struct diag){0}) < 0) {
 		r = tpm_nv_read_counter(t, APPLIANCE_NV_PCR, &serial, &d);
 		if (r == 0)
@@ -801,6 +836,8 @@ out:
 	tpm_close(t);
 	appliance_free(&a);
 	EVP_PKEY_free(key);
+	if (r == -EEXIST) /* another admin's TPM, or a format over a volume */
+		return report(&d), EXIT_REFUSED;
 	if (r < 0)
 		return tpm_report(&d, r);
 	return EXIT_OK;
@@ -840,7 +877,7 @@ int main(int argc, char **argv)
 {
 	enum {
 		OPT_KEY = 256, OPT_SECRET_FD, OPT_PASS_FD, OPT_TCTI, OPT_FORMAT, OPT_RECOVERY,
-		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON,
+		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON, OPT_FROM_TPM,
 	};
 	static const struct option opts[] = {
 		{"key", required_argument, NULL, OPT_KEY},
@@ -854,6 +891,7 @@ int main(int argc, char **argv)
 		{"at", required_argument, NULL, OPT_AT},
 		{"force", no_argument, NULL, OPT_FORCE},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"from-tpm", no_argument, NULL, OPT_FROM_TPM},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -915,6 +953,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			o.json = true;
+			break;
+		case OPT_FROM_TPM:
+			o.from_tpm = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: probe-unseal STATE_DIR TOKEN_VOLUME\n");
 		return 1;
 	}
-	if (appliance_load(argv[1], NULL, &a, &d) < 0 ||
+	if (appliance_load(argv[1], NULL, NULL, &a, &d) < 0 ||
 	    appliance_load_approval(argv[1], &ap, &d) < 0 ||
 	    luks_token_find(argv[2], TOKEN_TYPE, &json, &d) < 0 ||
 	    token_parse(json, &sealed, &d) < 0 || tpm_open(getenv("SEALBOOT_TCTI"), &t, &d) < 0) {

@@ -57,7 +57,7 @@ expect_admin 0 "was already provisioned" provision --key "$A/admin.pem" "$A/stat
 
 echo "== --format on a volume that holds LUKS2 is refused, nothing destroyed"
 cryptsetup token remove --token-id 0 "$A/data.img"
-expect_admin 2 "is already LUKS2; refusing to format it" provision --key "$A/admin.pem" --format data "$A/state"
+expect_admin 9 "is already LUKS2; refusing to format it" provision --key "$A/admin.pem" --format data "$A/state"
 cryptsetup luksDump "$A/data.img" | grep -q "$UUID" || fail "the volume was touched"
 
 echo "== enrolling an existing LUKS2 volume next to its passphrase"
@@ -89,6 +89,6 @@ echo "== another admin cannot take over this TPM"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$A/other.pem" 2>/dev/null
 mkdir "$A/other"
 "$ADMIN" policy sign --key "$A/other.pem" "$A/policy.json" "$A/other" 2>/dev/null
-expect_admin 4 "this TPM is provisioned for another admin key" provision --key "$A/other.pem" "$A/other"
+expect_admin 9 "this TPM is provisioned for another admin key" provision --key "$A/other.pem" "$A/other"
 expect_admin 4 "is not the admin key" provision --key "$A/other.pem" "$A/state"
 echo "PASS"

@@ -80,6 +80,29 @@ rm -rf "$os" && cp -a "$A/bundles.good/os" "$os"
 expect_boot 5 "version 1 is older than version 3"
 expect_locked
 
+echo "== the rollback floor reset by rewriting the NV record (empty owner auth)"
+# Same admin digest, base of the bundle's counter moved up to the counter's
+# value (floor 0 again), defined and locked like the original: the Name
+# matches, but the record is measured, so the approved PCRs are not reached.
+swtpm_reboot
+rm -f "$A/run/handoff.json"
+tpm2_nvread -C o -s 96 0x01A5B000 >"$A/rec.bin"
+tpm2_nvread -C o -s 8 0x01A5B010 >"$A/ctr.bin"
+{ head -c 32 "$A/rec.bin"; cat "$A/ctr.bin"; tail -c +41 "$A/rec.bin"; } >"$A/evil.rec"
+[ "$(stat -c %s "$A/evil.rec")" = 96 ] || fail "record forgery is not 96 bytes"
+tpm2_nvundefine -C o 0x01A5B000 >/dev/null
+tpm2_nvdefine -C o -s 96 -a "ownerwrite|ownerread|authread|no_da|writedefine" 0x01A5B000 >/dev/null
+tpm2_nvwrite -C o -i "$A/evil.rec" 0x01A5B000
+tpm2_nvwritelock -C o 0x01A5B000
+expect_boot 6 "PCR 15 differs from the value the admin approved"
+expect_no_handoff
+expect_locked
+# The genuine record back (as the admin would, by re-provisioning).
+tpm2_nvundefine -C o 0x01A5B000 >/dev/null
+tpm2_nvdefine -C o -s 96 -a "ownerwrite|ownerread|authread|no_da|writedefine" 0x01A5B000 >/dev/null
+tpm2_nvwrite -C o -i "$A/rec.bin" 0x01A5B000
+tpm2_nvwritelock -C o 0x01A5B000
+
 echo "== a version jump beyond the per-boot limit"
 swtpm_reboot
 make_bundle "$os" 5000

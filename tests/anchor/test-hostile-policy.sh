@@ -67,14 +67,14 @@ head -c 64 /dev/zero >>"$A/evil.rec"
 tpm2_nvwrite -C o -i "$A/evil.rec" 0x01A5B000
 tpm2_nvwritelock -C o 0x01A5B000
 "$ADMIN" policy sign --force --key "$A/evil.pem" "$A/policy.json" "$A/state" 2>/dev/null
-expect_boot 6 "differs from the value the admin approved"
+expect_boot 3 "the PCR policy (serial 1) is not signed by the admin key"
 expect_no_handoff
 expect_locked
 # ... and their own PCR policy for it: the TPM checks the signature and
 # the PCRs, but the key is bound to the real admin key's Name.
 rm -rf "$A/run" && mkdir -m 700 "$A/run"
 swtpm_reboot
-"$ADMIN" pcr-policy sign --key "$A/evil.pem" "$A/state" 2>"$A/admin.err" ||
+"$ADMIN" pcr-policy sign --from-tpm --key "$A/evil.pem" "$A/state" 2>"$A/admin.err" ||
 	fail "attacker's pcr-policy sign: $(cat "$A/admin.err")"
 expect_boot 6 "the volume key is bound to another admin key"
 expect_no_handoff

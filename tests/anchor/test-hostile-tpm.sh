@@ -23,7 +23,7 @@ echo "== a newer PCR policy retires the old one; the old one replayed is refused
 fresh_boot
 cp "$A/state/pcr-policy.json" "$A/old-pcr-policy.json"
 old=$(sed -n 's/.*"serial": \([0-9]*\).*/\1/p' "$A/old-pcr-policy.json")
-expect_admin 0 "signed PCR policy serial $((old + 1))" pcr-policy sign --key "$A/admin.pem" "$A/state"
+expect_admin 0 "signed PCR policy serial $((old + 1))" pcr-policy sign --from-tpm --key "$A/admin.pem" "$A/state"
 expect_boot 0 "OK"
 expect_admin 0 "(1 older serial(s) retired)" pcr-policy activate "$A/state"
 cp "$A/state/pcr-policy.json" "$A/state.good/pcr-policy.json" # the genuine one now
