@@ -176,7 +176,7 @@ int luks_token_add(const char *path, const char *json, int keyslot, struct diag 
 		crypt_free(cd);
 		return fail(token, "adding a token to", path, d);
 	}
-	r = crypt_token_assign_keyslot(cd, token, keyslot);
+	r = keyslot < 0 ? 0 : crypt_token_assign_keyslot(cd, token, keyslot);
 	if (r < 0) {
 		(void)crypt_token_json_set(cd, token, NULL);
 		crypt_free(cd);
@@ -231,55 +231,116 @@ bool luks_have_dm(void)
 	return found;
 }
 
-int luks_unlock(const char *path, const struct secret *key, const char *name,
-		uint8_t ret_identity[32], struct diag *d)
+/* HMAC-SHA256 keyed with the volume key over label, NUL, UUID. */
+static int identity_of(const struct secret *vk, const char *uuid, uint8_t out[32])
 {
 	static const char label[] = "sealboot volume identity";
-	struct crypt_device *cd = NULL;
-	char uuid[LUKS_UUID_MAX] = "";
-	struct secret *vk = NULL;
-	size_t vk_len;
 	unsigned char msg[sizeof(label) + LUKS_UUID_MAX];
-	size_t msg_len, md_len = 0;
-	int r, slot;
+	size_t ulen = strnlen(uuid, LUKS_UUID_MAX - 1), md_len = 0;
 
-	r = open_luks2(path, name ? "opening" : "checking a key for", &cd, d);
+	memcpy(msg, label, sizeof(label));
+	memcpy(msg + sizeof(label), uuid, ulen);
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, vk->data, vk->len, msg,
+		       sizeof(label) + ulen, out, 32, &md_len) ||
+	    md_len != 32)
+		return -EIO;
+	return 0;
+}
+
+int luks_unlock(const char *path, const struct secret *vk, const char *name,
+		uint8_t ret_identity[32], struct diag *d)
+{
+	const char *what = name ? "opening" : "checking the volume key of";
+	struct crypt_device *cd = NULL;
+	char uuid[LUKS_UUID_MAX];
+	int r;
+
+	r = open_luks2(path, what, &cd, d);
 	if (r < 0)
 		return r;
 	snprintf(uuid, sizeof(uuid), "%s", crypt_get_uuid(cd) ? crypt_get_uuid(cd) : "");
-	/* The identity: an HMAC keyed with the volume key over the UUID. Only
-	 * the real volume yields it; a look-alike with the same UUID and
-	 * another key does not. */
-	vk_len = (size_t)crypt_get_volume_key_size(cd);
-	r = secret_new(vk_len ? vk_len : 64, &vk);
+	/* With a NULL name libcryptsetup only checks the key against the
+	 * header's digest: no keyslot, no anti-forensic merge, no mapping. */
+	r = crypt_activate_by_volume_key(cd, name, (const char *)vk->data, vk->len, 0);
+	crypt_free(cd);
+	if (r == -EPERM)
+		return diag_set(d, DIAG_INTERNAL, EPERM, "%s %s: it is not this volume's key", what,
+				path);
+	if (r < 0)
+		return fail(r, what, path, d);
+	/* The identity: only the real volume yields it; a look-alike with the
+	 * same UUID and another key does not. */
+	if (identity_of(vk, uuid, ret_identity) < 0)
+		return diag_set(d, DIAG_INTERNAL, EIO, "computing the identity of %s", path);
+	return 0;
+}
+
+int luks_format_vk(const char *path, const struct secret *vk, const char *uuid,
+		   struct diag *d)
+{
+	struct crypt_params_luks2 params = {.sector_size = 512};
+	struct crypt_device *cd = NULL;
+	int r;
+
+	r = init(&cd, path);
+	if (r < 0)
+		return fail(r, "formatting", path, d);
+	if (crypt_load(cd, CRYPT_LUKS, NULL) == 0) {
+		crypt_free(cd);
+		return diag_set(d, DIAG_USAGE, EEXIST,
+				"formatting %s: it already holds a LUKS volume; refusing", path);
+	}
+	r = set_cheap_pbkdf(cd);
+	if (r == 0)
+		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", uuid,
+				 (const char *)vk->data, vk->len, &params);
+	crypt_free(cd);
+	return r < 0 ? fail(r, "formatting", path, d) : 0;
+}
+
+int luks_volume_key(const char *path, const struct secret *passphrase, struct secret **ret,
+		    struct diag *d)
+{
+	struct crypt_device *cd = NULL;
+	struct secret *vk = NULL;
+	size_t len;
+	int r;
+
+	r = open_luks2(path, "reading the volume key of", &cd, d);
+	if (r < 0)
+		return r;
+	len = (size_t)crypt_get_volume_key_size(cd);
+	r = secret_new(len ? len : 64, &vk);
 	if (r < 0) {
 		crypt_free(cd);
 		return diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for the volume key");
 	}
-	slot = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk->data, &vk_len,
-				    (const char *)key->data, key->len);
-	if (slot < 0) {
-		r = fail(slot, name ? "opening" : "checking a key for", path, d);
-		goto out;
-	}
-	/* label, its NUL, then the UUID text */
-	memcpy(msg, label, sizeof(label));
-	msg_len = sizeof(label) + strlen(uuid);
-	memcpy(msg + sizeof(label), uuid, strlen(uuid));
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, vk->data, vk_len, msg, msg_len,
-		       ret_identity, 32, &md_len) ||
-	    md_len != 32) {
-		r = diag_set(d, DIAG_INTERNAL, EIO, "computing the identity of %s", path);
-		goto out;
-	}
-	r = slot;
-	if (name) {
-		int a = crypt_activate_by_volume_key(cd, name, (const char *)vk->data, vk_len, 0);
-		if (a < 0)
-			r = fail(a, "activating", path, d);
-	}
-out:
-	secret_free(vk);
+	r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk->data, &len,
+				 (const char *)passphrase->data, passphrase->len);
 	crypt_free(cd);
-	return r;
+	if (r < 0) {
+		secret_free(vk);
+		return fail(r, "reading the volume key of", path, d);
+	}
+	vk->len = len;
+	*ret = vk;
+	return 0;
+}
+
+int luks_add_passphrase(const char *path, const struct secret *vk,
+			const struct secret *passphrase, struct diag *d)
+{
+	struct crypt_device *cd = NULL;
+	int r;
+
+	r = open_luks2(path, "adding a passphrase to", &cd, d);
+	if (r < 0)
+		return r;
+	r = set_cheap_pbkdf(cd);
+	if (r == 0)
+		r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, (const char *)vk->data,
+						    vk->len, (const char *)passphrase->data,
+						    passphrase->len);
+	crypt_free(cd);
+	return r < 0 ? fail(r, "adding a passphrase to", path, d) : r;
 }

@@ -42,8 +42,8 @@ int luks_check_key(const char *path, const struct secret *key, struct diag *d);
 /* The volume's LUKS UUID. */
 int luks_uuid(const char *path, char ret_uuid[LUKS_UUID_MAX], struct diag *d);
 
-/* Add a token (LUKS2 JSON; docs/formats/luks-token.md) bound to keyslot.
- * Returns the token id. */
+/* Add a token (LUKS2 JSON; docs/formats/luks-token.md), bound to keyslot,
+ * or to none when keyslot is negative. Returns the token id. */
 int luks_token_add(const char *path, const char *json, int keyslot, struct diag *d);
 
 /* The JSON of the first token of this type (*ret_json malloc'd). Returns the
@@ -54,12 +54,33 @@ int luks_token_find(const char *path, const char *type, char **ret_json, struct 
 bool luks_have_dm(void);
 
 /*
- * Open a volume with key: with name, activate it as /dev/mapper/<name>;
- * with name NULL, only check the key (no device-mapper). Either way
- * ret_identity is HMAC-SHA256 keyed with the volume key over
- * "sealboot volume identity\0" || UUID: what the anchor measures so a
- * look-alike volume (same UUID, another key) changes the PCRs. Returns the
- * keyslot; wrong key -EPERM.
+ * What the anchor seals is the volume key itself (as BitLocker seals its
+ * volume master key): unlocking then needs no keyslot, so no PBKDF and no
+ * anti-forensic merge, only the check against the header's digest.
+ * Passphrase keyslots (the recovery key, an admin's passphrase) stay
+ * possible next to it.
  */
-int luks_unlock(const char *path, const struct secret *key, const char *name,
+
+/* Format path as LUKS2 (AES-XTS, 512-bit volume key vk, the given UUID)
+ * with no keyslot. Refuses (-EEXIST) a device that holds a LUKS header. */
+int luks_format_vk(const char *path, const struct secret *vk, const char *uuid,
+		   struct diag *d);
+
+/* The volume key of an existing volume, through one of its passphrases. */
+int luks_volume_key(const char *path, const struct secret *passphrase, struct secret **ret,
+		    struct diag *d);
+
+/* Add a passphrase keyslot for vk (the recovery key). Returns the slot. */
+int luks_add_passphrase(const char *path, const struct secret *vk,
+			const struct secret *passphrase, struct diag *d);
+
+/*
+ * Open a volume with its volume key: with name, activate it as
+ * /dev/mapper/<name>; with name NULL, only check the key against the
+ * header's digest (no device-mapper). Either way ret_identity is
+ * HMAC-SHA256 keyed with the volume key over "sealboot volume identity",
+ * NUL, UUID: what the anchor measures, so a look-alike volume (same UUID,
+ * another key) changes the PCRs. Wrong key -EPERM.
+ */
+int luks_unlock(const char *path, const struct secret *vk, const char *name,
 		uint8_t ret_identity[32], struct diag *d);

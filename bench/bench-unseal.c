@@ -17,7 +17,8 @@
  *      loopback hop on every command alike.
  *   2. a file-backed LUKS2 volume with a random 32-byte key (one keyslot).
  *   3. ours, the anchor's unlock path: an NV counter (the PCR policy
- *      rollback counter; serial = its value), the key sealed once with
+ *      rollback counter; serial = its value), the volume key (what the
+ *      anchor seals, anchor/luks.h) sealed once with
  *      authPolicy = PolicyAuthorize(admin P-256 key Name, empty ref), and
  *      the admin's approval of this boot (PolicyPCR over PCRs 7+15, PolicyNV
  *      counter <= serial) signed offline over aHash. Per round tpm_open +
@@ -882,6 +883,9 @@ static double run_clevis(char *const argv[], int in_fd, int out_fd, int feed_fd,
 static struct tpm_sealed sealed_auth, sealed_pcr;
 static struct tpm_pcr_approval approval;
 static uint8_t want_identity[32];
+/* What the anchor seals: the volume key itself (anchor/luks.h). clevis and
+ * the PolicyPCR row seal a keyslot passphrase, as clevis does. */
+static struct secret *vk;
 
 /* One unlock by us, the anchor's path: tpm_open + tpm_unseal_approved +
  * luks_unlock (no device-mapper: key check + volume identity) + tpm_close.
@@ -1318,7 +1322,9 @@ int main(int argc, char **argv)
 	}
 	if (luks_format(vol, key, uuid, &d) < 0)
 		die_diag("luks_format", &d);
-	if (luks_unlock(vol, key, NULL, want_identity, &d) < 0)
+	if (luks_volume_key(vol, key, &vk, &d) < 0)
+		die_diag("luks_volume_key", &d);
+	if (luks_unlock(vol, vk, NULL, want_identity, &d) < 0)
 		die_diag("luks_unlock", &d);
 
 	/* A measured "boot": PCR 15 holds something other than zeros. */
@@ -1372,7 +1378,7 @@ int main(int argc, char **argv)
 			die_diag("tpmpolicy_policy_authorize", &d);
 		if (tpm_open(tcti, &t, &d) < 0)
 			die_diag("tpm_open", &d);
-		if (tpm_seal(t, policy, key, &sealed_auth, &d) < 0)
+		if (tpm_seal(t, policy, vk, &sealed_auth, &d) < 0)
 			die_diag("tpm_seal", &d);
 		tpm_close(t);
 		t = NULL;
@@ -1476,7 +1482,7 @@ int main(int argc, char **argv)
 			die_diag("luks_check_key", &d);
 		l_only[i] = now() - tmp1;
 		tmp1 = now();
-		if (luks_unlock(vol, key, NULL, identity, &d) < 0)
+		if (luks_unlock(vol, vk, NULL, identity, &d) < 0)
 			die_diag("luks_unlock", &d);
 		u_only[i] = now() - tmp1;
 	}
@@ -1497,7 +1503,7 @@ int main(int argc, char **argv)
 		double om, cm, pm, omin, cmin, pmin, ratio;
 
 		/* share lines first: row() sorts its vector in place */
-		printf("\n1. unlock: unseal the key + open the LUKS2 keyslot (%d rounds)\n",
+		printf("\n1. unlock: unseal the key + open the LUKS2 volume (%d rounds)\n",
 		       rounds);
 		printf("   %-54s %10s %10s %12s\n", "contender", "median ms", "min ms",
 		       "TPM cmds/op");
@@ -1630,6 +1636,7 @@ int main(int argc, char **argv)
 
 	EVP_PKEY_free(admin);
 	secret_free(key);
+	secret_free(vk);
 	secret_free(buf);
 	free(mem);
 	free(child_env);

@@ -679,22 +679,24 @@ static int provision_volume(const struct opts *o, struct tpm *t, const struct ap
 	r = tpmpolicy_policy_authorize(policy, name, sizeof(name), NULL, 0, d);
 	if (r < 0)
 		return r;
-	r = secret_new(32, &key);
-	if (r < 0)
-		return diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for a key");
-	if (RAND_priv_bytes(key->data, 32) != 1) {
-		r = diag_set(d, DIAG_INTERNAL, EIO, "no randomness");
-		goto out;
+	/* The volume key itself is sealed (luks.h): a new random one for a
+	 * volume we format, the existing one (through its passphrase) for a
+	 * volume we enroll. Nothing is written to the volume before the TPM
+	 * has sealed it. */
+	if (listed(o, pv->name)) {
+		r = secret_new(64, &key);
+		if (r < 0)
+			return diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for a key");
+		if (RAND_priv_bytes(key->data, key->len) != 1) {
+			r = diag_set(d, DIAG_INTERNAL, EIO, "no randomness");
+			goto out;
+		}
+	} else {
+		r = luks_volume_key(path, current, &key, d);
+		if (r < 0)
+			goto out;
 	}
 	r = tpm_seal(t, policy, key, &sealed, d);
-	if (r < 0)
-		goto out;
-	if (listed(o, pv->name)) {
-		r = luks_format_uuid(path, key, pv->uuid, d);
-		slot = 0;
-	} else {
-		r = slot = luks_enroll(path, current, key, d);
-	}
 	if (r < 0)
 		goto out;
 	r = token_to_json(&sealed, &json);
@@ -702,16 +704,22 @@ static int provision_volume(const struct opts *o, struct tpm *t, const struct ap
 		diag_set(d, DIAG_INTERNAL, -r, "out of memory");
 		goto out;
 	}
-	r = luks_token_add(path, json, slot, d);
+	if (listed(o, pv->name))
+		r = luks_format_vk(path, key, pv->uuid, d);
 	if (r < 0)
 		goto out;
+	r = luks_token_add(path, json, -1, d);
+	if (r < 0)
+		goto out;
+	slot = -1;
 	if (recovery) {
-		r = luks_enroll(path, key, recovery, d);
+		r = slot = luks_add_passphrase(path, key, recovery, d);
 		if (r < 0)
 			goto out;
 	}
-	fprintf(stderr, "%s: volume %s: %s, key sealed (keyslot %d)\n", prog, pv->name,
-		listed(o, pv->name) ? "formatted as LUKS2" : "enrolled", slot);
+	fprintf(stderr, "%s: volume %s: %s, volume key sealed%s\n", prog, pv->name,
+		listed(o, pv->name) ? "formatted as LUKS2" : "enrolled",
+		recovery ? ", recovery keyslot added" : "");
 	r = 1; /* newly sealed */
 out:
 	free(json);
