@@ -72,8 +72,11 @@ static int set_cheap_pbkdf(struct crypt_device *cd)
 	return crypt_set_pbkdf_type(cd, &pbkdf);
 }
 
-static int format(const char *path, const struct secret *key, const char *uuid,
-		  char ret_uuid[LUKS_UUID_MAX], struct diag *d)
+/* Format path as LUKS2, AES-XTS: with a random volume key and one keyslot
+ * for passphrase, or (vk given) with that volume key and no keyslot. Never
+ * over an existing LUKS volume: that destroys its data. */
+static int format(const char *path, const struct secret *passphrase, const struct secret *vk,
+		  const char *uuid, char ret_uuid[LUKS_UUID_MAX], struct diag *d)
 {
 	struct crypt_params_luks2 params = {.sector_size = 512};
 	struct crypt_device *cd = NULL;
@@ -82,7 +85,6 @@ static int format(const char *path, const struct secret *key, const char *uuid,
 	r = init(&cd, path);
 	if (r < 0)
 		return fail(r, "formatting", path, d);
-	/* Never format over an existing LUKS volume: that destroys its data. */
 	if (crypt_load(cd, CRYPT_LUKS, NULL) == 0) {
 		crypt_free(cd);
 		return diag_set(d, DIAG_USAGE, EEXIST,
@@ -90,31 +92,24 @@ static int format(const char *path, const struct secret *key, const char *uuid,
 	}
 	r = set_cheap_pbkdf(cd);
 	if (r == 0)
-		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", uuid, NULL, 64, &params);
-	if (r == 0)
+		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", uuid,
+				 vk ? (const char *)vk->data : NULL, vk ? vk->len : 64, &params);
+	if (r == 0 && passphrase)
 		r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0,
-						    (const char *)key->data, key->len);
-	if (r < 0) {
-		crypt_free(cd);
-		return fail(r, "formatting", path, d);
-	}
-	if (ret_uuid)
+						    (const char *)passphrase->data,
+						    passphrase->len);
+	if (r == 0 && ret_uuid)
 		snprintf(ret_uuid, LUKS_UUID_MAX, "%s", crypt_get_uuid(cd));
 	crypt_free(cd);
-	return 0;
+	return r < 0 ? fail(r, "formatting", path, d) : 0;
 }
 
 int luks_format(const char *path, const struct secret *key, char ret_uuid[LUKS_UUID_MAX],
 		struct diag *d)
 {
-	return format(path, key, NULL, ret_uuid, d);
+	return format(path, key, NULL, NULL, ret_uuid, d);
 }
 
-int luks_format_uuid(const char *path, const struct secret *key, const char *uuid,
-		     struct diag *d)
-{
-	return format(path, key, uuid, NULL, d);
-}
 
 int luks_enroll(const char *path, const struct secret *current, const struct secret *key,
 		struct diag *d)
@@ -278,24 +273,7 @@ int luks_unlock(const char *path, const struct secret *vk, const char *name,
 int luks_format_vk(const char *path, const struct secret *vk, const char *uuid,
 		   struct diag *d)
 {
-	struct crypt_params_luks2 params = {.sector_size = 512};
-	struct crypt_device *cd = NULL;
-	int r;
-
-	r = init(&cd, path);
-	if (r < 0)
-		return fail(r, "formatting", path, d);
-	if (crypt_load(cd, CRYPT_LUKS, NULL) == 0) {
-		crypt_free(cd);
-		return diag_set(d, DIAG_USAGE, EEXIST,
-				"formatting %s: it already holds a LUKS volume; refusing", path);
-	}
-	r = set_cheap_pbkdf(cd);
-	if (r == 0)
-		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", uuid,
-				 (const char *)vk->data, vk->len, &params);
-	crypt_free(cd);
-	return r < 0 ? fail(r, "formatting", path, d) : 0;
+	return format(path, NULL, vk, uuid, NULL, d);
 }
 
 int luks_volume_key(const char *path, const struct secret *passphrase, struct secret **ret,

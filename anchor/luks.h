@@ -9,26 +9,21 @@
 
 /*
  * The LUKS2 adapter (libcryptsetup): the only module with cryptsetup
- * headers. A "key" here is the secret sealed in the TPM: 32 random bytes
- * used as a LUKS2 keyslot passphrase. Because it is full-entropy, the
- * keyslot uses PBKDF2 at the minimum cost instead of Argon2: key stretching
- * adds nothing to a random 256-bit secret, and the initramfs stays fast and
- * small in memory.
+ * headers. The anchor's secret is a volume's key itself (luks_format_vk,
+ * luks_unlock); passphrase keyslots (recovery, an admin's passphrase) sit
+ * next to it. Full-entropy secrets get PBKDF2 at the minimum cost instead of
+ * Argon2: key stretching adds nothing to a random 200- or 512-bit secret,
+ * and the initramfs stays fast and small in memory.
  *
  * Errors: wrong key -EPERM, not a LUKS2 device -EINVAL, missing -ENOENT,
  * others -EIO with libcryptsetup's text (DIAG_INTERNAL unless noted).
  */
-
 #define LUKS_UUID_MAX 40
 
 /* Format path (a file or block device) as LUKS2, AES-XTS, with one keyslot
  * for key. Refuses (-EEXIST) a device that already holds a LUKS header. */
 int luks_format(const char *path, const struct secret *key, char ret_uuid[LUKS_UUID_MAX],
 		struct diag *d);
-
-/* The same with a given UUID (the one the appliance policy names). */
-int luks_format_uuid(const char *path, const struct secret *key, const char *uuid,
-		     struct diag *d);
 
 /* Add a keyslot for key to an existing LUKS2 volume, authorized by one of
  * its current passphrases. Returns the new keyslot number. */
