@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "jsonfield.h"
 #include "manifest.h"
 
 #include <errno.h>
@@ -166,23 +167,6 @@ void manifest_free(struct manifest *m)
  * anything but printable ASCII (a newline, a quote, UTF-8) as \xNN, so the
  * message stays one unambiguous line. out must hold 4 * max + 4 bytes.
  */
-static const char *shown(const char *s, size_t max, char *out)
-{
-	size_t n = 0, i;
-
-	for (i = 0; s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			out[n++] = (char)c;
-		else
-			n += (size_t)sprintf(out + n, "\\x%02x", c);
-	}
-	if (s[i])
-		n += (size_t)sprintf(out + n, "...");
-	out[n] = 0;
-	return out;
-}
 
 static int vfail(struct diag *d, int err, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
@@ -261,7 +245,7 @@ int manifest_validate(const struct manifest *m, struct diag *d)
 			return invalid(d,
 				       "payloads[%zu].path: \"%s\" is not a valid payload path "
 				       "(relative, components of A-Z a-z 0-9 . _ + -, no . or ..)",
-				       i, shown(p->path ? p->path : "", 64, buf));
+				       i, jf_shown(p->path ? p->path : "", 64, buf));
 		}
 		if ((unsigned)p->role >= _ROLE_COUNT)
 			return invalid(d, "payloads[%zu].role: unknown role", i);
@@ -286,66 +270,21 @@ int manifest_validate(const struct manifest *m, struct diag *d)
 
 /* --- parsing --- */
 
-static const char *type_name(json_type t)
-{
-	switch (t) {
-	case json_type_null:
-		return "null";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_double:
-		return "a fractional number";
-	case json_type_int:
-		return "an integer";
-	case json_type_object:
-		return "an object";
-	case json_type_array:
-		return "an array";
-	case json_type_string:
-		return "a string";
-	}
-	return "something else";
-}
+#define DOC "manifest"
 
-
-/* Every member of o must be in allowed (NULL-terminated). */
+/* The shared strict member access (util/jsonfield.h), with this
+ * document's name in every message. */
 static int only_members(json_object *o, const char *const *allowed, const char *where,
 			struct diag *d)
 {
-	json_object_object_foreach(o, key, val)
-	{
-		bool ok = false;
-
-		(void)val;
-		for (size_t i = 0; allowed[i]; i++)
-			if (!strcmp(key, allowed[i]))
-				ok = true;
-		if (!ok) {
-			char buf[4 * 64 + 4];
-
-			return bad(d, "%s: unknown member \"%s\"", where, shown(key, 64, buf));
-		}
-	}
-	return 0;
+	return jf_only(o, allowed, DOC, where, d);
 }
 
 static int get_member(json_object *o, const char *key, json_type want, const char *where,
 		      bool optional, json_object **ret, struct diag *d)
 {
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v)) {
-		if (optional) {
-			*ret = NULL;
-			return 0;
-		}
-		return bad(d, "%s%s%s: missing", where, where[0] ? "." : "", key);
-	}
-	if (!json_object_is_type(v, want))
-		return bad(d, "%s%s%s: expected %s, got %s", where, where[0] ? "." : "", key,
-			   type_name(want), type_name(json_object_get_type(v)));
-	*ret = v;
-	return 0;
+	return optional ? jf_get_opt(o, key, want, DOC, where, ret, d)
+			: jf_get(o, key, want, DOC, where, ret, d);
 }
 
 /* An unsigned 64-bit integer. Literals json-c cannot hold exactly were
@@ -353,21 +292,7 @@ static int get_member(json_object *o, const char *key, json_type want, const cha
 static int get_u64(json_object *o, const char *key, const char *where, uint64_t *ret,
 		   struct diag *d)
 {
-	const char *sep = where[0] ? "." : "";
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return bad(d, "%s%s%s: missing", where, sep, key);
-	if (!json_object_is_type(v, json_type_int))
-		return bad(d, "%s%s%s: expected an unsigned integer, got %s", where, sep, key,
-			   type_name(json_object_get_type(v)));
-	/* json-c keeps values above INT64_MAX as unsigned; a negative value
-	 * reads negative through get_int64. */
-	if (json_object_get_int64(v) < 0)
-		return bad(d, "%s%s%s: expected an unsigned integer, got a negative one", where,
-			   sep, key);
-	*ret = json_object_get_uint64(v);
-	return 0;
+	return jf_u64(o, key, DOC, where, ret, d);
 }
 
 static int dup_string(json_object *v, char **ret, struct diag *d)
@@ -388,7 +313,7 @@ static int parse_payload(json_object *o, size_t i, struct payload *p, struct dia
 	snprintf(dwhere, sizeof(dwhere), "payloads[%zu].digest", i);
 	if (!json_object_is_type(o, json_type_object))
 		return bad(d, "%s: expected an object, got %s", where,
-			   type_name(json_object_get_type(o)));
+			   jf_type_name(json_object_get_type(o)));
 	if ((r = only_members(o, members, where, d)) < 0)
 		return r;
 	if ((r = get_member(o, "path", json_type_string, where, false, &v, d)) < 0)
@@ -401,7 +326,7 @@ static int parse_payload(json_object *o, size_t i, struct payload *p, struct dia
 		return bad(d,
 			   "%s.role: unknown role \"%s\" (disk, kernel, initrd, cmdline, "
 			   "data)",
-			   where, shown(json_object_get_string(v), 32, show));
+			   where, jf_shown(json_object_get_string(v), 32, show));
 	if ((r = get_u64(o, "size", where, &p->size, d)) < 0)
 		return r;
 	if ((r = get_member(o, "digest", json_type_object, where, false, &dg, d)) < 0)
@@ -412,7 +337,7 @@ static int parse_payload(json_object *o, size_t i, struct payload *p, struct dia
 		return r;
 	if (digest_alg_from_name(json_object_get_string(v), &p->alg) < 0)
 		return bad(d, "%s.alg: unknown algorithm \"%s\" (sha256, sha384)", dwhere,
-			   shown(json_object_get_string(v), 32, show));
+			   jf_shown(json_object_get_string(v), 32, show));
 	if ((r = get_member(dg, "value", json_type_string, dwhere, false, &v, d)) < 0)
 		return r;
 	if (hex_decode(json_object_get_string(v), p->digest, digest_alg_len(p->alg)) < 0)
@@ -471,7 +396,7 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 	}
 	if (!json_object_is_type(root, json_type_object)) {
 		r = bad(d, "expected an object at the top, got %s",
-			type_name(json_object_get_type(root)));
+			jf_type_name(json_object_get_type(root)));
 		goto out;
 	}
 	m = calloc(1, sizeof(*m));
@@ -485,7 +410,7 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 		goto out;
 	if (strcmp(json_object_get_string(v), MANIFEST_FORMAT)) {
 		r = bad(d, "format is \"%s\", not \"%s\"",
-			shown(json_object_get_string(v), 64, show), MANIFEST_FORMAT);
+			jf_shown(json_object_get_string(v), 64, show), MANIFEST_FORMAT);
 		goto out;
 	}
 	{
@@ -515,7 +440,7 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 	if (v) {
 		if (manifest_time_parse(json_object_get_string(v), &m->not_after) < 0) {
 			r = bad(d, "not_after: \"%s\" is not a time like 2027-06-30T00:00:00Z",
-				shown(json_object_get_string(v), 40, show));
+				jf_shown(json_object_get_string(v), 40, show));
 			goto out;
 		}
 		m->has_not_after = true;

@@ -30,28 +30,10 @@ enum {
 	EXIT_EXPIRED = 7,
 };
 
-/* The one place a failure class becomes an exit code. */
+/* The one place a failure class becomes an exit code (util/diag.h). */
 static int exit_code(enum diag_class cls)
 {
-	switch (cls) {
-	case DIAG_NONE:
-		return EXIT_OK;
-	case DIAG_USAGE:
-		return EXIT_USAGE;
-	case DIAG_SIGNATURE:
-		return EXIT_SIGNATURE;
-	case DIAG_TRUST:
-		return EXIT_TRUST;
-	case DIAG_MALFORMED:
-		return EXIT_MALFORMED;
-	case DIAG_CONTENT:
-		return EXIT_CONTENT;
-	case DIAG_EXPIRED:
-		return EXIT_EXPIRED;
-	case DIAG_INTERNAL:
-		break;
-	}
-	return EXIT_INTERNAL;
+	return diag_exit_code(cls);
 }
 
 static const char *prog = "sealboot-sign";

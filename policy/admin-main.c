@@ -44,25 +44,7 @@ enum {
 
 static int exit_code(const struct diag *d)
 {
-	switch (d->cls) {
-	case DIAG_NONE:
-		return EXIT_OK;
-	case DIAG_USAGE:
-		return EXIT_USAGE;
-	case DIAG_SIGNATURE:
-		return EXIT_SIGNATURE;
-	case DIAG_TRUST:
-		return EXIT_TRUST;
-	case DIAG_MALFORMED:
-		return EXIT_MALFORMED;
-	case DIAG_CONTENT:
-		return EXIT_CONTENT;
-	case DIAG_EXPIRED:
-		return EXIT_EXPIRED;
-	case DIAG_INTERNAL:
-		break;
-	}
-	return EXIT_INTERNAL;
+	return diag_exit_code(d->cls);
 }
 
 static int report(const struct diag *d)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "jsonfield.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -129,23 +130,6 @@ static bool purpose_valid(const char *s)
  * anything but printable ASCII as \xNN, so the message stays one
  * unambiguous line. out must hold 4 * max + 4 bytes.
  */
-static const char *shown(const char *s, size_t max, char *out)
-{
-	size_t n = 0, i;
-
-	for (i = 0; s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			out[n++] = (char)c;
-		else
-			n += (size_t)sprintf(out + n, "\\x%02x", c);
-	}
-	if (s[i])
-		n += (size_t)sprintf(out + n, "...");
-	out[n] = 0;
-	return out;
-}
 
 #define SHOWN_MAX 64
 #define SHOWN_BUF (4 * SHOWN_MAX + 4)
@@ -238,7 +222,7 @@ static int check_ca(const char *pem, char *why, size_t why_len)
 		char s[SHOWN_BUF];
 
 		snprintf(why, why_len, "a PEM \"%s\" block, not a \"CERTIFICATE\"",
-			 shown(name, 40, s));
+			 jf_shown(name, 40, s));
 		goto out;
 	}
 	if (header && header[0]) {
@@ -333,7 +317,7 @@ int policy_validate(const struct policy *p, struct diag *d)
 			return invalid(d,
 				       "bundles[%zu].name: \"%s\" must be 1 to %d characters of "
 				       "A-Z a-z 0-9 . _ -",
-				       i, shown(b->name ? b->name : "", SHOWN_MAX, s1),
+				       i, jf_shown(b->name ? b->name : "", SHOWN_MAX, s1),
 				       POLICY_NAME_MAX);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(p->bundles[j].name, b->name))
@@ -341,7 +325,7 @@ int policy_validate(const struct policy *p, struct diag *d)
 					       b->name);
 		if (!b->path || !policy_path_valid(b->path))
 			return invalid(d, "bundles[%zu].path: \"%s\" is not a valid path " PATH_RULE,
-				       i, shown(b->path ? b->path : "", SHOWN_MAX, s1));
+				       i, jf_shown(b->path ? b->path : "", SHOWN_MAX, s1));
 	}
 
 	if (tpmpolicy_check_pcr_mask(p->seal_pcrs, &kd) < 0) {
@@ -373,7 +357,7 @@ int policy_validate(const struct policy *p, struct diag *d)
 			return invalid(d,
 				       "volumes[%zu].name: \"%s\" must be 1 to %d characters of "
 				       "A-Z a-z 0-9 _ -",
-				       i, shown(v->name ? v->name : "", SHOWN_MAX, s1),
+				       i, jf_shown(v->name ? v->name : "", SHOWN_MAX, s1),
 				       POLICY_DM_NAME_MAX);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(p->volumes[j].name, v->name))
@@ -383,11 +367,11 @@ int policy_validate(const struct policy *p, struct diag *d)
 			return invalid(d,
 				       "volumes[%zu].purpose: unknown purpose \"%s\" (data, "
 				       "images, state)",
-				       i, shown(v->purpose ? v->purpose : "", 32, s1));
+				       i, jf_shown(v->purpose ? v->purpose : "", 32, s1));
 		if (v->device && !policy_path_valid(v->device))
 			return invalid(d,
 				       "volumes[%zu].device: \"%s\" is not a valid path " PATH_RULE,
-				       i, shown(v->device, SHOWN_MAX, s1));
+				       i, jf_shown(v->device, SHOWN_MAX, s1));
 	}
 
 	if (p->guest.vcpus < 1 || p->guest.vcpus > POLICY_VCPUS_MAX)
@@ -408,7 +392,7 @@ int policy_validate(const struct policy *p, struct diag *d)
 			return invalid(d,
 				       "guest.bridge: \"%s\" is not an interface name (1 to %d "
 				       "characters of A-Z a-z 0-9 _ . -)",
-				       shown(p->guest.bridge, SHOWN_MAX, s1), POLICY_IFNAME_MAX);
+				       jf_shown(p->guest.bridge, SHOWN_MAX, s1), POLICY_IFNAME_MAX);
 	} else if (p->guest.bridge) {
 		return invalid(d,
 			       "guest.bridge: only allowed when network is \"bridged\" (network "
@@ -458,66 +442,21 @@ void policy_free(struct policy *p)
 
 /* --- parsing --- */
 
-static const char *type_name(json_type t)
-{
-	switch (t) {
-	case json_type_null:
-		return "null";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_double:
-		return "a fractional number";
-	case json_type_int:
-		return "an integer";
-	case json_type_object:
-		return "an object";
-	case json_type_array:
-		return "an array";
-	case json_type_string:
-		return "a string";
-	}
-	return "something else";
-}
+#define DOC "policy"
 
-/* Every member of o must be in allowed (NULL-terminated). */
+/* The shared strict member access (util/jsonfield.h), with this
+ * document's name in every message. */
 static int only_members(json_object *o, const char *const *allowed, const char *where,
 			struct diag *d)
 {
-	json_object_object_foreach(o, key, val)
-	{
-		bool ok = false;
-
-		(void)val;
-		for (size_t i = 0; allowed[i]; i++)
-			if (!strcmp(key, allowed[i]))
-				ok = true;
-		if (!ok) {
-			char buf[SHOWN_BUF];
-
-			return bad(d, "%s: unknown member \"%s\"", where, shown(key, SHOWN_MAX, buf));
-		}
-	}
-	return 0;
+	return jf_only(o, allowed, DOC, where, d);
 }
 
 static int get_member(json_object *o, const char *key, json_type want, const char *where,
 		      bool optional, json_object **ret, struct diag *d)
 {
-	const char *sep = where[0] ? "." : "";
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v)) {
-		if (optional) {
-			*ret = NULL;
-			return 0;
-		}
-		return bad(d, "%s%s%s: missing", where, sep, key);
-	}
-	if (!json_object_is_type(v, want))
-		return bad(d, "%s%s%s: expected %s, got %s", where, sep, key, type_name(want),
-			   type_name(json_object_get_type(v)));
-	*ret = v;
-	return 0;
+	return optional ? jf_get_opt(o, key, want, DOC, where, ret, d)
+			: jf_get(o, key, want, DOC, where, ret, d);
 }
 
 /* An unsigned 64-bit integer. Literals json-c cannot hold exactly were
@@ -525,21 +464,7 @@ static int get_member(json_object *o, const char *key, json_type want, const cha
 static int get_u64(json_object *o, const char *key, const char *where, uint64_t *ret,
 		   struct diag *d)
 {
-	const char *sep = where[0] ? "." : "";
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return bad(d, "%s%s%s: missing", where, sep, key);
-	if (!json_object_is_type(v, json_type_int))
-		return bad(d, "%s%s%s: expected an unsigned integer, got %s", where, sep, key,
-			   type_name(json_object_get_type(v)));
-	/* json-c keeps values above INT64_MAX as unsigned; a negative value
-	 * reads negative through get_int64. */
-	if (json_object_get_int64(v) < 0)
-		return bad(d, "%s%s%s: expected an unsigned integer, got a negative one", where,
-			   sep, key);
-	*ret = json_object_get_uint64(v);
-	return 0;
+	return jf_u64(o, key, DOC, where, ret, d);
 }
 
 static int get_string(json_object *o, const char *key, const char *where, bool optional,
@@ -603,7 +528,7 @@ static int parse_release_cas(json_object *root, struct policy *p, struct diag *d
 
 		if (!json_object_is_type(v, json_type_string))
 			return bad(d, "release_cas[%zu]: expected a string, got %s", i,
-				   type_name(json_object_get_type(v)));
+				   jf_type_name(json_object_get_type(v)));
 		p->release_cas[i] = strdup(json_object_get_string(v));
 		if (!p->release_cas[i])
 			return oom(d);
@@ -633,7 +558,7 @@ static int parse_bundles(json_object *root, struct policy *p, struct diag *d)
 		p->n_bundles++;
 		if (!json_object_is_type(o, json_type_object))
 			return bad(d, "%s: expected an object, got %s", where,
-				   type_name(json_object_get_type(o)));
+				   jf_type_name(json_object_get_type(o)));
 		if ((r = only_members(o, members, where, d)) < 0 ||
 		    (r = get_string(o, "name", where, false, &b->name, d)) < 0 ||
 		    (r = get_string(o, "path", where, false, &b->path, d)) < 0 ||
@@ -662,7 +587,7 @@ static int parse_seal_pcrs(json_object *root, struct policy *p, struct diag *d)
 
 		if (!json_object_is_type(v, json_type_int))
 			return bad(d, "seal_pcrs[%zu]: expected an integer, got %s", i,
-				   type_name(json_object_get_type(v)));
+				   jf_type_name(json_object_get_type(v)));
 		if (json_object_get_int64(v) < 0)
 			return bad(d, "seal_pcrs[%zu]: %lld is not a PCR (0..%d)", i,
 				   (long long)json_object_get_int64(v), TPMPOLICY_PCR_COUNT - 1);
@@ -707,7 +632,7 @@ static int parse_volumes(json_object *root, struct policy *p, struct diag *d)
 		p->n_volumes++;
 		if (!json_object_is_type(o, json_type_object))
 			return bad(d, "%s: expected an object, got %s", where,
-				   type_name(json_object_get_type(o)));
+				   jf_type_name(json_object_get_type(o)));
 		if ((r = only_members(o, members, where, d)) < 0 ||
 		    (r = get_member(o, "uuid", json_type_string, where, false, &v, d)) < 0)
 			return r;
@@ -748,7 +673,7 @@ static int parse_guest(json_object *root, struct policy *p, struct diag *d)
 		return r;
 	if (policy_network_from_name(json_object_get_string(v), &g->network) < 0)
 		return bad(d, "guest.network: unknown network \"%s\" (none, isolated, bridged)",
-			   shown(json_object_get_string(v), 32, s));
+			   jf_shown(json_object_get_string(v), 32, s));
 	if ((r = get_string(o, "bridge", "guest", true, &g->bridge, d)) < 0)
 		return r;
 	if ((r = get_member(o, "console", json_type_string, "guest", false, &v, d)) < 0)
@@ -757,7 +682,7 @@ static int parse_guest(json_object *root, struct policy *p, struct diag *d)
 		g->console_log = true;
 	else if (strcmp(json_object_get_string(v), "none"))
 		return bad(d, "guest.console: unknown console \"%s\" (none, log)",
-			   shown(json_object_get_string(v), 32, s));
+			   jf_shown(json_object_get_string(v), 32, s));
 	if ((r = get_bool(o, "rng", "guest", &g->rng, d)) < 0 ||
 	    (r = get_bool(o, "vtpm", "guest", &g->vtpm, d)) < 0)
 		return r;
@@ -816,7 +741,7 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 	}
 	if (!json_object_is_type(root, json_type_object)) {
 		r = bad(d, "expected an object at the top, got %s",
-			type_name(json_object_get_type(root)));
+			jf_type_name(json_object_get_type(root)));
 		goto out;
 	}
 	p = calloc(1, sizeof(*p));
@@ -830,7 +755,7 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 		goto out;
 	if (strcmp(json_object_get_string(v), POLICY_FORMAT)) {
 		r = bad(d, "format is \"%s\", not \"%s\"",
-			shown(json_object_get_string(v), SHOWN_MAX, show), POLICY_FORMAT);
+			jf_shown(json_object_get_string(v), SHOWN_MAX, show), POLICY_FORMAT);
 		goto out;
 	}
 	if ((r = get_u64(root, "format_version", "", &fv, d)) < 0)

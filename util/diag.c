@@ -38,3 +38,26 @@ const char *diag_class_name(enum diag_class cls)
 	}
 	return "internal";
 }
+
+int diag_exit_code(enum diag_class cls)
+{
+	switch (cls) {
+	case DIAG_NONE:
+		return 0;
+	case DIAG_USAGE:
+		return 2;
+	case DIAG_SIGNATURE:
+		return 3;
+	case DIAG_TRUST:
+		return 4;
+	case DIAG_MALFORMED:
+		return 5;
+	case DIAG_CONTENT:
+		return 6;
+	case DIAG_EXPIRED:
+		return 7;
+	case DIAG_INTERNAL:
+		break;
+	}
+	return 1;
+}

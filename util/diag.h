@@ -30,3 +30,8 @@ struct diag {
 int diag_set(struct diag *d, enum diag_class cls, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 const char *diag_class_name(enum diag_class cls);
+
+/* The exit status the tools give each class (sealboot-sign(1),
+ * sealboot-admin(8)): 0 none, 1 internal, 2 usage, 3 signature, 4 trust,
+ * 5 malformed, 6 content, 7 expired. */
+int diag_exit_code(enum diag_class cls);

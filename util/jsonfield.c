@@ -10,7 +10,7 @@
 #include "hex.h"
 #include "jsonstrict.h"
 
-static const char *type_name(json_type t)
+const char *jf_type_name(json_type t)
 {
 	switch (t) {
 	case json_type_null:
@@ -31,17 +31,38 @@ static const char *type_name(json_type t)
 	return "something else";
 }
 
+const char *jf_shown(const char *s, size_t max, char *out)
+{
+	size_t n = 0, i;
+
+	for (i = 0; s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			out[n++] = (char)c;
+		else
+			n += (size_t)sprintf(out + n, "\\x%02x", c);
+	}
+	if (s[i])
+		n += (size_t)sprintf(out + n, "...");
+	out[n] = 0;
+	return out;
+}
+
+/* "doc: where.key: why", leaving out what is empty. */
 static int bad(struct diag *d, const char *doc, const char *where, const char *key,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static int bad(struct diag *d, const char *doc, const char *where, const char *key,
 	       const char *fmt, ...)
 {
-	char why[256];
+	char why[440];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	if (!where[0] && !key[0])
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s", doc, why);
 	return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s%s%s: %s", doc, where,
 			where[0] && key[0] ? "." : "", key, why);
 }
@@ -84,8 +105,11 @@ int jf_only(json_object *o, const char *const *allowed, const char *doc, const c
 		(void)val;
 		for (size_t i = 0; allowed[i]; i++)
 			ok = ok || !strcmp(key, allowed[i]);
-		if (!ok)
-			return bad(d, doc, where, "", "unknown member \"%.64s\"", key);
+		if (!ok) {
+			char buf[JF_SHOWN_SIZE(64)];
+
+			return bad(d, doc, where, "", "unknown member \"%s\"", jf_shown(key, 64, buf));
+		}
 	}
 	return 0;
 }
@@ -98,20 +122,32 @@ int jf_get(json_object *o, const char *key, json_type want, const char *doc, con
 	if (!json_object_object_get_ex(o, key, &v))
 		return bad(d, doc, where, key, "missing");
 	if (!json_object_is_type(v, want))
-		return bad(d, doc, where, key, "expected %s, got %s", type_name(want),
-			   type_name(json_object_get_type(v)));
+		return bad(d, doc, where, key, "expected %s, got %s", jf_type_name(want),
+			   jf_type_name(json_object_get_type(v)));
 	*ret = v;
 	return 0;
+}
+
+int jf_get_opt(json_object *o, const char *key, json_type want, const char *doc,
+	       const char *where, json_object **ret, struct diag *d)
+{
+	if (!json_object_object_get_ex(o, key, NULL)) {
+		*ret = NULL;
+		return 0;
+	}
+	return jf_get(o, key, want, doc, where, ret, d);
 }
 
 int jf_u64(json_object *o, const char *key, const char *doc, const char *where, uint64_t *ret,
 	   struct diag *d)
 {
 	json_object *v;
-	int r = jf_get(o, key, json_type_int, doc, where, &v, d);
 
-	if (r < 0)
-		return r;
+	if (!json_object_object_get_ex(o, key, &v))
+		return bad(d, doc, where, key, "missing");
+	if (!json_object_is_type(v, json_type_int))
+		return bad(d, doc, where, key, "expected an unsigned integer, got %s",
+			   jf_type_name(json_object_get_type(v)));
 	/* json_strict_check() refused what json-c cannot hold exactly. */
 	if (json_object_get_int64(v) < 0)
 		return bad(d, doc, where, key, "expected an unsigned integer, got a negative one");

@@ -14,6 +14,15 @@
  * member path such as "volumes[1]".
  */
 
+/* "a string", "an integer", ... for messages. */
+const char *jf_type_name(json_type t);
+
+/* s made safe to quote in a one-line message: printable ASCII kept, '"',
+ * '\\' and everything else as \xNN, cut after max bytes with "...". out
+ * holds at least JF_SHOWN_SIZE(max) bytes. Returns out. */
+#define JF_SHOWN_SIZE(max) (4 * (max) + 4)
+const char *jf_shown(const char *s, size_t max, char *out);
+
 /* json_strict_check() then json-c in strict mode; the text must be one
  * object. *ret is owned by the caller (json_object_put). */
 int jf_parse(const char *buf, size_t len, unsigned max_depth, const char *doc,
@@ -26,6 +35,10 @@ int jf_only(json_object *o, const char *const *allowed, const char *doc, const c
 /* A required member of type want. */
 int jf_get(json_object *o, const char *key, json_type want, const char *doc, const char *where,
 	   json_object **ret, struct diag *d);
+
+/* The same for an optional member: *ret is NULL when it is absent. */
+int jf_get_opt(json_object *o, const char *key, json_type want, const char *doc,
+	       const char *where, json_object **ret, struct diag *d);
 
 int jf_u64(json_object *o, const char *key, const char *doc, const char *where, uint64_t *ret,
 	   struct diag *d);
