@@ -34,6 +34,7 @@
 #define APPLIANCE_POLICY "policy.json"
 #define APPLIANCE_POLICY_SIG "policy.json.sig"
 #define APPLIANCE_APPROVAL "pcr-policy.json"
+#define APPLIANCE_ZEROIZE_JOURNAL "zeroize.journal"
 
 #define APPLIANCE_NV_ANCHOR 0x01A5B000u
 #define APPLIANCE_NV_PCR 0x01A5B001u

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -164,7 +165,25 @@ static int used_pcr(struct ctx *c)
 	return 0;
 }
 
-/* 1. The TPM, and PCRs that nothing has used yet in this boot. */
+/* 1. A zeroize that was cut short must be finished before anything else
+ * (DESIGN step 1). This version cannot finish one: it refuses to unlock a
+ * half-wiped appliance rather than carry on. */
+static int check_zeroize(struct ctx *c)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", c->o->state_dir, APPLIANCE_ZEROIZE_JOURNAL);
+	if (lstat(path, &st) == 0)
+		return fail(c, ANCHOR_STATE, "state",
+			    diag_set(&c->rep->d, DIAG_INTERNAL, EINPROGRESS,
+				     "a zeroize was interrupted (%s exists); this sealboot cannot "
+				     "finish it, so nothing is unlocked: run the zeroize again",
+				     path));
+	return 0;
+}
+
+/* 1b. The TPM, and PCRs that nothing has used yet in this boot. */
 static int open_tpm(struct ctx *c)
 {
 	int r;
@@ -543,6 +562,8 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 
 	memset(rep, 0, sizeof(*rep));
 	r = open_run_dir(&c);
+	if (r == 0)
+		r = check_zeroize(&c);
 	if (r == 0)
 		r = open_tpm(&c);
 	if (r == 0)

@@ -64,6 +64,13 @@ expect_locked
 # The failure was measured: removing the file and trying again is refused.
 expect_boot 9 "PCR 15 was already extended in this boot"
 
+echo "== a zeroize journal left by an interrupted zeroize"
+fresh_boot
+: >"$A/state/zeroize.journal"
+expect_boot 9 "a zeroize was interrupted"
+expect_no_handoff
+expect_locked
+
 echo "== a planted handoff as a symlink to a file elsewhere"
 fresh_boot
 echo keep >"$A/target"
