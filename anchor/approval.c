@@ -100,8 +100,17 @@ int approval_parse(const char *buf, size_t len, struct approval *ret, struct dia
 		if ((r = jf_hex(p, "sha256", DOC, where, a.values.v[pcr], 32, d)) < 0)
 			goto out;
 	}
-	if ((r = tpmpolicy_check_pcr_mask(a.mask, d)) < 0)
-		goto out;
+	{
+		struct diag md = {0};
+
+		/* tpmpolicy's "tpmpolicy: ..." reason, as this document's fault. */
+		if (tpmpolicy_check_pcr_mask(a.mask, &md) < 0) {
+			const char *why = strncmp(md.msg, "tpmpolicy: ", 11) ? md.msg : md.msg + 11;
+
+			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: pcrs: %s", DOC, why);
+			goto out;
+		}
+	}
 	if ((r = jf_get(o, "signature", json_type_object, DOC, "", &v, d)) < 0 ||
 	    (r = jf_only(v, smembers, DOC, "signature", d)) < 0 ||
 	    (r = jf_hex(v, "r", DOC, "signature", a.sig_r, 32, d)) < 0 ||

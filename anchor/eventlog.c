@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hex.h"
+#include "jsonfield.h"
 #include "jsonstrict.h"
 
 int eventlog_add(struct eventlog *log, unsigned pcr, const char *text, struct diag *d)
@@ -126,13 +127,12 @@ int eventlog_write(const struct eventlog *log, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-static int bad(struct diag *d, size_t line, const char *why)
-{
-	return diag_set(d, DIAG_MALFORMED, EBADMSG, "event log line %zu: %s", line, why);
-}
 
 int eventlog_parse(const char *buf, size_t len, struct eventlog *ret, struct diag *d)
 {
+	static const char *const members[] = {"recnum", "pcr", "digests", "content_type",
+					      "content", NULL};
+	static const char *const dmembers[] = {"hashAlg", "digest", NULL};
 	struct eventlog *log = ret;
 	size_t line = 0;
 	const char *p = buf, *end = buf + len;
@@ -141,60 +141,46 @@ int eventlog_parse(const char *buf, size_t len, struct eventlog *ret, struct dia
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		json_object *o = NULL, *v, *dg, *arr;
-		struct json_tokener *tok;
+		json_object *o = NULL, *v = NULL, *dg = NULL, *arr = NULL;
 		uint8_t want[32];
-		struct diag jd = {0};
+		uint64_t recnum = 0, pcr = 0;
+		char doc[40]; /* every reason names the line: "event log line N: ..." */
 		int r;
 
-		line++;
-		if (json_strict_check(p, n, 4, &jd) < 0)
-			return bad(d, line, jd.msg);
-		tok = json_tokener_new_ex(5);
-		if (!tok)
-			return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
-		o = json_tokener_parse_ex(tok, p, (int)n);
-		json_tokener_free(tok);
-		r = -EBADMSG;
-		if (!o || !json_object_is_type(o, json_type_object))
-			goto next;
-		if (!json_object_object_get_ex(o, "recnum", &v) ||
-		    json_object_get_int64(v) != (int64_t)log->n)
-			goto next;
-		if (!json_object_object_get_ex(o, "pcr", &v) || !json_object_is_type(v, json_type_int) ||
-		    json_object_get_int64(v) < 0 || json_object_get_int64(v) >= TPMPOLICY_PCR_COUNT)
-			goto next;
-		unsigned pcr = (unsigned)json_object_get_int64(v);
-		if (!json_object_object_get_ex(o, "digests", &arr) ||
-		    !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) != 1)
-			goto next;
-		dg = json_object_array_get_idx(arr, 0);
-		if (!json_object_object_get_ex(dg, "hashAlg", &v) ||
-		    !json_object_is_type(v, json_type_string) ||
-		    strcmp(json_object_get_string(v), "sha256") != 0)
-			goto next;
-		if (!json_object_object_get_ex(o, "content_type", &v) ||
-		    !json_object_is_type(v, json_type_string) ||
-		    strcmp(json_object_get_string(v), "sealboot") != 0)
-			goto next;
-		if (!json_object_object_get_ex(dg, "digest", &v) ||
-		    !json_object_is_type(v, json_type_string) ||
-		    hex_decode(json_object_get_string(v), want, 32) < 0)
-			goto next;
-		if (!json_object_object_get_ex(o, "content", &v) ||
-		    !json_object_is_type(v, json_type_string))
-			goto next;
-		if (eventlog_add(log, pcr, json_object_get_string(v), d) < 0)
-			goto next;
-		if (CRYPTO_memcmp(log->r[log->n - 1].digest, want, 32) != 0) {
-			json_object_put(o);
-			return bad(d, line, "digest does not match the content");
+		snprintf(doc, sizeof(doc), "event log line %zu", ++line);
+		r = jf_parse(p, n, 4, doc, &o, d);
+		if (r == 0 && (r = jf_only(o, members, doc, "", d)) == 0 &&
+		    (r = jf_u64(o, "recnum", doc, "", &recnum, d)) == 0 &&
+		    (r = jf_u64(o, "pcr", doc, "", &pcr, d)) == 0 &&
+		    (r = jf_get(o, "digests", json_type_array, doc, "", &arr, d)) == 0 &&
+		    (r = jf_str_eq(o, "content_type", "sealboot", doc, "", d)) == 0 &&
+		    (r = jf_get(o, "content", json_type_string, doc, "", &v, d)) == 0) {
+			if (recnum != log->n)
+				r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: recnum: expected %zu",
+					     doc, log->n);
+			else if (pcr >= TPMPOLICY_PCR_COUNT)
+				r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: pcr: not 0..23", doc);
+			else if (json_object_array_length(arr) != 1 ||
+				 !json_object_is_type(dg = json_object_array_get_idx(arr, 0),
+						      json_type_object))
+				r = diag_set(d, DIAG_MALFORMED, EBADMSG,
+					     "%s: digests: expected one object", doc);
 		}
-		r = 0;
-	next:
+		if (r == 0 && (r = jf_only(dg, dmembers, doc, "digests[0]", d)) == 0 &&
+		    (r = jf_str_eq(dg, "hashAlg", "sha256", doc, "digests[0]", d)) == 0)
+			r = jf_hex(dg, "digest", doc, "digests[0]", want, 32, d);
+		if (r == 0) {
+			struct diag ad = {0};
+
+			if (eventlog_add(log, (unsigned)pcr, json_object_get_string(v), &ad) < 0)
+				r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s", doc, ad.msg);
+			else if (CRYPTO_memcmp(log->r[log->n - 1].digest, want, 32) != 0)
+				r = diag_set(d, DIAG_MALFORMED, EBADMSG,
+					     "%s: digest does not match the content", doc);
+		}
 		json_object_put(o);
 		if (r < 0)
-			return bad(d, line, "not a sealboot event record");
+			return r;
 		p = nl ? nl + 1 : end;
 	}
 	return 0;

@@ -79,6 +79,12 @@ int token_parse(const char *json, struct tpm_sealed *ret, struct diag *d)
 	    (r = jf_get(o, "keyslots", json_type_array, DOC, "", &v, d)) < 0 ||
 	    (r = jf_u64(o, "sealboot_format_version", DOC, "", &version, d)) < 0)
 		goto out;
+	for (size_t i = 0; i < json_object_array_length(v); i++)
+		if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_string)) {
+			r = diag_set(d, DIAG_MALFORMED, EBADMSG,
+				     "%s: keyslots: expected an array of strings", DOC);
+			goto out;
+		}
 	if (version != TOKEN_FORMAT_VERSION) {
 		r = diag_set(d, DIAG_MALFORMED, EBADMSG,
 			     "%s: sealboot_format_version %llu is not supported (want %d)", DOC,
