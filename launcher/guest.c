@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "guest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "fsutil.h"
+#include "manifest.h"
+#include "tpm.h"
+
+#define ISOLATED_NETWORK "sealboot-isolated"
+
+static void read_boot_id(char out[40])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	out[0] = 0;
+	if (f) {
+		if (!fgets(out, 40, f))
+			out[0] = 0;
+		fclose(f);
+	}
+	out[strcspn(out, "\n")] = 0;
+}
+
+/* handoff.json and eventlog.jsonl from the run directory, checked against
+ * the TPM and the policy file. */
+static int load_measured(const struct guest_opts *o, struct handoff *h, struct appliance *app,
+			 enum guest_fail *cls, struct diag *d)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	struct eventlog *log = NULL;
+	struct tpmpolicy_pcr_values now;
+	struct tpm *t = NULL;
+	char boot_id[40];
+	int dirfd, r;
+
+	*cls = GUEST_HANDOFF;
+	dirfd = open(o->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0)
+		return diag_set(d, DIAG_TRUST, errno,
+				"no handoff: cannot open %s (%s); did the anchor run?", o->run_dir,
+				strerror(errno));
+	r = fs_read_file_at(dirfd, "handoff.json", 65536, &buf, &len);
+	if (r < 0) {
+		diag_set(d, DIAG_TRUST, -r, "no handoff in %s: %s (the anchor did not unlock)",
+			 o->run_dir, strerror(-r));
+		goto out;
+	}
+	r = handoff_parse((const char *)buf, len, h, d);
+	free(buf);
+	buf = NULL;
+	if (r < 0)
+		goto out;
+	log = calloc(1, sizeof(*log));
+	if (!log) {
+		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+		goto out;
+	}
+	r = fs_read_file_at(dirfd, "eventlog.jsonl", 1 << 20, &buf, &len);
+	if (r < 0) {
+		diag_set(d, DIAG_TRUST, -r, "no event log in %s: %s", o->run_dir, strerror(-r));
+		goto out;
+	}
+	r = eventlog_parse((const char *)buf, len, log, d);
+	if (r < 0)
+		goto out;
+	r = tpm_open(o->tcti, &t, d);
+	if (r == 0)
+		r = tpm_pcr_read(t, TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG),
+				 &now, d);
+	if (r < 0) {
+		*cls = GUEST_INTERNAL;
+		goto out;
+	}
+	/* The policy as signed (admin.pub) and as measured (its hash). */
+	r = appliance_load(o->state_dir, NULL, NULL, app, d);
+	if (r < 0)
+		goto out;
+	read_boot_id(boot_id);
+	r = handoff_check(h, boot_id, log, &now, app->policy_sha256, d);
+out:
+	tpm_close(t);
+	free(log);
+	free(buf);
+	close(dirfd);
+	return r;
+}
+
+static int dup_into(char **dst, const char *src, struct diag *d)
+{
+	*dst = strdup(src);
+	return *dst ? 0 : diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+}
+
+/* A bundle's manifest, checked to be the very bytes the anchor measured. */
+static int measured_manifest(const struct handoff_bundle *hb, struct manifest **ret,
+			     struct diag *d)
+{
+	unsigned char *buf = NULL, md[32];
+	size_t len = 0;
+	int dirfd, r;
+
+	dirfd = open(hb->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return diag_set(d, DIAG_TRUST, errno, "bundle %s: cannot open %s: %s", hb->name,
+				hb->path, strerror(errno));
+	r = fs_read_file_at(dirfd, BUNDLE_MANIFEST, MANIFEST_MAX_BYTES, &buf, &len);
+	close(dirfd);
+	if (r < 0)
+		return diag_set(d, DIAG_TRUST, -r, "bundle %s: cannot read its manifest: %s",
+				hb->name, strerror(-r));
+	SHA256(buf, len, md);
+	if (memcmp(md, hb->manifest_sha256, 32) != 0)
+		r = diag_set(d, DIAG_TRUST, EBADE,
+			     "bundle %s: the manifest changed since the anchor verified it",
+			     hb->name);
+	else
+		r = manifest_parse((const char *)buf, len, ret, d);
+	free(buf);
+	return r;
+}
+
+/* The payload's path, checked to be a regular file of the signed size. */
+static int payload_path(const struct handoff_bundle *hb, const struct payload *p, char **ret,
+			struct diag *d)
+{
+	char path[600];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", hb->path, p->path);
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != p->size)
+		return diag_set(d, DIAG_TRUST, EBADE,
+				"bundle %s: payload %s is not the regular file of %llu bytes that "
+				"was verified",
+				hb->name, p->path, (unsigned long long)p->size);
+	return dup_into(ret, path, d);
+}
+
+/* The kernel command line payload: one line of printable text. */
+static int read_cmdline(const char *path, char **ret, struct diag *d)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int r = fs_read_file(path, 4096, &buf, &len);
+
+	if (r < 0)
+		return diag_set(d, DIAG_TRUST, -r, "cannot read the command line %s", path);
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = 0;
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] < 0x20 || buf[i] > 0x7e) {
+			free(buf);
+			return diag_set(d, DIAG_CONTENT, EINVAL,
+					"the kernel command line %s is not one line of text", path);
+		}
+	*ret = (char *)buf;
+	return 0;
+}
+
+int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *ret_class,
+	       struct diag *d)
+{
+	struct appliance app = {0};
+	struct handoff h;
+	struct spec s;
+	const struct policy_guest *g;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	r = load_measured(o, &h, &app, ret_class, d);
+	if (r < 0)
+		goto out;
+	*ret_class = GUEST_PROFILE;
+	g = &app.policy->guest;
+	snprintf(s.name, sizeof(s.name), "%s", o->name);
+	s.virt = o->virt;
+	s.vcpus = g->vcpus;
+	s.memory_mib = g->memory_mib;
+	s.rng = g->rng;
+	s.vtpm = g->vtpm;
+	s.net = g->network == POLICY_NET_BRIDGED    ? SPEC_NET_BRIDGED
+		: g->network == POLICY_NET_ISOLATED ? SPEC_NET_ISOLATED
+						    : SPEC_NET_NONE;
+	if (s.net == SPEC_NET_BRIDGED && (r = dup_into(&s.net_source, g->bridge, d)) < 0)
+		goto out;
+	if (s.net == SPEC_NET_ISOLATED && (r = dup_into(&s.net_source, ISOLATED_NETWORK, d)) < 0)
+		goto out;
+	if (g->console_log && (r = dup_into(&s.console_log, o->console_log, d)) < 0)
+		goto out;
+
+	/* Disks: every disk payload of every verified bundle, read-only. */
+	for (size_t b = 0; b < h.n_bundles; b++) {
+		struct manifest *m = NULL;
+
+		*ret_class = GUEST_HANDOFF;
+		r = measured_manifest(&h.bundles[b], &m, d);
+		if (r < 0)
+			goto out;
+		if (o->reverify) {
+			struct bundle_verified *v = NULL;
+
+			r = appliance_verify_bundle(&app, b, 0, &v, d);
+			bundle_verified_free(v);
+			if (r < 0) {
+				manifest_free(m);
+				goto out;
+			}
+		}
+		*ret_class = GUEST_PROFILE;
+		for (size_t i = 0; i < m->n_payloads && r == 0; i++) {
+			const struct payload *p = &m->payloads[i];
+			char **slot = p->role == ROLE_KERNEL ? &s.kernel
+				      : p->role == ROLE_INITRD ? &s.initrd
+							       : NULL;
+
+			if (slot && !*slot) {
+				r = payload_path(&h.bundles[b], p, slot, d);
+			} else if (p->role == ROLE_CMDLINE && !s.cmdline) {
+				char *path = NULL;
+
+				r = payload_path(&h.bundles[b], p, &path, d);
+				if (r == 0)
+					r = read_cmdline(path, &s.cmdline, d);
+				free(path);
+			} else if (p->role == ROLE_DISK) {
+				struct spec_disk *sd = &s.disks[s.n_disks];
+
+				if (s.n_disks == SPEC_MAX_DISKS) {
+					r = diag_set(d, DIAG_USAGE, E2BIG, "more than %d disks",
+						     SPEC_MAX_DISKS);
+					break;
+				}
+				r = payload_path(&h.bundles[b], p, &sd->path, d);
+				sd->readonly = true;
+				snprintf(sd->target, sizeof(sd->target), "vd%c",
+					 (char)('a' + s.n_disks));
+				s.n_disks++;
+			}
+		}
+		manifest_free(m);
+		if (r < 0)
+			goto out;
+	}
+	/* Then every volume the anchor opened, read-write, by its mapping. */
+	for (size_t i = 0; i < h.n_volumes; i++) {
+		struct spec_disk *sd = &s.disks[s.n_disks];
+
+		if (!h.volumes[i].activated) {
+			if (o->without_volumes)
+				continue;
+			r = diag_set(d, DIAG_USAGE, ENODEV,
+				     "volume %s was only key-checked (no device-mapper): there is no "
+				     "mapping to give the guest (--without-volumes starts without it)",
+				     h.volumes[i].name);
+			goto out;
+		}
+		if (s.n_disks == SPEC_MAX_DISKS) {
+			r = diag_set(d, DIAG_USAGE, E2BIG, "more than %d disks", SPEC_MAX_DISKS);
+			goto out;
+		}
+		r = dup_into(&sd->path, h.volumes[i].mapper, d);
+		if (r < 0)
+			goto out;
+		sd->block = true;
+		snprintf(sd->target, sizeof(sd->target), "vd%c", (char)('a' + s.n_disks));
+		s.n_disks++;
+	}
+	if (!s.kernel && s.n_disks == 0) {
+		r = diag_set(d, DIAG_USAGE, EINVAL,
+			     "nothing to boot: no bundle has a kernel or a disk payload");
+		goto out;
+	}
+	*ret = s;
+	memset(&s, 0, sizeof(s));
+	*ret_class = GUEST_OK;
+out:
+	spec_free_members(&s);
+	appliance_free(&app);
+	return r;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+#include <stdbool.h>
+
+#include "appliance.h"
+#include "diag.h"
+#include "handoff.h"
+#include "spec.h"
+
+/*
+ * From the measured state to the guest's spec: load the handoff, the event
+ * log and the policy; check them against each other and the TPM
+ * (handoff_check); check each bundle's manifest is the measured one; then
+ * derive the spec from the policy's device profile, the bundles' payloads
+ * and the opened volumes (docs/formats/device-profile.md).
+ */
+
+struct guest_opts {
+	const char *state_dir, *run_dir, *tcti;
+	const char *name;        /* libvirt domain name */
+	const char *console_log; /* where the serial console goes */
+	enum spec_virt virt;
+	bool without_volumes; /* start although volumes were only key-checked */
+	bool reverify;        /* re-verify every bundle's signature and content */
+};
+
+/* Classes of failure, for sealboot-launch's exit codes. */
+enum guest_fail {
+	GUEST_OK,
+	GUEST_HANDOFF, /* missing, stale, or not the measured state */
+	GUEST_PROFILE, /* the profile asks for something not allowed */
+	GUEST_INTERNAL,
+};
+
+int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *ret_class,
+	       struct diag *d);

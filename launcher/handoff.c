@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "handoff.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hex.h"
+#include "jsonfield.h"
+
+#define DOC "handoff"
+
+static int str_into(json_object *o, const char *key, const char *where, char *out, size_t size,
+		    bool nullable, struct diag *d)
+{
+	json_object *v;
+	const char *s;
+
+	if (nullable && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_null)) {
+		out[0] = 0;
+		return 0;
+	}
+	int r = jf_get(o, key, json_type_string, DOC, where, &v, d);
+	if (r < 0)
+		return r;
+	s = json_object_get_string(v);
+	if (strlen(s) >= size || strlen(s) != (size_t)json_object_get_string_len(v))
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s%s%s: too long", DOC, where,
+				where[0] ? "." : "", key);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag *d)
+{
+	static const char *const members[] = {"format", "format_version", "boot_id",
+					      "policy_serial", "policy_sha256", "pcr15", "pcr13",
+					      "eventlog", "bundles", "volumes", NULL};
+	static const char *const bmembers[] = {"name", "path", "version", "manifest_sha256", NULL};
+	static const char *const vmembers[] = {"name", "uuid", "device", "mapper", "activated",
+					       NULL};
+	struct handoff h;
+	json_object *o = NULL, *arr, *v;
+	uint64_t version = 0;
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	if (len > 65536)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: larger than 64 KiB", DOC);
+	r = jf_parse(buf, len, 4, DOC, &o, d);
+	if (r < 0)
+		return r;
+	if ((r = jf_only(o, members, DOC, "", d)) < 0 ||
+	    (r = jf_str_eq(o, "format", "sealboot-handoff", DOC, "", d)) < 0 ||
+	    (r = jf_u64(o, "format_version", DOC, "", &version, d)) < 0)
+		goto out;
+	if (version != 1) {
+		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: format_version %" PRIu64
+			     " is not supported", DOC, version);
+		goto out;
+	}
+	if ((r = str_into(o, "boot_id", "", h.boot_id, sizeof(h.boot_id), false, d)) < 0 ||
+	    (r = jf_u64(o, "policy_serial", DOC, "", &h.policy_serial, d)) < 0 ||
+	    (r = jf_hex(o, "policy_sha256", DOC, "", h.policy_sha256, 32, d)) < 0 ||
+	    (r = jf_hex(o, "pcr15", DOC, "", h.pcr15, 32, d)) < 0 ||
+	    (r = jf_hex(o, "pcr13", DOC, "", h.pcr13, 32, d)) < 0 ||
+	    /* Never a path: the log sits next to the handoff. */
+	    (r = jf_str_eq(o, "eventlog", "eventlog.jsonl", DOC, "", d)) < 0 ||
+	    (r = jf_get(o, "bundles", json_type_array, DOC, "", &arr, d)) < 0)
+		goto out;
+	if (json_object_array_length(arr) > HANDOFF_MAX_BUNDLES) {
+		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: too many bundles", DOC);
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *b = json_object_array_get_idx(arr, i);
+		struct handoff_bundle *hb = &h.bundles[h.n_bundles++];
+		char where[32];
+
+		snprintf(where, sizeof(where), "bundles[%zu]", i);
+		if (!json_object_is_type(b, json_type_object)) {
+			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object", DOC, where);
+			goto out;
+		}
+		if ((r = jf_only(b, bmembers, DOC, where, d)) < 0 ||
+		    (r = str_into(b, "name", where, hb->name, sizeof(hb->name), false, d)) < 0 ||
+		    (r = str_into(b, "path", where, hb->path, sizeof(hb->path), false, d)) < 0 ||
+		    (r = jf_u64(b, "version", DOC, where, &hb->version, d)) < 0 ||
+		    (r = jf_hex(b, "manifest_sha256", DOC, where, hb->manifest_sha256, 32, d)) < 0)
+			goto out;
+	}
+	if ((r = jf_get(o, "volumes", json_type_array, DOC, "", &arr, d)) < 0)
+		goto out;
+	if (json_object_array_length(arr) > HANDOFF_MAX_VOLUMES) {
+		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: too many volumes", DOC);
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *b = json_object_array_get_idx(arr, i);
+		struct handoff_volume *hv = &h.volumes[h.n_volumes++];
+		char where[32];
+
+		snprintf(where, sizeof(where), "volumes[%zu]", i);
+		if (!json_object_is_type(b, json_type_object)) {
+			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object", DOC, where);
+			goto out;
+		}
+		if ((r = jf_only(b, vmembers, DOC, where, d)) < 0 ||
+		    (r = str_into(b, "name", where, hv->name, sizeof(hv->name), false, d)) < 0 ||
+		    (r = str_into(b, "uuid", where, hv->uuid, sizeof(hv->uuid), false, d)) < 0 ||
+		    (r = str_into(b, "device", where, hv->device, sizeof(hv->device), false, d)) < 0 ||
+		    (r = str_into(b, "mapper", where, hv->mapper, sizeof(hv->mapper), true, d)) < 0 ||
+		    (r = jf_get(b, "activated", json_type_boolean, DOC, where, &v, d)) < 0)
+			goto out;
+		hv->activated = json_object_get_boolean(v);
+		if (hv->activated != (hv->mapper[0] != 0)) {
+			r = diag_set(d, DIAG_MALFORMED, EBADMSG,
+				     "%s: %s: mapper and activated disagree", DOC, where);
+			goto out;
+		}
+	}
+	*ret = h;
+out:
+	json_object_put(o);
+	return r;
+}
+
+/* The value of " key=" in an event text, up to the next space. */
+static bool field(const char *text, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = text; (p = strstr(p, key)); p += klen) {
+		if (p == text || p[-1] != ' ' || p[klen] != '=')
+			continue;
+		const char *v = p + klen + 1;
+		size_t n = strcspn(v, " ");
+
+		if (n >= size)
+			return false;
+		memcpy(out, v, n);
+		out[n] = 0;
+		return true;
+	}
+	return false;
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int differs(struct diag *d, const char *what)
+{
+	return diag_set(d, DIAG_TRUST, EBADE,
+			"the handoff does not match what was measured: %s", what);
+}
+
+int handoff_check(const struct handoff *h, const char *boot_id, const struct eventlog *log,
+		  const struct tpmpolicy_pcr_values *now, const uint8_t policy_bytes_sha256[32],
+		  struct diag *d)
+{
+	struct tpmpolicy_pcr_values replay;
+	const struct eventlog_record *last15 = NULL;
+	char hex[65], buf[200];
+	bool policy_seen = false;
+
+	if (strcmp(h->boot_id, boot_id) != 0)
+		return diag_set(d, DIAG_TRUST, ESTALE,
+				"the handoff is from another boot (%s, this is %s)", h->boot_id,
+				boot_id);
+	eventlog_replay(log, &replay);
+	if (CRYPTO_memcmp(replay.v[EVENTLOG_PCR_SEAL], now->v[EVENTLOG_PCR_SEAL], 32) ||
+	    CRYPTO_memcmp(replay.v[EVENTLOG_PCR_LOG], now->v[EVENTLOG_PCR_LOG], 32))
+		return differs(d, "the event log does not replay to the TPM's PCRs 13 and 15 "
+				  "(something was measured after the anchor)");
+	if (CRYPTO_memcmp(replay.v[EVENTLOG_PCR_SEAL], h->pcr15, 32) ||
+	    CRYPTO_memcmp(replay.v[EVENTLOG_PCR_LOG], h->pcr13, 32))
+		return differs(d, "its PCR values are not the event log's");
+	for (size_t i = 0; i < log->n; i++)
+		if (log->r[i].pcr == EVENTLOG_PCR_SEAL)
+			last15 = &log->r[i];
+	if (!last15 || strcmp(last15->text, "sealboot cap") != 0)
+		return differs(d, "the event log does not end with the anchor's cap");
+	if (CRYPTO_memcmp(h->policy_sha256, policy_bytes_sha256, 32) != 0)
+		return differs(d, "the policy file is not the one the anchor verified");
+	hex_encode(h->policy_sha256, 32, hex);
+	for (size_t i = 0; i < log->n; i++)
+		if (starts(log->r[i].text, "sealboot policy ") &&
+		    field(log->r[i].text, "sha256", buf, sizeof(buf)) && !strcmp(buf, hex) &&
+		    field(log->r[i].text, "serial", buf, sizeof(buf)) &&
+		    strtoull(buf, NULL, 10) == h->policy_serial)
+			policy_seen = true;
+	if (!policy_seen)
+		return differs(d, "the event log never measured this policy");
+	for (size_t b = 0; b < h->n_bundles; b++) {
+		bool seen = false;
+
+		hex_encode(h->bundles[b].manifest_sha256, 32, hex);
+		for (size_t i = 0; i < log->n && !seen; i++) {
+			char name[130], ver[24];
+
+			seen = starts(log->r[i].text, "sealboot bundle-content ") &&
+			       field(log->r[i].text, "name", name, sizeof(name)) &&
+			       !strcmp(name, h->bundles[b].name) &&
+			       field(log->r[i].text, "manifest", buf, sizeof(buf)) &&
+			       !strcmp(buf, hex) && field(log->r[i].text, "version", ver, sizeof(ver)) &&
+			       strtoull(ver, NULL, 10) == h->bundles[b].version;
+		}
+		if (!seen) {
+			snprintf(buf, sizeof(buf), "bundle %s was not measured as the handoff says",
+				 h->bundles[b].name);
+			return differs(d, buf);
+		}
+	}
+	for (size_t v = 0; v < h->n_volumes; v++) {
+		bool seen = false;
+
+		for (size_t i = 0; i < log->n && !seen; i++) {
+			char name[40], uuid[40];
+
+			seen = starts(log->r[i].text, "sealboot volume ") &&
+			       field(log->r[i].text, "name", name, sizeof(name)) &&
+			       !strcmp(name, h->volumes[v].name) &&
+			       field(log->r[i].text, "uuid", uuid, sizeof(uuid)) &&
+			       !strcmp(uuid, h->volumes[v].uuid);
+		}
+		if (!seen) {
+			snprintf(buf, sizeof(buf), "volume %s was not opened by the anchor",
+				 h->volumes[v].name);
+			return differs(d, buf);
+		}
+	}
+	return 0;
+}

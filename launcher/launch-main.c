@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sealboot-launch: starts the owner's workload as a libvirt guest with every
+ * device it does not need removed, from the anchor's handoff and the
+ * policy's device profile, and proves it by auditing the live domain.
+ * sealboot-launch(8).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "config.h"
+#include "domxml.h"
+#include "guest.h"
+#include "kvm.h"
+#include "lockdown.h"
+#include "virt.h"
+
+static const char *prog = "sealboot-launch";
+
+enum {
+	EXIT_OK = 0,
+	EXIT_INTERNAL = 1,
+	EXIT_USAGE = 2,
+	EXIT_HANDOFF = 3, /* missing, stale, or not the measured state */
+	EXIT_PROFILE = 4, /* the profile asks for what may not be */
+	EXIT_LIBVIRT = 5, /* libvirt refused or failed */
+	EXIT_AUDIT = 6,   /* the live domain held a device not allowed: destroyed */
+	EXIT_NOT_RUNNING = 7,
+};
+
+struct opts {
+	struct guest_opts g;
+	const char *uri;
+	const char *virt; /* auto, kvm, tcg */
+	const char *sysfs_root;
+	bool no_lockdown;
+	unsigned timeout_s;
+	bool json;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s start [OPTIONS]\n"
+		"       %s stop [OPTIONS]\n"
+		"       %s status [--json] [OPTIONS]\n"
+		"       %s audit [OPTIONS]\n"
+		"\n"
+		"Start the appliance's guest through libvirt with only the devices its\n"
+		"policy allows, and prove it from the live domain.\n"
+		"\n"
+		"  start    check the anchor's handoff against the TPM and the event log,\n"
+		"           lock down host USB, start the guest, audit its live XML\n"
+		"  stop     ACPI shutdown; destroyed after --timeout seconds\n"
+		"  status   is it running, and does its live XML pass the audit (--json)\n"
+		"  audit    the same check; a guest that fails it is destroyed\n"
+		"\n"
+		"Options:\n"
+		"  --state DIR        appliance state (default %s)\n"
+		"  --run DIR          the anchor's run directory (default %s)\n"
+		"  --uri URI          libvirt URI (default qemu:///system)\n"
+		"  --tcti TCTI        TPM connection (default device:/dev/tpmrm0; also\n"
+		"                     $SEALBOOT_TCTI)\n"
+		"  --name NAME        the domain name (default sealboot-guest)\n"
+		"  --console-log PATH where the guest's serial console goes (default\n"
+		"                     /var/log/sealboot/console.log)\n"
+		"  --virt MODE        auto (KVM when it works here, else TCG), kvm or tcg\n"
+		"  --without-volumes  start although the volumes were only key-checked\n"
+		"  --reverify         re-verify each bundle's signature and content first\n"
+		"  --sysfs-root DIR   where sysfs is, for the USB lockdown (default /sys)\n"
+		"  --no-lockdown      leave host USB as it is\n"
+		"  --timeout N        stop: seconds to wait for a clean shutdown (default 30)\n"
+		"  --json             status: print JSON (schema sealboot-launch-status/1)\n"
+		"  -h, --help         show this help\n"
+		"  -V, --version      show the version\n"
+		"\n"
+		"Exit status: 0 ok, 1 internal, 2 usage, 3 handoff missing, stale or not\n"
+		"the measured state, 4 profile refused, 5 libvirt failed, 6 the live domain\n"
+		"held a device not allowed (destroyed), 7 not running. See sealboot-launch(8).\n",
+		prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try --help)\n");
+	return EXIT_USAGE;
+}
+
+static int report(const struct diag *d, int code)
+{
+	fprintf(stderr, "%s: %s\n", prog, d->msg[0] ? d->msg : "failed");
+	return code;
+}
+
+static int spec_or_fail(struct opts *o, struct spec *s, struct diag *d)
+{
+	enum guest_fail cls = GUEST_INTERNAL;
+	int r = guest_spec(&o->g, s, &cls, d);
+
+	if (r == 0)
+		return EXIT_OK;
+	return report(d, cls == GUEST_HANDOFF   ? EXIT_HANDOFF
+			 : cls == GUEST_PROFILE ? EXIT_PROFILE
+						: EXIT_INTERNAL);
+}
+
+/* The live domain against the spec. 0 clean, EXIT_AUDIT with *offender, or
+ * another exit code. */
+static int audit_domain(struct virt *v, const struct spec *s, char *offender, size_t size,
+			struct diag *d)
+{
+	char *xml = NULL;
+	int r = virt_live_xml(v, s->name, &xml, d);
+
+	if (r < 0)
+		return r == -ENOENT ? EXIT_NOT_RUNNING : EXIT_LIBVIRT;
+	r = audit_live_xml(xml, strlen(xml), s, offender, size, d);
+	free(xml);
+	if (r == -EPERM)
+		return EXIT_AUDIT;
+	return r < 0 ? EXIT_INTERNAL : EXIT_OK;
+}
+
+static int cmd_start(struct opts *o)
+{
+	struct spec s;
+	struct virt *v = NULL;
+	struct diag d = {0};
+	char why[256] = "", offender[256] = "", *xml = NULL;
+	unsigned changed = 0;
+	struct timespec t0, t1;
+	int code;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!strcmp(o->virt, "auto"))
+		o->g.virt = kvm_works(2000, why, sizeof(why)) ? SPEC_VIRT_KVM : SPEC_VIRT_TCG;
+	code = spec_or_fail(o, &s, &d);
+	if (code)
+		return code;
+	if (domxml_build(&s, &xml, &d) < 0) {
+		code = report(&d, EXIT_PROFILE);
+		goto out;
+	}
+	if (!o->no_lockdown) {
+		if (lockdown_usb(o->sysfs_root, &changed, &d) < 0) {
+			code = report(&d, EXIT_INTERNAL);
+			goto out;
+		}
+		fprintf(stderr, "%s: host USB locked down (%u setting(s) written under %s)\n", prog,
+			changed, o->sysfs_root);
+	}
+	if (virt_open(o->uri, &v, &d) < 0) {
+		code = report(&d, EXIT_LIBVIRT);
+		goto out;
+	}
+	if (s.net == SPEC_NET_ISOLATED && virt_isolated_network(v, s.net_source, &d) < 0) {
+		code = report(&d, EXIT_LIBVIRT);
+		goto out;
+	}
+	if (virt_start(v, xml, &d) < 0) {
+		code = report(&d, EXIT_LIBVIRT);
+		goto out;
+	}
+	/* What libvirt really made, not what we asked for. */
+	code = audit_domain(v, &s, offender, sizeof(offender), &d);
+	if (code != EXIT_OK) {
+		struct diag dd = {0};
+
+		(void)virt_destroy(v, s.name, &dd);
+		if (code == EXIT_AUDIT)
+			fprintf(stderr, "%s: the started guest holds %s, which the profile does not "
+					"allow: destroyed it\n",
+				prog, offender);
+		else
+			report(&d, code);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "%s: guest %s running (%s%s%s), audit clean, in %.0f ms%s%s\n", prog,
+		s.name, s.virt == SPEC_VIRT_KVM ? "KVM" : "TCG", why[0] ? ": " : "", why,
+		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		s.console_log ? "; console in " : "", s.console_log ? s.console_log : "");
+out:
+	free(xml);
+	virt_close(v);
+	spec_free_members(&s);
+	return code;
+}
+
+static int cmd_stop(struct opts *o)
+{
+	struct virt *v = NULL;
+	struct diag d = {0};
+	bool forced = false;
+	enum virt_state st;
+
+	if (virt_open(o->uri, &v, &d) < 0)
+		return report(&d, EXIT_LIBVIRT);
+	if (virt_state(v, o->g.name, &st, &d) < 0 ||
+	    (st == VIRT_RUNNING && virt_shutdown(v, o->g.name, o->timeout_s, &forced, &d) < 0)) {
+		virt_close(v);
+		return report(&d, EXIT_LIBVIRT);
+	}
+	virt_close(v);
+	if (st != VIRT_RUNNING) {
+		fprintf(stderr, "%s: guest %s is not running\n", prog, o->g.name);
+		return EXIT_NOT_RUNNING;
+	}
+	fprintf(stderr, "%s: guest %s stopped%s\n", prog, o->g.name,
+		forced ? " (forced: it did not shut down within the timeout)" : "");
+	return EXIT_OK;
+}
+
+/* status and audit: the same check; audit also acts on a failure. */
+static int cmd_check(struct opts *o, bool act)
+{
+	struct spec s;
+	struct virt *v = NULL;
+	struct diag d = {0};
+	char offender[256] = "";
+	enum virt_state st = VIRT_ABSENT;
+	int code;
+
+	/* The spec the guest must match, from the same measured state. */
+	if (!strcmp(o->virt, "auto")) {
+		char why[256];
+
+		o->g.virt = kvm_works(2000, why, sizeof(why)) ? SPEC_VIRT_KVM : SPEC_VIRT_TCG;
+	}
+	code = spec_or_fail(o, &s, &d);
+	if (code)
+		return code;
+	if (virt_open(o->uri, &v, &d) < 0) {
+		code = report(&d, EXIT_LIBVIRT);
+		goto out;
+	}
+	if (virt_state(v, s.name, &st, &d) < 0) {
+		code = report(&d, EXIT_LIBVIRT);
+		goto out;
+	}
+	code = st == VIRT_RUNNING ? audit_domain(v, &s, offender, sizeof(offender), &d)
+				  : EXIT_NOT_RUNNING;
+	if (code == EXIT_AUDIT && act) {
+		struct diag dd = {0};
+
+		(void)virt_destroy(v, s.name, &dd);
+	}
+	if (o->json) {
+		printf("{\"schema\":\"sealboot-launch-status/1\",\"name\":\"%s\",\"running\":%s,"
+		       "\"audit\":\"%s\",\"offender\":\"%s\",\"destroyed\":%s}\n",
+		       s.name, st == VIRT_RUNNING ? "true" : "false",
+		       code == EXIT_OK		  ? "clean"
+		       : code == EXIT_AUDIT	  ? "failed"
+		       : code == EXIT_NOT_RUNNING ? "not-running"
+						  : "error",
+		       offender, code == EXIT_AUDIT && act ? "true" : "false");
+	} else if (code == EXIT_OK) {
+		printf("sealboot-launch: %s running; live devices match the profile\n", s.name);
+	} else if (code == EXIT_AUDIT) {
+		printf("sealboot-launch: %s holds %s, which the profile does not allow%s\n", s.name,
+		       offender, act ? ": destroyed it" : "");
+	} else if (code == EXIT_NOT_RUNNING) {
+		printf("sealboot-launch: %s is not running\n", s.name);
+	} else {
+		report(&d, code);
+	}
+out:
+	virt_close(v);
+	spec_free_members(&s);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	enum {
+		OPT_STATE = 256, OPT_RUN, OPT_URI, OPT_TCTI, OPT_NAME, OPT_CONSOLE, OPT_VIRT,
+		OPT_WITHOUT_VOLUMES, OPT_REVERIFY, OPT_SYSFS, OPT_NO_LOCKDOWN, OPT_TIMEOUT, OPT_JSON,
+	};
+	static const struct option longopts[] = {
+		{"state", required_argument, NULL, OPT_STATE},
+		{"run", required_argument, NULL, OPT_RUN},
+		{"uri", required_argument, NULL, OPT_URI},
+		{"tcti", required_argument, NULL, OPT_TCTI},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"console-log", required_argument, NULL, OPT_CONSOLE},
+		{"virt", required_argument, NULL, OPT_VIRT},
+		{"without-volumes", no_argument, NULL, OPT_WITHOUT_VOLUMES},
+		{"reverify", no_argument, NULL, OPT_REVERIFY},
+		{"sysfs-root", required_argument, NULL, OPT_SYSFS},
+		{"no-lockdown", no_argument, NULL, OPT_NO_LOCKDOWN},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct opts o = {
+		.g = {.state_dir = APPLIANCE_STATE_DIR,
+		      .run_dir = APPLIANCE_RUN_DIR,
+		      .tcti = getenv("SEALBOOT_TCTI"),
+		      .name = "sealboot-guest",
+		      .console_log = "/var/log/sealboot/console.log"},
+		.uri = "qemu:///system",
+		.virt = "auto",
+		.sysfs_root = "/sys",
+		.timeout_s = 30,
+	};
+	const char *cmd;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STATE: o.g.state_dir = optarg; break;
+		case OPT_RUN: o.g.run_dir = optarg; break;
+		case OPT_URI: o.uri = optarg; break;
+		case OPT_TCTI: o.g.tcti = optarg; break;
+		case OPT_NAME: o.g.name = optarg; break;
+		case OPT_CONSOLE: o.g.console_log = optarg; break;
+		case OPT_VIRT:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
+				return usage_error("--virt '%s' is not auto, kvm or tcg", optarg);
+			o.virt = optarg;
+			o.g.virt = !strcmp(optarg, "kvm") ? SPEC_VIRT_KVM : SPEC_VIRT_TCG;
+			break;
+		case OPT_WITHOUT_VOLUMES: o.g.without_volumes = true; break;
+		case OPT_REVERIFY: o.g.reverify = true; break;
+		case OPT_SYSFS: o.sysfs_root = optarg; break;
+		case OPT_NO_LOCKDOWN: o.no_lockdown = true; break;
+		case OPT_TIMEOUT: {
+			char *end;
+			unsigned long t;
+
+			errno = 0;
+			t = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || t > 3600)
+				return usage_error("--timeout '%s' is not 0..3600 seconds", optarg);
+			o.timeout_s = (unsigned)t;
+			break;
+		}
+		case OPT_JSON: o.json = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("%s %s\n", prog, SEALBOOT_VERSION); return EXIT_OK;
+		default: return usage_error("invalid option");
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("expected one command: start, stop, status or audit");
+	cmd = argv[optind];
+	if (!strcmp(cmd, "start"))
+		return cmd_start(&o);
+	if (!strcmp(cmd, "stop"))
+		return cmd_stop(&o);
+	if (!strcmp(cmd, "status"))
+		return cmd_check(&o, false);
+	if (!strcmp(cmd, "audit"))
+		return cmd_check(&o, true);
+	return usage_error("unknown command '%s' (start, stop, status, audit)", cmd);
+}
