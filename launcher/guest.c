@@ -215,7 +215,8 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 				goto out;
 			}
 		}
-		*ret_class = GUEST_PROFILE;
+		/* A payload that is not what was verified is not the measured
+		 * state (handoff); a disk too many is the profile's. */
 		for (size_t i = 0; i < m->n_payloads && r == 0; i++) {
 			const struct payload *p = &m->payloads[i];
 			char **slot = p->role == ROLE_KERNEL ? &s.kernel
@@ -235,6 +236,7 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 				struct spec_disk *sd = &s.disks[s.n_disks];
 
 				if (s.n_disks == SPEC_MAX_DISKS) {
+					*ret_class = GUEST_PROFILE;
 					r = diag_set(d, DIAG_USAGE, E2BIG, "more than %d disks",
 						     SPEC_MAX_DISKS);
 					break;
@@ -250,6 +252,7 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 		if (r < 0)
 			goto out;
 	}
+	*ret_class = GUEST_PROFILE;
 	/* Then every volume the anchor opened, read-write, by its mapping. */
 	for (size_t i = 0; i < h.n_volumes; i++) {
 		struct spec_disk *sd = &s.disks[s.n_disks];

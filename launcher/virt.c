@@ -109,7 +109,16 @@ int virt_state(struct virt *v, const char *name, enum virt_state *ret, struct di
 		return fail(d, "looking up the guest");
 	}
 	if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+		virDomainPtr again;
+
 		virDomainFree(dom);
+		/* A transient domain that powered off between the two calls. */
+		again = lookup(v, name);
+		if (!again) {
+			*ret = VIRT_ABSENT;
+			return 0;
+		}
+		virDomainFree(again);
 		return fail(d, "reading the guest's state");
 	}
 	virDomainFree(dom);

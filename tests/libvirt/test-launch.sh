@@ -1,0 +1,214 @@
+#!/bin/bash
+# sealboot-launch end to end against a real libvirtd: a provisioned appliance
+# (swtpm, signed policy, a bundle holding a tiny guest's kernel, initrd and
+# command line) boots through the anchor, then the launcher starts the guest
+# under TCG and proves what it has:
+#  - the strictest profile: the live XML and the guest's own PCI list show no
+#    USB controller, no balloon, no graphics, video or sound, no NIC; the
+#    virtio-rng it allows is there; host USB (a fake sysfs) is locked down;
+#  - status and audit are clean; a disk hot-plugged behind the launcher's
+#    back is named by the audit and the guest destroyed;
+#  - stop is graceful (ACPI power button) within the timeout;
+#  - a missing or edited handoff, a PCR extended after the anchor and a
+#    payload swapped after verification are refused before anything starts;
+#  - a profile asking for a host device cannot even be signed;
+#  - a second profile (isolated network): its NIC appears, and nothing else.
+set -eu -o pipefail
+. "$SEALBOOT_SRC/tests/lib/common.sh"
+. "$SEALBOOT_SRC/tests/lib/libvirt.sh"
+. "$SEALBOOT_SRC/tests/lib/swtpm.sh"
+
+ADMIN=${SEALBOOT_ADMIN:?}
+ANCHOR=${SEALBOOT_ANCHOR:?}
+SIGN=${SEALBOOT_SIGN:?}
+LAUNCH=${SEALBOOT_LAUNCH:?}
+PKI=$SEALBOOT_SRC/tests/fixtures/pki
+UUID=5e4b0a7c-2f1d-4c3b-9a8e-1d2c3b4a5f60
+BOOT_TIMEOUT=${SEALBOOT_LIBVIRT_BOOT_TIMEOUT:-90}
+need openssl truncate awk tpm2_pcrextend
+
+libvirt_up
+libvirt_scratch
+A=$LIBVIRT_SCRATCH
+rc=0
+"$SEALBOOT_SRC/tests/lib/make-tiny-guest" "$A/guest" 2>"$A/mtg.err" || rc=$?
+[ "$rc" = 77 ] && skip "$(sed -n 's/^SKIP: //p' "$A/mtg.err")"
+[ "$rc" = 0 ] || fail "make-tiny-guest exited $rc: $(cat "$A/mtg.err")"
+swtpm_start
+
+pem_json() { awk '{printf "%s\\n", $0}' "$1"; }
+
+# The bundle: the tiny guest, which stays up until its power button.
+mkdir -p "$A/bundles/os" "$A/state" "$A/fakesys"
+cp "$A/guest/vmlinuz" "$A/guest/initrd.img" "$A/bundles/os/"
+printf '%s sealboot.stay=1\n' "$(cat "$A/guest/cmdline")" >"$A/bundles/os/cmdline"
+chmod 644 "$A/bundles/os/"*
+"$SIGN" sign --key "$PKI/signer.key" --cert "$PKI/signer.crt" --name os --version 1 \
+	--class acme-edge --payload kernel:vmlinuz --payload initrd:initrd.img \
+	--payload cmdline:cmdline --no-progress "$A/bundles/os" >/dev/null 2>"$A/err" ||
+	fail "sealboot-sign: $(cat "$A/err")"
+
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$A/admin.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
+	openssl pkey -pubout -out "$A/zeroize.pub"
+truncate -s 32M "$A/data.img"
+write_policy() { # SERIAL GUEST-JSON
+	cat >"$A/policy.json" <<JSON
+{
+  "format": "sealboot-appliance-policy", "format_version": 1,
+  "appliance_class": "acme-edge", "serial": $1,
+  "release_cas": ["$(pem_json "$PKI/release-ca.crt")"],
+  "bundles": [{"name": "os", "path": "$A/bundles/os", "min_version": 1}],
+  "seal_pcrs": [15],
+  "volumes": [{"uuid": "$UUID", "name": "data", "purpose": "data", "device": "$A/data.img"}],
+  "guest": $2,
+  "zeroize_key": "$(pem_json "$A/zeroize.pub")"
+}
+JSON
+}
+STRICT='{"vcpus": 1, "memory_mib": 256, "network": "none", "console": "log", "rng": true, "vtpm": false}'
+write_policy 1 "$STRICT"
+"$ADMIN" policy sign --key "$A/admin.pem" "$A/policy.json" "$A/state" 2>"$A/err" ||
+	fail "policy sign: $(cat "$A/err")"
+"$ADMIN" provision --key "$A/admin.pem" --format data "$A/state" 2>"$A/err" ||
+	fail "provision: $(cat "$A/err")"
+
+anchor_boot() {
+	swtpm_reboot
+	rm -rf "$A/run" && mkdir -m 755 "$A/run"
+	"$ANCHOR" boot --state "$A/state" --run "$A/run" -q 2>"$A/err" || fail "anchor: $(cat "$A/err")"
+}
+anchor_boot
+
+fake_usb() {
+	rm -rf "$A/fakesys" && mkdir -p "$A/fakesys/bus/usb/devices/usb1" "$A/fakesys/bus/usb/devices/1-1"
+	echo 1 >"$A/fakesys/bus/usb/devices/usb1/authorized_default"
+	echo 1 >"$A/fakesys/bus/usb/devices/1-1/authorized"
+}
+
+libvirt_domain_name launch
+DOM=$LIBVIRT_DOMAIN
+CONSOLE=$A/console.log
+launch() { # EXPECTED-RC COMMAND [ARGS...]
+	local want=$1 rc=0
+	shift
+	"$LAUNCH" "$@" --state "$A/state" --run "$A/run" --name "$DOM" --console-log "$CONSOLE" \
+		--without-volumes --sysfs-root "$A/fakesys" >"$A/launch.out" 2>&1 || rc=$?
+	[ "$rc" = "$want" ] || fail "sealboot-launch $1: exit $rc, want $want: $(cat "$A/launch.out")"
+}
+dump() {
+	echo "--- console:" >&2
+	tr -d '\r' <"$CONSOLE" 2>/dev/null | tail -n 30 >&2 || true
+	tail -n 20 "/var/log/libvirt/qemu/$DOM.log" >&2 2>/dev/null || true
+}
+wait_marker() {
+	local rc=0
+	libvirt_wait_console "$CONSOLE" '^SEALBOOT-GUEST-STAYING' "$BOOT_TIMEOUT" "$DOM" || rc=$?
+	[ "$rc" = 0 ] || { dump; fail "the guest did not come up (wait: $rc)"; }
+}
+
+echo "== the strictest profile"
+fake_usb
+launch 0 start
+out=$(cat "$A/launch.out")
+[[ "$out" == *"guest $DOM running (TCG"*"audit clean"* ]] || fail "start: $out"
+[[ "$out" == *"host USB locked down (2 setting(s)"* ]] || fail "no lockdown: $out"
+[ "$(cat "$A/fakesys/bus/usb/devices/usb1/authorized_default")" = 0 ] &&
+	[ "$(cat "$A/fakesys/bus/usb/devices/1-1/authorized")" = 0 ] || fail "USB still authorized"
+echo "ok: $(grep -m1 running "$A/launch.out")"
+wait_marker
+grep -q '^SEALBOOT-GUEST-MARKER hello' "$CONSOLE" || fail "no marker: $(cat "$CONSOLE")"
+xml=$(virsh_sys dumpxml "$DOM")
+for bad in "<controller type='usb' model='qemu-xhci'" "<controller type='usb' model='piix3-uhci'" \
+	"<graphics" "<sound" "<interface" "<hostdev" "<redirdev" "<smartcard" "<channel" \
+	"<parallel" "<memballoon model='virtio'" "<input type='tablet'" "bus='usb'"; do
+	[[ "$xml" != *"$bad"* ]] || fail "the live domain has $bad"
+done
+for good in "<controller type='usb' index='0' model='none'" "<memballoon model='none'" \
+	"<model type='none'" "<rng model='virtio'" "<serial type='file'"; do
+	[[ "$xml" == *"$good"* ]] || fail "the live domain lacks $good: $xml"
+done
+# From inside: no USB controller (class 0x0c03), no NIC (0x02....), no VGA
+# (0x03....), no audio (0x04....) on the guest's PCI bus.
+pci=$(grep '^SEALBOOT-GUEST-PCI' "$CONSOLE" || true)
+[ -n "$pci" ] || fail "the guest listed no PCI device"
+[[ "$pci" != *"class=0x0c03"* && "$pci" != *"class=0x02"* && "$pci" != *"class=0x03"* &&
+	"$pci" != *"class=0x04"* ]] || fail "the guest sees a device it should not: $pci"
+echo "ok: live XML and the guest's PCI list hold nothing beyond the profile"
+
+launch 0 status --json
+[[ "$(cat "$A/launch.out")" == *'"running":true,"audit":"clean"'* ]] || fail "status: $(cat "$A/launch.out")"
+launch 0 audit
+echo "ok: status and audit clean"
+
+echo "== a disk hot-plugged behind the launcher's back"
+truncate -s 8M "$A/extra.img"
+chmod 644 "$A/extra.img"
+cat >"$A/extra.xml" <<XML
+<disk type='file' device='disk'><driver name='qemu' type='raw'/>
+  <source file='$A/extra.img'/><target dev='vdz' bus='virtio'/></disk>
+XML
+virsh_sys attach-device "$DOM" "$A/extra.xml" --live >/dev/null 2>"$A/err" || fail "hot-plug: $(cat "$A/err")"
+launch 6 status
+[[ "$(cat "$A/launch.out")" == *"holds disk vdz"* ]] || fail "status missed it: $(cat "$A/launch.out")"
+launch 6 audit
+[[ "$(cat "$A/launch.out")" == *"holds disk vdz"*"destroyed it"* ]] || fail "audit: $(cat "$A/launch.out")"
+[ -z "$(virsh_sys list --name | grep -x "$DOM" || true)" ] || fail "the tampered guest still runs"
+echo "ok: $(cat "$A/launch.out")"
+
+echo "== start again, then a graceful stop"
+rm -f "$CONSOLE"
+launch 0 start
+wait_marker
+launch 0 stop --timeout 60
+[[ "$(cat "$A/launch.out")" == *"guest $DOM stopped"* && "$(cat "$A/launch.out")" != *forced* ]] ||
+	fail "stop: $(cat "$A/launch.out")"
+grep -q SEALBOOT-GUEST-POWER-BUTTON "$CONSOLE" || fail "the guest never saw the power button"
+launch 7 status
+echo "ok: stopped by its power button; status says not running (7)"
+
+echo "== refused before anything starts"
+cp "$A/run/handoff.json" "$A/handoff.good"
+rm "$A/run/handoff.json"
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"no handoff"* ]] || fail "$(cat "$A/launch.out")"
+sed 's/"version": 1,/"version": 2,/' "$A/handoff.good" >"$A/run/handoff.json"
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"bundle os was not measured as the handoff says"* ]] || fail "$(cat "$A/launch.out")"
+cp "$A/handoff.good" "$A/run/handoff.json"
+printf 'evil\n' >>"$A/bundles/os/cmdline"
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"payload cmdline is not the regular file"* ]] || fail "$(cat "$A/launch.out")"
+truncate -s -5 "$A/bundles/os/cmdline"
+tpm2_pcrextend 13:sha256=0000000000000000000000000000000000000000000000000000000000000001
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"does not replay to the TPM's PCRs"* ]] || fail "$(cat "$A/launch.out")"
+[ -z "$(virsh_sys list --name | grep -x "$DOM" || true)" ] || fail "a refused start left a guest"
+echo "ok: missing, edited, swapped payload, PCR moved: exit 3, nothing started"
+
+echo "== a profile asking for a host device cannot be signed"
+write_policy 2 '{"vcpus": 1, "memory_mib": 256, "network": "none", "console": "log", "rng": true, "vtpm": false, "hostdev": ["0000:03:00.0"]}'
+rc=0
+"$ADMIN" policy sign --key "$A/admin.pem" "$A/policy.json" "$A/state" 2>"$A/err" || rc=$?
+[ "$rc" = 5 ] && [[ "$(cat "$A/err")" == *'guest: unknown member "hostdev"'* ]] || fail "hostdev: $rc $(cat "$A/err")"
+echo "ok: $(cat "$A/err")"
+
+echo "== another profile: an isolated network, no rng"
+write_policy 2 '{"vcpus": 2, "memory_mib": 320, "network": "isolated", "console": "log", "rng": false, "vtpm": false}'
+"$ADMIN" policy sign --key "$A/admin.pem" "$A/policy.json" "$A/state" 2>"$A/err" || fail "$(cat "$A/err")"
+"$ADMIN" pcr-policy sign --key "$A/admin.pem" "$A/state" 2>"$A/err" || fail "$(cat "$A/err")"
+anchor_boot
+rm -f "$CONSOLE"
+fake_usb
+launch 0 start
+wait_marker
+xml=$(virsh_sys dumpxml "$DOM")
+[[ "$xml" == *"<interface type='network'>"*"<source network='sealboot-isolated'"* ]] ||
+	fail "no isolated NIC: $xml"
+[[ "$xml" != *"<rng"* ]] || fail "rng present although the profile says no"
+[[ "$xml" == *"<vcpu placement='static'>2</vcpu>"* ]] || fail "vcpus: $xml"
+launch 0 audit
+grep '^SEALBOOT-GUEST-PCI' "$CONSOLE" | grep -q 'class=0x02' || fail "the guest sees no NIC"
+launch 0 stop --timeout 60
+echo "ok: the NIC it allows appears, the rng it does not is absent; audit clean"
+echo "PASS"
