@@ -51,6 +51,7 @@ static void usage(FILE *f)
 		"       %s stop [OPTIONS]\n"
 		"       %s status [--json] [OPTIONS]\n"
 		"       %s audit [OPTIONS]\n"
+		"       %s xml [OPTIONS]\n"
 		"\n"
 		"Start the appliance's guest through libvirt with only the devices its\n"
 		"policy allows, and prove it from the live domain.\n"
@@ -60,6 +61,7 @@ static void usage(FILE *f)
 		"  stop     ACPI shutdown; destroyed after --timeout seconds\n"
 		"  status   is it running, and does its live XML pass the audit (--json)\n"
 		"  audit    the same check; a guest that fails it is destroyed\n"
+		"  xml      print the domain XML start would use (after the same checks)\n"
 		"\n"
 		"Options:\n"
 		"  --state DIR        appliance state (default %s)\n"
@@ -83,7 +85,7 @@ static void usage(FILE *f)
 		"Exit status: 0 ok, 1 internal, 2 usage, 3 handoff missing, stale or not\n"
 		"the measured state, 4 profile refused, 5 libvirt failed, 6 the live domain\n"
 		"held a device not allowed (destroyed), 7 not running. See sealboot-launch(8).\n",
-		prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
+		prog, prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -196,6 +198,27 @@ static int cmd_start(struct opts *o)
 out:
 	free(xml);
 	virt_close(v);
+	spec_free_members(&s);
+	return code;
+}
+
+static int cmd_xml(struct opts *o)
+{
+	struct spec s;
+	struct diag d = {0};
+	char why[256], *xml = NULL;
+	int code;
+
+	if (!strcmp(o->virt, "auto"))
+		o->g.virt = kvm_works(2000, why, sizeof(why)) ? SPEC_VIRT_KVM : SPEC_VIRT_TCG;
+	code = spec_or_fail(o, &s, &d);
+	if (code)
+		return code;
+	if (domxml_build(&s, &xml, &d) < 0)
+		code = report(&d, EXIT_PROFILE);
+	else
+		fputs(xml, stdout);
+	free(xml);
 	spec_free_members(&s);
 	return code;
 }
@@ -357,7 +380,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error("expected one command: start, stop, status or audit");
+		return usage_error("expected one command: start, stop, status, audit or xml");
 	cmd = argv[optind];
 	if (!strcmp(cmd, "start"))
 		return cmd_start(&o);
@@ -367,5 +390,7 @@ int main(int argc, char **argv)
 		return cmd_check(&o, false);
 	if (!strcmp(cmd, "audit"))
 		return cmd_check(&o, true);
-	return usage_error("unknown command '%s' (start, stop, status, audit)", cmd);
+	if (!strcmp(cmd, "xml"))
+		return cmd_xml(&o);
+	return usage_error("unknown command '%s' (start, stop, status, audit, xml)", cmd);
 }
