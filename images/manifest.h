@@ -28,7 +28,7 @@ enum payload_role {
 	ROLE_KERNEL,  /* a kernel for direct boot */
 	ROLE_INITRD,  /* an initrd for direct boot */
 	ROLE_CMDLINE, /* a kernel command line (text) */
-	ROLE_DATA,    /* any other file the guest is given read-only */
+	ROLE_DATA,    /* any other file; verified, not attached to the guest (yet) */
 	_ROLE_COUNT,
 };
 

@@ -205,10 +205,26 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 		r = measured_manifest(&h.bundles[b], &m, d);
 		if (r < 0)
 			goto out;
+		/* The bundle must be one the policy names, at the same path. */
+		size_t pb = 0;
+		while (pb < app.policy->n_bundles &&
+		       strcmp(app.policy->bundles[pb].name, h.bundles[b].name) != 0)
+			pb++;
+		if (pb == app.policy->n_bundles ||
+		    strcmp(app.policy->bundles[pb].path, h.bundles[b].path) != 0) {
+			manifest_free(m);
+			r = diag_set(d, DIAG_TRUST, EBADE,
+				     "bundle %s: not at the path the policy names", h.bundles[b].name);
+			goto out;
+		}
 		if (o->reverify) {
 			struct bundle_verified *v = NULL;
 
-			r = appliance_verify_bundle(&app, b, 0, &v, d);
+			r = appliance_verify_bundle(&app, pb, 0, &v, d);
+			if (r == 0 && memcmp(v->manifest_sha256, h.bundles[b].manifest_sha256, 32))
+				r = diag_set(d, DIAG_TRUST, EBADE,
+					     "bundle %s: changed since the anchor verified it",
+					     h.bundles[b].name);
 			bundle_verified_free(v);
 			if (r < 0) {
 				manifest_free(m);
@@ -223,9 +239,14 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 				      : p->role == ROLE_INITRD ? &s.initrd
 							       : NULL;
 
-			if (slot && !*slot) {
+			if ((slot && *slot) || (p->role == ROLE_CMDLINE && s.cmdline)) {
+				*ret_class = GUEST_PROFILE;
+				r = diag_set(d, DIAG_USAGE, EINVAL,
+					     "bundle %s: a second %s payload (%s); a guest boots one",
+					     h.bundles[b].name, payload_role_name(p->role), p->path);
+			} else if (slot) {
 				r = payload_path(&h.bundles[b], p, slot, d);
-			} else if (p->role == ROLE_CMDLINE && !s.cmdline) {
+			} else if (p->role == ROLE_CMDLINE) {
 				char *path = NULL;
 
 				r = payload_path(&h.bundles[b], p, &path, d);
@@ -257,6 +278,22 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 	for (size_t i = 0; i < h.n_volumes; i++) {
 		struct spec_disk *sd = &s.disks[s.n_disks];
 
+		char want[64];
+		size_t pv = 0;
+
+		while (pv < app.policy->n_volumes &&
+		       strcmp(app.policy->volumes[pv].name, h.volumes[i].name) != 0)
+			pv++;
+		snprintf(want, sizeof(want), "/dev/mapper/%s", h.volumes[i].name);
+		if (pv == app.policy->n_volumes ||
+		    strcmp(app.policy->volumes[pv].uuid, h.volumes[i].uuid) != 0 ||
+		    (h.volumes[i].activated && strcmp(h.volumes[i].mapper, want) != 0)) {
+			*ret_class = GUEST_HANDOFF;
+			r = diag_set(d, DIAG_TRUST, EBADE,
+				     "volume %s: not the policy's volume, or not its mapping",
+				     h.volumes[i].name);
+			goto out;
+		}
 		if (!h.volumes[i].activated) {
 			if (o->without_volumes)
 				continue;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,18 +258,26 @@ static int cmd_check(struct opts *o, bool act)
 	enum virt_state st = VIRT_ABSENT;
 	int code;
 
-	/* The spec the guest must match, from the same measured state. */
+	/* The spec the guest must match, from the same measured state. With
+	 * --virt auto the accelerator is the one start chose (the live
+	 * domain's type): a probe run again now could answer otherwise under
+	 * load, and the audit is about devices, not about the accelerator. */
+	if (virt_open(o->uri, &v, &d) < 0)
+		return report(&d, EXIT_LIBVIRT);
 	if (!strcmp(o->virt, "auto")) {
-		char why[256];
+		char *live = NULL;
 
-		o->g.virt = kvm_works(2000, why, sizeof(why)) ? SPEC_VIRT_KVM : SPEC_VIRT_TCG;
+		o->g.virt = SPEC_VIRT_TCG;
+		if (virt_live_xml(v, o->g.name, &live, &d) == 0 &&
+		    strncmp(live, "<domain type='kvm'", 18) == 0)
+			o->g.virt = SPEC_VIRT_KVM;
+		free(live);
+		memset(&d, 0, sizeof(d));
 	}
 	code = spec_or_fail(o, &s, &d);
-	if (code)
+	if (code) {
+		virt_close(v);
 		return code;
-	if (virt_open(o->uri, &v, &d) < 0) {
-		code = report(&d, EXIT_LIBVIRT);
-		goto out;
 	}
 	if (virt_state(v, s.name, &st, &d) < 0) {
 		code = report(&d, EXIT_LIBVIRT);
@@ -282,14 +291,22 @@ static int cmd_check(struct opts *o, bool act)
 		(void)virt_destroy(v, s.name, &dd);
 	}
 	if (o->json) {
-		printf("{\"schema\":\"sealboot-launch-status/1\",\"name\":\"%s\",\"running\":%s,"
-		       "\"audit\":\"%s\",\"offender\":\"%s\",\"destroyed\":%s}\n",
-		       s.name, st == VIRT_RUNNING ? "true" : "false",
-		       code == EXIT_OK		  ? "clean"
-		       : code == EXIT_AUDIT	  ? "failed"
-		       : code == EXIT_NOT_RUNNING ? "not-running"
-						  : "error",
-		       offender, code == EXIT_AUDIT && act ? "true" : "false");
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "schema", json_object_new_string("sealboot-launch-status/1"));
+		json_object_object_add(j, "name", json_object_new_string(s.name));
+		json_object_object_add(j, "running", json_object_new_boolean(st == VIRT_RUNNING));
+		json_object_object_add(j, "audit",
+				       json_object_new_string(code == EXIT_OK	      ? "clean"
+							      : code == EXIT_AUDIT    ? "failed"
+							      : code == EXIT_NOT_RUNNING ? "not-running"
+											 : "error"));
+		json_object_object_add(j, "offender", json_object_new_string(offender));
+		json_object_object_add(j, "destroyed",
+				       json_object_new_boolean(code == EXIT_AUDIT && act));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(j);
 	} else if (code == EXIT_OK) {
 		printf("sealboot-launch: %s running; live devices match the profile\n", s.name);
 	} else if (code == EXIT_AUDIT) {
@@ -350,7 +367,16 @@ int main(int argc, char **argv)
 		case OPT_RUN: o.g.run_dir = optarg; break;
 		case OPT_URI: o.uri = optarg; break;
 		case OPT_TCTI: o.g.tcti = optarg; break;
-		case OPT_NAME: o.g.name = optarg; break;
+		case OPT_NAME:
+			if (strlen(optarg) == 0 || strlen(optarg) >= SPEC_NAME_MAX ||
+			    strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					   "0123456789._-") != strlen(optarg) ||
+			    optarg[0] == '-' || optarg[0] == '.')
+				return usage_error("--name '%s' is not 1 to %d characters of A-Z a-z "
+						   "0-9 . _ - starting with a letter or digit",
+						   optarg, SPEC_NAME_MAX - 1);
+			o.g.name = optarg;
+			break;
 		case OPT_CONSOLE: o.g.console_log = optarg; break;
 		case OPT_VIRT:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))

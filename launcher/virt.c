@@ -179,8 +179,21 @@ int virt_isolated_network(struct virt *v, const char *name, struct diag *d)
 	char xml[512];
 
 	if (net) {
-		int active = virNetworkIsActive(net);
+		char *have = virNetworkGetXMLDesc(net, 0);
+		int active;
 
+		/* One made by someone else under our name must be what we would
+		 * make: no forward mode (no route out), no host address. */
+		if (!have || strstr(have, "<forward") || strstr(have, "<ip")) {
+			free(have);
+			virNetworkFree(net);
+			return diag_set(d, DIAG_TRUST, EEXIST,
+					"network %s exists but is not isolated (it has a forward "
+					"mode or a host address)",
+					name);
+		}
+		free(have);
+		active = virNetworkIsActive(net);
 		if (active == 0 && virNetworkCreate(net) < 0) {
 			virNetworkFree(net);
 			return fail(d, "starting the isolated network");

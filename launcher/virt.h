@@ -6,8 +6,9 @@
 
 /*
  * The libvirt adapter: the only module with libvirt headers. Any URI libvirt
- * takes (default qemu:///system), so a fleet is driven with libvirt's own
- * remote transports. libvirt's errors become one line here; its own stderr
+ * takes (default qemu:///system). The launcher checks the handoff against
+ * the local TPM, so start, status and audit belong on the appliance itself;
+ * stop works over libvirt's remote transports too. libvirt's errors become one line here; its own stderr
  * printing is silenced. Domains are transient: created from XML, gone when
  * they stop.
  */

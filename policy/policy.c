@@ -72,9 +72,13 @@ static bool dm_name_valid(const char *s)
 
 /* What the kernel's dev_valid_name() accepts, narrowed to a safe alphabet:
  * it refuses "." and ".." too. */
+/* An interface name a libvirt domain can name safely: starts with a letter
+ * or digit (never an option-looking "-x", never "." or ".."). */
 static bool ifname_valid(const char *s)
 {
-	return word_valid(s, POLICY_IFNAME_MAX, "_.-") && strcmp(s, ".") && strcmp(s, "..");
+	return word_valid(s, POLICY_IFNAME_MAX, "_.-") &&
+	       ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+		(s[0] >= '0' && s[0] <= '9'));
 }
 
 bool policy_path_valid(const char *path)
@@ -391,7 +395,7 @@ int policy_validate(const struct policy *p, struct diag *d)
 		if (!ifname_valid(p->guest.bridge))
 			return invalid(d,
 				       "guest.bridge: \"%s\" is not an interface name (1 to %d "
-				       "characters of A-Z a-z 0-9 _ . -)",
+				       "characters of A-Z a-z 0-9 _ . -, the first a letter or digit)",
 				       jf_shown(p->guest.bridge, SHOWN_MAX, s1), POLICY_IFNAME_MAX);
 	} else if (p->guest.bridge) {
 		return invalid(d,

@@ -2,7 +2,7 @@
 # sealboot-launch end to end against a real libvirtd: a provisioned appliance
 # (swtpm, signed policy, a bundle holding a tiny guest's kernel, initrd and
 # command line) boots through the anchor, then the launcher starts the guest
-# under TCG and proves what it has:
+# (TCG here, where KVM cannot run it) and proves what it has:
 #  - the strictest profile: the live XML and the guest's own PCI list show no
 #    USB controller, no balloon, no graphics, video or sound, no NIC; the
 #    virtio-rng it allows is there; host USB (a fake sysfs) is locked down;

@@ -169,6 +169,11 @@ static void test_handoff_edited(void **state)
 	p = strstr(w->json, "eventlog.jsonl");
 	memcpy(p, "/tmp/evil.json", 14);
 	refused(w, BOOT, -EBADMSG, "eventlog: expected \"eventlog.jsonl\"");
+	/* A policy serial the log never measured. */
+	build(w, true);
+	p = strstr(w->json, "\"policy_serial\": 3");
+	p[17] = '4';
+	refused(w, BOOT, -EBADE, "the event log never measured this policy");
 	/* Unknown member, mapper without activation. */
 	build(w, true);
 	p = strstr(w->json, "\"bundles\"");

@@ -868,7 +868,7 @@ static void test_guest(void **state)
 		"\"isolated\")",
 		.guest = G("isolated", ",\"bridge\":\"br0\""));
 	REFUSED("policy: guest.bridge: \"br0123456789abcd\" is not an interface name (1 to 15 "
-		"characters of A-Z a-z 0-9 _ . -)",
+		"characters of A-Z a-z 0-9 _ . -, the first a letter or digit)",
 		.guest = G("bridged", ",\"bridge\":\"br0123456789abcd\""));
 	policy_free(OK(.guest = G("bridged", ",\"bridge\":\"br0123456789abc\"")));
 	REFUSED_WITH("guest.bridge: \"br 0\" is not an interface name",
@@ -877,6 +877,10 @@ static void test_guest(void **state)
 		     .guest = G("bridged", ",\"bridge\":\"..\""));
 	REFUSED_WITH("guest.bridge: \"\" is not an interface name",
 		     .guest = G("bridged", ",\"bridge\":\"\""));
+	REFUSED_WITH("guest.bridge: \"-br0\" is not an interface name",
+		     .guest = G("bridged", ",\"bridge\":\"-br0\""));
+	REFUSED_WITH("guest.bridge: \"_x\" is not an interface name",
+		     .guest = G("bridged", ",\"bridge\":\"_x\""));
 	REFUSED("policy: guest.network: unknown network \"nat\" (none, isolated, bridged)",
 		.guest = G("nat", ""));
 	REFUSED("policy: guest.console: unknown console \"serial\" (none, log)",
