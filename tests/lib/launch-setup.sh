@@ -62,10 +62,12 @@ launch_setup() {
 	mkdir -p "$A/bundles/os" "$A/state" "$A/fakesys"
 	cp "$A/guest/vmlinuz" "$A/guest/initrd.img" "$A/bundles/os/"
 	printf '%s sealboot.stay=1\n' "$(cat "$A/guest/cmdline")" >"$A/bundles/os/cmdline"
+	head -c $((4 * 1024 * 1024)) /dev/urandom >"$A/bundles/os/disk.img"
 	chmod 644 "$A/bundles/os/"*
 	"$SIGN" sign --key "$PKI/signer.key" --cert "$PKI/signer.crt" --name os --version 1 \
 		--class acme-edge --payload kernel:vmlinuz --payload initrd:initrd.img \
-		--payload cmdline:cmdline --no-progress "$A/bundles/os" >/dev/null 2>"$A/err" ||
+		--payload cmdline:cmdline --payload disk:disk.img --no-progress "$A/bundles/os" \
+		>/dev/null 2>"$A/err" ||
 		fail "sealboot-sign: $(cat "$A/err")"
 
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$A/admin.pem" 2>/dev/null

@@ -12,7 +12,7 @@
 #  - a missing or edited handoff, a PCR extended after the anchor and a
 #    payload swapped after verification are refused before anything starts;
 #  - a profile asking for a host device cannot even be signed;
-#  - a second profile (isolated network): its NIC appears, and nothing else.
+#  - a second profile (isolated network, vTPM): they appear, nothing else.
 set -eu -o pipefail
 . "$SEALBOOT_SRC/tests/lib/common.sh"
 . "$SEALBOOT_SRC/tests/lib/libvirt.sh"
@@ -69,6 +69,11 @@ for good in "<controller type='usb' index='0' model='none'" "<memballoon model='
 	"<model type='none'" "<rng model='virtio'" "<serial type='file'"; do
 	[[ "$xml" == *"$good"* ]] || fail "the live domain lacks $good: $xml"
 done
+# The verified image, read-only, as vda; and the guest sees it.
+disk=$(printf '%s\n' "$xml" | sed -n "/<disk type='file' device='disk'>/,/<\/disk>/p")
+[[ "$disk" == *"<source file='$A/bundles/os/disk.img'"* && "$disk" == *"<target dev='vda' bus='virtio'/>"* &&
+	"$disk" == *"<readonly/>"* ]] || fail "the verified image is not vda read-only: $disk"
+grep -q '^SEALBOOT-GUEST-BLOCK vda ' "$CONSOLE" || fail "the guest does not see vda"
 # From inside: no USB controller (class 0x0c03), no NIC (0x02....), no VGA
 # (0x03....), no audio (0x04....) on the guest's PCI bus.
 pci=$(grep '^SEALBOOT-GUEST-PCI' "$CONSOLE" || true)
@@ -142,8 +147,8 @@ rc=0
 [ "$rc" = 5 ] && [[ "$(cat "$A/err")" == *'guest: unknown member "hostdev"'* ]] || fail "hostdev: $rc $(cat "$A/err")"
 echo "ok: $(cat "$A/err")"
 
-echo "== another profile: an isolated network, no rng"
-write_policy 2 '{"vcpus": 2, "memory_mib": 320, "network": "isolated", "console": "log", "rng": false, "vtpm": false}'
+echo "== another profile: an isolated network, a vTPM, no rng"
+write_policy 2 '{"vcpus": 2, "memory_mib": 320, "network": "isolated", "console": "log", "rng": false, "vtpm": true}'
 "$ADMIN" policy sign --key "$A/admin.pem" "$A/policy.json" "$A/state" 2>"$A/err" || fail "$(cat "$A/err")"
 "$ADMIN" pcr-policy sign --key "$A/admin.pem" "$A/state" 2>"$A/err" || fail "$(cat "$A/err")"
 anchor_boot
@@ -155,9 +160,10 @@ xml=$(virsh_sys dumpxml "$DOM")
 [[ "$xml" == *"<interface type='network'>"*"<source network='sealboot-isolated'"* ]] ||
 	fail "no isolated NIC: $xml"
 [[ "$xml" != *"<rng"* ]] || fail "rng present although the profile says no"
+[[ "$xml" == *"<tpm model='tpm-crb'>"*"<backend type='emulator' version='2.0'"* ]] || fail "no vTPM: $xml"
 [[ "$xml" == *"<vcpu placement='static'>2</vcpu>"* ]] || fail "vcpus: $xml"
 launch 0 audit
 grep '^SEALBOOT-GUEST-PCI' "$CONSOLE" | grep -q 'class=0x02' || fail "the guest sees no NIC"
 launch 0 stop --timeout 60
-echo "ok: the NIC it allows appears, the rng it does not is absent; audit clean"
+echo "ok: the NIC and vTPM it allows appear, the rng it does not is absent; audit clean"
 echo "PASS"
