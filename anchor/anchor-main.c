@@ -18,6 +18,7 @@
 
 #include "appliance.h"
 #include "boot.h"
+#include "cli.h"
 #include "config.h"
 #include "eventlog.h"
 #include "fsutil.h"
@@ -58,18 +59,7 @@ static void usage(FILE *f)
 		prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try --help)\n");
-	return ANCHOR_USAGE;
-}
+#define usage_error(...) cli_usage_error(prog, ANCHOR_USAGE, __VA_ARGS__)
 
 static int cmd_boot(const struct anchor_opts *o)
 {

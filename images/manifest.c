@@ -168,41 +168,10 @@ void manifest_free(struct manifest *m)
  * message stays one unambiguous line. out must hold 4 * max + 4 bytes.
  */
 
-static int vfail(struct diag *d, int err, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
-static int vfail(struct diag *d, int err, const char *fmt, va_list ap)
-{
-	char msg[400];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	return diag_set(d, DIAG_MALFORMED, err, "manifest: %s", msg);
-}
-
-/* The bytes are not a valid manifest: -EBADMSG. */
-static int bad(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad(struct diag *d, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vfail(d, EBADMSG, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* The struct is not a valid manifest: -EINVAL (manifest_validate()). */
-static int invalid(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int invalid(struct diag *d, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vfail(d, EINVAL, fmt, ap);
-	va_end(ap);
-	return r;
-}
+/* The bytes are not a valid manifest: -EBADMSG; the struct is not (manifest_validate()):
+ * -EINVAL. One line, "manifest: ...". */
+#define bad(d, ...) jf_fail(d, EBADMSG, "manifest", __VA_ARGS__)
+#define invalid(d, ...) jf_fail(d, EINVAL, "manifest", __VA_ARGS__)
 
 /* 9999-12-31T23:59:59Z, the last time the format can express. */
 #define MANIFEST_TIME_MAX INT64_C(253402300799)

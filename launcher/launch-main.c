@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "cli.h"
 #include "config.h"
 #include "domxml.h"
 #include "guest.h"
@@ -89,18 +90,7 @@ static void usage(FILE *f)
 		prog, prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try --help)\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) cli_usage_error(prog, EXIT_USAGE, __VA_ARGS__)
 
 static int report(const struct diag *d, int code)
 {

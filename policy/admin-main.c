@@ -21,6 +21,7 @@
 
 #include "adminkey.h"
 #include "appliance.h"
+#include "cli.h"
 #include "config.h"
 #include "fsutil.h"
 #include "hex.h"
@@ -106,18 +107,7 @@ static void usage(FILE *f)
 		prog, prog, prog, prog, prog, prog);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try --help)\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) cli_usage_error(prog, EXIT_USAGE, __VA_ARGS__)
 
 struct opts {
 	const char *key;

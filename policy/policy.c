@@ -138,41 +138,10 @@ static bool purpose_valid(const char *s)
 #define SHOWN_MAX 64
 #define SHOWN_BUF (4 * SHOWN_MAX + 4)
 
-static int vfail(struct diag *d, int err, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
-static int vfail(struct diag *d, int err, const char *fmt, va_list ap)
-{
-	char msg[440];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	return diag_set(d, DIAG_MALFORMED, err, "policy: %s", msg);
-}
-
-/* The bytes are not a valid policy: -EBADMSG. */
-static int bad(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad(struct diag *d, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vfail(d, EBADMSG, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* The struct is not a valid policy: -EINVAL (policy_validate()). */
-static int invalid(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int invalid(struct diag *d, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vfail(d, EINVAL, fmt, ap);
-	va_end(ap);
-	return r;
-}
+/* The bytes are not a valid policy: -EBADMSG; the struct is not (policy_validate()):
+ * -EINVAL. One line, "policy: ...". */
+#define bad(d, ...) jf_fail(d, EBADMSG, "policy", __VA_ARGS__)
+#define invalid(d, ...) jf_fail(d, EINVAL, "policy", __VA_ARGS__)
 
 static int oom(struct diag *d)
 {

@@ -49,6 +49,17 @@ const char *jf_shown(const char *s, size_t max, char *out)
 	return out;
 }
 
+int jf_fail(struct diag *d, int err, const char *doc, const char *fmt, ...)
+{
+	char msg[440];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return diag_set(d, DIAG_MALFORMED, err, "%s: %s", doc, msg);
+}
+
 /* "doc: where.key: why", leaving out what is empty. */
 static int bad(struct diag *d, const char *doc, const char *where, const char *key,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -23,6 +23,11 @@ const char *jf_type_name(json_type t);
 #define JF_SHOWN_SIZE(max) (4 * (max) + 4)
 const char *jf_shown(const char *s, size_t max, char *out);
 
+/* "doc: <formatted>", class DIAG_MALFORMED, returns -err: a document's own
+ * refusals (manifest.c and policy.c wrap it as bad() and invalid()). */
+int jf_fail(struct diag *d, int err, const char *doc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* json_strict_check() then json-c in strict mode; the text must be one
  * object. *ret is owned by the caller (json_object_put). */
 int jf_parse(const char *buf, size_t len, unsigned max_depth, const char *doc,
