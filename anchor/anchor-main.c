@@ -150,6 +150,35 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 		return ANCHOR_INTERNAL;
 	}
 	verdict = json_object_get_string(v);
+	/* A verdict from an earlier boot (a /run that is not a tmpfs, or a
+	 * file put there) says nothing about this one. */
+	{
+		char now[40] = "";
+		FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+		if (f) {
+			if (!fgets(now, sizeof(now), f))
+				now[0] = 0;
+			fclose(f);
+		}
+		now[strcspn(now, "\n")] = 0;
+		if (!json_object_object_get_ex(st, "boot_id", &v) ||
+		    !json_object_is_type(v, json_type_string) ||
+		    strcmp(json_object_get_string(v), now) != 0) {
+			if (json)
+				printf("{\"format\":\"sealboot-status\",\"format_version\":1,"
+				       "\"verdict\":\"none\",\"exit_code\":%d,\"reason\":\"the "
+				       "status is from an earlier boot\"}\n",
+				       ANCHOR_STATE);
+			else
+				printf("sealboot: NO VERDICT: %s/status.json is from an earlier boot\n",
+				       o->run_dir);
+			close(dirfd);
+			free(buf);
+			json_object_put(st);
+			return ANCHOR_STATE;
+		}
+	}
 	stage = json_object_object_get_ex(st, "stage", &v) ? json_object_get_string(v) : "";
 	reason = json_object_object_get_ex(st, "reason", &v) ? json_object_get_string(v) : "";
 

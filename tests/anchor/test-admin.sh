@@ -27,6 +27,13 @@ rc=0; out=$("$ANCHOR" status --run "$A/nowhere") || rc=$?
 [ "$rc" = 9 ] && [[ "$out" == "sealboot: NO VERDICT: the anchor has not run in this boot"* ]] ||
 	fail "status before boot: $rc $out"
 echo "ok: no verdict, exit 9"
+mkdir -p "$A/oldrun"
+printf '{"format":"sealboot-status","format_version":1,"boot_id":"00000000-0000-0000-0000-000000000000","verdict":"ok","exit_code":0,"stage":"done","reason":"","bundles_verified":1,"volumes_open":1,"activated":true,"tpm_lockout":false,"time":1}\n' \
+	>"$A/oldrun/status.json"
+rc=0; out=$("$ANCHOR" status --run "$A/oldrun") || rc=$?
+[ "$rc" = 9 ] && [[ "$out" == *"NO VERDICT: $A/oldrun/status.json is from an earlier boot"* ]] ||
+	fail "a status from another boot was believed: $rc $out"
+echo "ok: a status from an earlier boot is no verdict (9)"
 
 echo "== policy verify and show"
 expect_admin 0 "verified (serial 1, class acme-edge" policy verify "$A/state"
