@@ -76,7 +76,8 @@ static int set_cheap_pbkdf(struct crypt_device *cd)
  * for passphrase, or (vk given) with that volume key and no keyslot. Never
  * over an existing LUKS volume: that destroys its data. */
 static int format(const char *path, const struct secret *passphrase, const struct secret *vk,
-		  const char *uuid, char ret_uuid[LUKS_UUID_MAX], struct diag *d)
+		  const char *uuid, const char *token, char ret_uuid[LUKS_UUID_MAX],
+		  struct diag *d)
 {
 	struct crypt_params_luks2 params = {.sector_size = 512};
 	struct crypt_device *cd = NULL;
@@ -98,6 +99,14 @@ static int format(const char *path, const struct secret *passphrase, const struc
 		r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0,
 						    (const char *)passphrase->data,
 						    passphrase->len);
+	/* The token in the same session, right after the header: a crash in
+	 * between leaves a header nothing opens (no keyslot, no token), which
+	 * provision then refuses to format over (it cannot tell it from a
+	 * volume whose token was removed); it must be wiped by hand. */
+	if (r == 0 && token) {
+		r = crypt_token_json_set(cd, CRYPT_ANY_TOKEN, token);
+		r = r < 0 ? r : 0;
+	}
 	if (r == 0 && ret_uuid)
 		snprintf(ret_uuid, LUKS_UUID_MAX, "%s", crypt_get_uuid(cd));
 	crypt_free(cd);
@@ -107,7 +116,7 @@ static int format(const char *path, const struct secret *passphrase, const struc
 int luks_format(const char *path, const struct secret *key, char ret_uuid[LUKS_UUID_MAX],
 		struct diag *d)
 {
-	return format(path, key, NULL, NULL, ret_uuid, d);
+	return format(path, key, NULL, NULL, NULL, ret_uuid, d);
 }
 
 
@@ -271,9 +280,9 @@ int luks_unlock(const char *path, const struct secret *vk, const char *name,
 }
 
 int luks_format_vk(const char *path, const struct secret *vk, const char *uuid,
-		   struct diag *d)
+		   const char *token, struct diag *d)
 {
-	return format(path, NULL, vk, uuid, NULL, d);
+	return format(path, NULL, vk, uuid, token, NULL, d);
 }
 
 int luks_volume_key(const char *path, const struct secret *passphrase, struct secret **ret,

@@ -57,9 +57,10 @@ bool luks_have_dm(void);
  */
 
 /* Format path as LUKS2 (AES-XTS, 512-bit volume key vk, the given UUID)
- * with no keyslot. Refuses (-EEXIST) a device that holds a LUKS header. */
+ * with no keyslot, and add token (its LUKS2 token JSON) in the same session.
+ * Refuses (-EEXIST) a device that holds a LUKS header. */
 int luks_format_vk(const char *path, const struct secret *vk, const char *uuid,
-		   struct diag *d);
+		   const char *token, struct diag *d);
 
 /* The volume key of an existing volume, through one of its passphrases. */
 int luks_volume_key(const char *path, const struct secret *passphrase, struct secret **ret,

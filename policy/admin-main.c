@@ -676,11 +676,11 @@ static int provision_volume(const struct opts *o, struct tpm *t, const struct ap
 		diag_set(d, DIAG_INTERNAL, -r, "out of memory");
 		goto out;
 	}
+	/* A new volume gets its token with its header; an enrolled one now. */
 	if (listed(o, pv->name))
-		r = luks_format_vk(path, key, pv->uuid, d);
-	if (r < 0)
-		goto out;
-	r = luks_token_add(path, json, -1, d);
+		r = luks_format_vk(path, key, pv->uuid, json, d);
+	else
+		r = luks_token_add(path, json, -1, d);
 	if (r < 0)
 		goto out;
 	slot = -1;
