@@ -320,9 +320,7 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 	static const char *const members[] = {
 	    "format",	       "format_version", "name",     "version",
 	    "appliance_class", "not_after",	 "payloads", NULL};
-	struct diag jd = {0};
 	char show[4 * 64 + 4];
-	struct json_tokener *tok = NULL;
 	json_object *root = NULL, *v, *arr;
 	struct manifest *m = NULL;
 	int r;
@@ -333,41 +331,9 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 		return diag_set(d, DIAG_MALFORMED, EBADMSG,
 				"manifest is %zu bytes, more than the %u allowed", len,
 				MANIFEST_MAX_BYTES);
-	r = json_strict_check(buf, len, MANIFEST_MAX_DEPTH, &jd);
+	r = jf_parse(buf, len, MANIFEST_MAX_DEPTH, DOC, &root, d);
 	if (r < 0)
-		return diag_set(d, jd.cls, -r, "manifest: %s", jd.msg);
-
-	/* The text is well-formed JSON now, so its first byte tells its type;
-	 * json-c would wait for more input after a bare number. */
-	{
-		size_t i = 0;
-
-		while (i < len && strchr(" \t\r\n", buf[i]))
-			i++;
-		if (buf[i] != '{')
-			return bad(d, "expected an object at the top, got %s",
-				   buf[i] == '['		    ? "an array"
-				   : buf[i] == '"'		    ? "a string"
-				   : buf[i] == 'n'		    ? "null"
-				   : buf[i] == 't' || buf[i] == 'f' ? "a boolean"
-								    : "a number");
-	}
-
-	tok = json_tokener_new_ex(MANIFEST_MAX_DEPTH + 1);
-	if (!tok)
-		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, buf, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		r = bad(d, "not valid JSON (%s)",
-			json_tokener_error_desc(json_tokener_get_error(tok)));
-		goto out;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		r = bad(d, "expected an object at the top, got %s",
-			jf_type_name(json_object_get_type(root)));
-		goto out;
-	}
+		return r;
 	m = calloc(1, sizeof(*m));
 	if (!m) {
 		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
@@ -452,7 +418,6 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 out:
 	manifest_free(m);
 	json_object_put(root);
-	json_tokener_free(tok);
 	return r;
 }
 

@@ -668,9 +668,7 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 	    "format",  "format_version", "appliance_class", "serial",  "release_cas",
 	    "bundles", "seal_pcrs",	 "volumes",	    "guest",   "zeroize_key",
 	    NULL};
-	struct diag jd = {0};
 	char show[SHOWN_BUF];
-	struct json_tokener *tok = NULL;
 	json_object *root = NULL, *v;
 	struct policy *p = NULL;
 	uint64_t fv;
@@ -682,41 +680,9 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 		return diag_set(d, DIAG_MALFORMED, EBADMSG,
 				"policy is %zu bytes, more than the %u allowed", len,
 				POLICY_MAX_BYTES);
-	r = json_strict_check(buf, len, POLICY_MAX_DEPTH, &jd);
+	r = jf_parse(buf, len, POLICY_MAX_DEPTH, DOC, &root, d);
 	if (r < 0)
-		return diag_set(d, jd.cls, -r, "policy: %s", jd.msg);
-
-	/* Well-formed JSON now, so its first byte tells its type; json-c
-	 * would wait for more input after a bare number. */
-	{
-		size_t i = 0;
-
-		while (i < len && is_space(buf[i]))
-			i++;
-		if (buf[i] != '{')
-			return bad(d, "expected an object at the top, got %s",
-				   buf[i] == '['		    ? "an array"
-				   : buf[i] == '"'		    ? "a string"
-				   : buf[i] == 'n'		    ? "null"
-				   : buf[i] == 't' || buf[i] == 'f' ? "a boolean"
-								    : "a number");
-	}
-
-	tok = json_tokener_new_ex(POLICY_MAX_DEPTH + 1);
-	if (!tok)
-		return oom(d);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, buf, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		r = bad(d, "not valid JSON (%s)",
-			json_tokener_error_desc(json_tokener_get_error(tok)));
-		goto out;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		r = bad(d, "expected an object at the top, got %s",
-			jf_type_name(json_object_get_type(root)));
-		goto out;
-	}
+		return r;
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		r = oom(d);
@@ -768,7 +734,6 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 out:
 	policy_free(p);
 	json_object_put(root);
-	json_tokener_free(tok);
 	return r;
 }
 

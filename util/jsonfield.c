@@ -84,23 +84,41 @@ int jf_parse(const char *buf, size_t len, unsigned max_depth, const char *doc,
 	struct diag jd = {0};
 	struct json_tokener *tok;
 	json_object *o;
+	size_t i = 0;
+	int r;
 
-	if (json_strict_check(buf, len, max_depth, &jd) < 0)
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s", doc, jd.msg);
+	r = json_strict_check(buf, len, max_depth, &jd);
+	if (r < 0)
+		return diag_set(d, jd.cls, -r, "%s: %s", doc, jd.msg);
+	/* Well-formed JSON now, so its first byte tells its type; json-c
+	 * would wait for more input after a bare number. */
+	while (i < len && strchr(" \t\r\n", buf[i]))
+		i++;
+	if (buf[i] != '{')
+		return jf_fail(d, EBADMSG, doc, "expected an object at the top, got %s",
+			       buf[i] == '['			? "an array"
+			       : buf[i] == '"'			? "a string"
+			       : buf[i] == 'n'			? "null"
+			       : buf[i] == 't' || buf[i] == 'f' ? "a boolean"
+								: "a number");
 	tok = json_tokener_new_ex((int)max_depth + 1);
 	if (!tok)
 		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	if (!o || json_tokener_get_error(tok) != json_tokener_success) {
+		r = jf_fail(d, EBADMSG, doc, "not valid JSON (%s)",
+			    json_tokener_error_desc(json_tokener_get_error(tok)));
 		json_tokener_free(tok);
 		json_object_put(o);
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: not valid JSON", doc);
+		return r;
 	}
 	json_tokener_free(tok);
 	if (!json_object_is_type(o, json_type_object)) {
+		r = jf_fail(d, EBADMSG, doc, "expected an object at the top, got %s",
+			    jf_type_name(json_object_get_type(o)));
 		json_object_put(o);
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: expected a JSON object", doc);
+		return r;
 	}
 	*ret = o;
 	return 0;

@@ -29,7 +29,8 @@ int jf_fail(struct diag *d, int err, const char *doc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* json_strict_check() then json-c in strict mode; the text must be one
- * object. *ret is owned by the caller (json_object_put). */
+ * object ("doc: expected an object at the top, got an array", "doc: not
+ * valid JSON (...)"). *ret is owned by the caller (json_object_put). */
 int jf_parse(const char *buf, size_t len, unsigned max_depth, const char *doc,
 	     json_object **ret, struct diag *d);
 
