@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "jsonfield.h"
 #include "manifest.h"
 
 #include <errno.h>
@@ -11,6 +10,7 @@
 #include <time.h>
 
 #include "hex.h"
+#include "jsonfield.h"
 #include "jsonstrict.h"
 
 static const char *const role_names[_ROLE_COUNT] = {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "pem.h"
 
 /* DER SubjectPublicKeyInfo of a P-256 key up to the point (RFC 5480):
  * SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING { 0 unused
@@ -182,11 +183,6 @@ int adminkey_load_private(const char *pem_path, const struct secret *passphrase,
 
 /* --- public keys --- */
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /* A printable rendering of a PEM label for a message. */
 static const char *label_shown(const char *s, char out[48])
 {
@@ -200,15 +196,12 @@ static const char *label_shown(const char *s, char out[48])
 
 int adminkey_public_from_pem(const char *pem, size_t len, EVP_PKEY **ret, struct diag *d)
 {
-	static const char begin[] = "-----BEGIN ";
-	char *name = NULL, *header = NULL, why[160], shown[48];
+	char *name = NULL, why[160], shown[48];
 	unsigned char *data = NULL;
 	const unsigned char *p;
 	EVP_PKEY *key = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
-	BIO *bio = NULL;
 	long dlen = 0;
-	size_t i = 0;
 	int r;
 
 	if (len > ADMINKEY_FILE_MAX)
@@ -217,46 +210,25 @@ int adminkey_public_from_pem(const char *pem, size_t len, EVP_PKEY **ret, struct
 				ADMINKEY_FILE_MAX);
 	if (memchr(pem, 0, len))
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "not a PEM public key (a NUL byte)");
-	/* PEM readers skip any text before the first BEGIN line; we do not,
-	 * so that the key is all there is. */
-	while (i < len && is_space(pem[i]))
-		i++;
-	if (len - i < sizeof(begin) - 1 || memcmp(pem + i, begin, sizeof(begin) - 1))
-		return diag_set(d, DIAG_MALFORMED, EBADMSG,
-				"not a PEM public key (expected -----BEGIN PUBLIC KEY-----)");
-	bio = BIO_new_mem_buf(pem + i, (int)(len - i));
-	if (!bio)
+	/* The key and nothing else (pem.h). */
+	r = pem_one_block(pem, len, PEM_STRING_PUBLIC, &name, &data, &dlen);
+	if (r == -ENOMEM)
 		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
-	if (!PEM_read_bio(bio, &name, &header, &data, &dlen)) {
-		ERR_clear_error();
-		r = diag_set(d, DIAG_MALFORMED, EBADMSG,
-			     "not a PEM public key (expected -----BEGIN PUBLIC KEY-----)");
-		goto out;
-	}
-	if (strcmp(name, PEM_STRING_PUBLIC)) {
+	if (r == -EMEDIUMTYPE) {
 		r = diag_set(d, DIAG_MALFORMED, EBADMSG,
 			     "a PEM \"%s\" block, not a \"PUBLIC KEY\" (SubjectPublicKeyInfo)",
 			     label_shown(name, shown));
-		goto out;
+		OPENSSL_free(name);
+		return r;
 	}
-	if (header && header[0]) {
-		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "PEM headers are not allowed in a public key");
-		goto out;
-	}
-	/* Nothing but whitespace after the END line. */
-	for (;;) {
-		char rest[256];
-		int n = BIO_read(bio, rest, sizeof(rest));
-
-		if (n <= 0)
-			break;
-		for (int k = 0; k < n; k++)
-			if (!is_space(rest[k])) {
-				r = diag_set(d, DIAG_MALFORMED, EBADMSG,
-					     "trailing data after the public key");
-				goto out;
-			}
-	}
+	if (r == -EPROTO)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG,
+				"PEM headers are not allowed in a public key");
+	if (r == -E2BIG)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "trailing data after the public key");
+	if (r < 0)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG,
+				"not a PEM public key (expected -----BEGIN PUBLIC KEY-----)");
 	p = data;
 	key = d2i_PUBKEY(NULL, &p, dlen);
 	if (!key || p != data + dlen) {
@@ -285,10 +257,7 @@ int adminkey_public_from_pem(const char *pem, size_t len, EVP_PKEY **ret, struct
 out:
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(key);
-	OPENSSL_free(name);
-	OPENSSL_free(header);
 	OPENSSL_free(data);
-	BIO_free(bio);
 	return r;
 }
 

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "jsonfield.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -15,7 +14,9 @@
 #include <string.h>
 
 #include "adminkey.h"
+#include "jsonfield.h"
 #include "jsonstrict.h"
+#include "pem.h"
 
 static const char *const network_names[_POLICY_NET_COUNT] = {
     [POLICY_NET_NONE] = "none",
@@ -148,11 +149,6 @@ static int oom(struct diag *d)
 	return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 }
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /*
  * A release CA: exactly one "CERTIFICATE" PEM block (whitespace around it
  * allowed, nothing else: PEM readers skip text before a BEGIN line and
@@ -162,60 +158,44 @@ static bool is_space(char c)
  */
 static int check_ca(const char *pem, char *why, size_t why_len)
 {
-	static const char begin[] = "-----BEGIN ";
-	size_t len = strlen(pem), i = 0;
-	char *name = NULL, *header = NULL;
+	char *name = NULL;
 	unsigned char *data = NULL;
 	const unsigned char *p;
 	BASIC_CONSTRAINTS *bc = NULL;
 	X509 *x = NULL;
-	BIO *bio = NULL;
 	long dlen = 0;
-	int r = -EINVAL, crit = 0;
+	int r, crit = 0;
 
-	while (i < len && is_space(pem[i]))
-		i++;
-	if (len - i < sizeof(begin) - 1 || memcmp(pem + i, begin, sizeof(begin) - 1)) {
-		snprintf(why, why_len,
-			 "not a PEM certificate (expected -----BEGIN CERTIFICATE----- first)");
-		return -EINVAL;
-	}
-	if (len - i > INT32_MAX) {
-		snprintf(why, why_len, "too long");
-		return -EINVAL;
-	}
-	bio = BIO_new_mem_buf(pem + i, (int)(len - i));
-	if (!bio)
-		return -ENOMEM;
-	if (!PEM_read_bio(bio, &name, &header, &data, &dlen)) {
-		snprintf(why, why_len, "not a PEM certificate (no valid PEM block)");
-		goto out;
-	}
-	if (strcmp(name, PEM_STRING_X509)) {
+	r = pem_one_block(pem, strlen(pem), PEM_STRING_X509, &name, &data, &dlen);
+	switch (r) {
+	case 0:
+		break;
+	case -ENOMEM:
+		return r;
+	case -EMEDIUMTYPE: {
 		char s[SHOWN_BUF];
 
 		snprintf(why, why_len, "a PEM \"%s\" block, not a \"CERTIFICATE\"",
 			 jf_shown(name, 40, s));
-		goto out;
+		OPENSSL_free(name);
+		return -EINVAL;
 	}
-	if (header && header[0]) {
+	case -ENOMSG:
+		snprintf(why, why_len,
+			 "not a PEM certificate (expected -----BEGIN CERTIFICATE----- first)");
+		return -EINVAL;
+	case -EPROTO:
 		snprintf(why, why_len, "PEM headers are not allowed in a certificate");
-		goto out;
+		return -EINVAL;
+	case -E2BIG:
+		snprintf(why, why_len,
+			 "trailing data after the certificate (one certificate per entry)");
+		return -EINVAL;
+	default:
+		snprintf(why, why_len, "not a PEM certificate (no valid PEM block)");
+		return -EINVAL;
 	}
-	for (;;) {
-		char rest[256];
-		int n = BIO_read(bio, rest, sizeof(rest));
-
-		if (n <= 0)
-			break;
-		for (int k = 0; k < n; k++)
-			if (!is_space(rest[k])) {
-				snprintf(why, why_len,
-					 "trailing data after the certificate (one certificate "
-					 "per entry)");
-				goto out;
-			}
-	}
+	r = -EINVAL;
 	p = data;
 	x = d2i_X509(NULL, &p, dlen);
 	if (!x || p != data + dlen) {
@@ -237,10 +217,7 @@ out:
 	ERR_clear_error();
 	BASIC_CONSTRAINTS_free(bc);
 	X509_free(x);
-	OPENSSL_free(name);
-	OPENSSL_free(header);
 	OPENSSL_free(data);
-	BIO_free(bio);
 	return r;
 }
 
