@@ -153,15 +153,9 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	/* A verdict from an earlier boot (a /run that is not a tmpfs, or a
 	 * file put there) says nothing about this one. */
 	{
-		char now[40] = "";
-		FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+		char now[FS_BOOT_ID_SIZE];
 
-		if (f) {
-			if (!fgets(now, sizeof(now), f))
-				now[0] = 0;
-			fclose(f);
-		}
-		now[strcspn(now, "\n")] = 0;
+		fs_boot_id(now);
 		if (!json_object_object_get_ex(st, "boot_id", &v) ||
 		    !json_object_is_type(v, json_type_string) ||
 		    strcmp(json_object_get_string(v), now) != 0) {

@@ -35,6 +35,29 @@ static int read_state_file(int dirfd, const char *dir, const char *name, size_t 
 	return 0;
 }
 
+static int open_state_dir(const char *state_dir, struct diag *d)
+{
+	int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return diag_set(d, DIAG_USAGE, errno, "cannot open state directory %s: %s",
+				state_dir, strerror(errno));
+	return fd;
+}
+
+/* One file of the state directory, whole. */
+static int read_state(const char *state_dir, const char *name, size_t max, enum diag_class cls,
+		      unsigned char **ret, size_t *ret_len, struct diag *d)
+{
+	int dirfd = open_state_dir(state_dir, d), r;
+
+	if (dirfd < 0)
+		return dirfd;
+	r = read_state_file(dirfd, state_dir, name, max, cls, ret, ret_len, d);
+	close(dirfd);
+	return r;
+}
+
 int appliance_load(const char *state_dir, const uint8_t *want_admin, const char *want_what,
 		   struct appliance *ret, struct diag *d)
 {
@@ -43,10 +66,9 @@ int appliance_load(const char *state_dir, const uint8_t *want_admin, const char 
 	size_t pub_len = 0, pol_len = 0, sig_len = 0;
 	int dirfd, r;
 
-	dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = open_state_dir(state_dir, d);
 	if (dirfd < 0)
-		return diag_set(d, DIAG_USAGE, errno, "cannot open state directory %s: %s",
-				state_dir, strerror(errno));
+		return dirfd;
 	r = read_state_file(dirfd, state_dir, APPLIANCE_ADMIN_PUB, 16384, DIAG_TRUST, &pub,
 			    &pub_len, d);
 	if (r < 0)
@@ -182,10 +204,9 @@ int appliance_record_write(const char *state_dir, const struct appliance_nv *nv,
 	appliance_nv_encode(nv, rec);
 	hex_encode(rec, sizeof(rec), hex);
 	strcat(hex, "\n");
-	dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = open_state_dir(state_dir, d);
 	if (dirfd < 0)
-		return diag_set(d, DIAG_USAGE, errno, "cannot open state directory %s: %s",
-				state_dir, strerror(errno));
+		return dirfd;
 	r = fs_write_atomic_at(dirfd, APPLIANCE_RECORD, hex, strlen(hex), 0644, true);
 	close(dirfd);
 	if (r < 0)
@@ -199,15 +220,9 @@ int appliance_record_read(const char *state_dir, struct appliance_nv *ret, struc
 	uint8_t rec[APPLIANCE_NV_ANCHOR_SIZE];
 	unsigned char *buf = NULL;
 	size_t len = 0;
-	int dirfd, r;
+	int r;
 
-	dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return diag_set(d, DIAG_USAGE, errno, "cannot open state directory %s: %s",
-				state_dir, strerror(errno));
-	r = read_state_file(dirfd, state_dir, APPLIANCE_RECORD, 1024, DIAG_MALFORMED, &buf, &len,
-			    d);
-	close(dirfd);
+	r = read_state(state_dir, APPLIANCE_RECORD, 1024, DIAG_MALFORMED, &buf, &len, d);
 	if (r < 0)
 		return r;
 	if (len != 2 * sizeof(rec) + 1 || buf[len - 1] != '\n' ||
@@ -299,15 +314,10 @@ int appliance_load_approval(const char *state_dir, struct approval *ret, struct 
 {
 	unsigned char *buf = NULL;
 	size_t len = 0;
-	int dirfd, r;
+	int r;
 
-	dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return diag_set(d, DIAG_USAGE, errno, "cannot open state directory %s: %s",
-				state_dir, strerror(errno));
-	r = read_state_file(dirfd, state_dir, APPLIANCE_APPROVAL, APPROVAL_MAX_BYTES,
-			    DIAG_MALFORMED, &buf, &len, d);
-	close(dirfd);
+	r = read_state(state_dir, APPLIANCE_APPROVAL, APPROVAL_MAX_BYTES, DIAG_MALFORMED, &buf,
+		       &len, d);
 	if (r < 0)
 		return r;
 	r = approval_parse((const char *)buf, len, ret, d);

@@ -432,19 +432,6 @@ static int write_run_file(struct ctx *c, const char *name, char *buf, size_t len
 	return r;
 }
 
-static void boot_id(char out[40])
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-
-	out[0] = 0;
-	if (f) {
-		if (!fgets(out, 40, f))
-			out[0] = 0;
-		fclose(f);
-	}
-	out[strcspn(out, "\n")] = 0;
-}
-
 /* The event log: written after every run, success or failure. */
 static int write_eventlog(struct ctx *c)
 {
@@ -471,7 +458,7 @@ static int write_handoff(struct ctx *c)
 {
 	const struct policy *p = c->app.policy;
 	struct tpmpolicy_pcr_values replay;
-	char *buf = NULL, hex[65], bid[40];
+	char *buf = NULL, hex[65], bid[FS_BOOT_ID_SIZE];
 	size_t len = 0;
 	FILE *f;
 	int r;
@@ -480,7 +467,7 @@ static int write_handoff(struct ctx *c)
 	if (r < 0)
 		return r;
 	eventlog_replay(&c->log, &replay);
-	boot_id(bid);
+	fs_boot_id(bid);
 	buf = NULL;
 	f = open_memstream(&buf, &len);
 	if (!f)
@@ -528,7 +515,7 @@ static int write_handoff(struct ctx *c)
 static void write_status(struct ctx *c)
 {
 	struct anchor_report *rep = c->rep;
-	char *buf = NULL, bid[40];
+	char *buf = NULL, bid[FS_BOOT_ID_SIZE];
 	size_t len = 0;
 	FILE *f;
 
@@ -537,7 +524,7 @@ static void write_status(struct ctx *c)
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return;
-	boot_id(bid);
+	fs_boot_id(bid);
 	fprintf(f, "{\n  \"format\": \"sealboot-status\",\n  \"format_version\": 1,\n"
 		   "  \"boot_id\": \"%s\",\n  \"verdict\": \"%s\",\n  \"exit_code\": %d,\n  \"stage\": ",
 		bid, rep->verdict == ANCHOR_OK ? "ok" : "failed", (int)rep->verdict);

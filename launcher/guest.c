@@ -17,19 +17,6 @@
 
 #define ISOLATED_NETWORK "sealboot-isolated"
 
-static void read_boot_id(char out[40])
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-
-	out[0] = 0;
-	if (f) {
-		if (!fgets(out, 40, f))
-			out[0] = 0;
-		fclose(f);
-	}
-	out[strcspn(out, "\n")] = 0;
-}
-
 /* handoff.json and eventlog.jsonl from the run directory, checked against
  * the TPM and the policy file. */
 static int load_measured(const struct guest_opts *o, struct handoff *h, struct appliance *app,
@@ -40,7 +27,7 @@ static int load_measured(const struct guest_opts *o, struct handoff *h, struct a
 	struct eventlog *log = NULL;
 	struct tpmpolicy_pcr_values now;
 	struct tpm *t = NULL;
-	char boot_id[40];
+	char boot_id[FS_BOOT_ID_SIZE];
 	int dirfd, r;
 
 	*cls = GUEST_HANDOFF;
@@ -85,7 +72,7 @@ static int load_measured(const struct guest_opts *o, struct handoff *h, struct a
 	r = appliance_load(o->state_dir, NULL, NULL, app, d);
 	if (r < 0)
 		goto out;
-	read_boot_id(boot_id);
+	fs_boot_id(boot_id);
 	r = handoff_check(h, boot_id, log, &now, app->policy_sha256, d);
 out:
 	tpm_close(t);

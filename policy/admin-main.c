@@ -145,6 +145,20 @@ static int load_key(const struct opts *o, EVP_PKEY **ret, struct diag *d)
 	return r;
 }
 
+/* The admin's key and the state it signed: admin.pub must be that key. */
+static int load_own_state(const struct opts *o, const char *dir, EVP_PKEY **ret_key,
+			  struct appliance *ret, struct diag *d)
+{
+	uint8_t dg[32];
+	int r = load_key(o, ret_key, d);
+
+	if (r == 0 && adminkey_digest(*ret_key, dg) < 0)
+		r = diag_set(d, DIAG_INTERNAL, EIO, "cannot digest the admin key");
+	if (r == 0)
+		r = appliance_load(dir, dg, "given with --key", ret, d);
+	return r;
+}
+
 static int open_dir(const char *dir, struct diag *d)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -423,16 +437,10 @@ static int pcr_policy_sign(const struct opts *o, const char *dir)
 	struct tpm *t = NULL;
 	EVP_PKEY *key = NULL;
 	struct diag d = {0};
-	uint8_t dg[32];
 	uint64_t serial = o->serial;
 	int r;
 
-	r = load_key(o, &key, &d);
-	if (r == 0)
-		r = adminkey_digest(key, dg) < 0 ? diag_set(&d, DIAG_INTERNAL, EIO, "key digest")
-						 : 0;
-	if (r == 0)
-		r = appliance_load(dir, dg, "given with --key", &a, &d);
+	r = load_own_state(o, dir, &key, &a, &d);
 	if (r < 0)
 		goto out;
 	if (!o->has_serial) {
@@ -707,18 +715,12 @@ static int provision(const struct opts *o, const char *dir)
 	struct secret *current = NULL, *recovery = NULL;
 	struct approval ap;
 	struct diag d = {0};
-	uint8_t dg[32];
 	uint64_t serial = 0;
 	bool fresh = false;
 	int r;
 
-	r = load_key(o, &key, &d);
-	if (r == 0)
-		r = adminkey_digest(key, dg) < 0 ? diag_set(&d, DIAG_INTERNAL, EIO, "key digest")
-						 : 0;
 	/* The policy must be this admin's. */
-	if (r == 0)
-		r = appliance_load(dir, dg, "given with --key", &a, &d);
+	r = load_own_state(o, dir, &key, &a, &d);
 	if (r < 0) {
 		EVP_PKEY_free(key);
 		return report(&d);

@@ -208,3 +208,16 @@ fail:
 	(void)unlinkat(dirfd, tmp, 0);
 	return r;
 }
+
+void fs_boot_id(char out[FS_BOOT_ID_SIZE])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	out[0] = 0;
+	if (f) {
+		if (!fgets(out, FS_BOOT_ID_SIZE, f))
+			out[0] = 0;
+		fclose(f);
+	}
+	out[strcspn(out, "\n")] = 0;
+}

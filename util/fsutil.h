@@ -20,6 +20,11 @@ int fs_open_beneath(int dirfd, const char *relpath, int flags);
 int fs_read_file_at(int dirfd, const char *relpath, size_t max, unsigned char **ret,
 		    size_t *ret_len);
 
+/* This boot's ID (/proc/sys/kernel/random/boot_id, the newline cut), or ""
+ * when it cannot be read. */
+#define FS_BOOT_ID_SIZE 40
+void fs_boot_id(char out[FS_BOOT_ID_SIZE]);
+
 /* The same for a path a person gave (symlinks followed, as any tool does). */
 int fs_read_file(const char *path, size_t max, unsigned char **ret, size_t *ret_len);
 
