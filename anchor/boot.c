@@ -60,6 +60,10 @@ const char *anchor_verdict_name(enum anchor_verdict v)
 /* Record why and where; the first failure wins (as in struct diag). */
 static int fail(struct ctx *c, enum anchor_verdict v, const char *stage, int r)
 {
+	/* A TPM that stopped answering is that, whatever the step expected:
+	 * not tampering, not a bad policy (exit 8). */
+	if (tpm_dead(c->tpm))
+		v = ANCHOR_TPM;
 	if (c->rep->verdict == ANCHOR_OK) {
 		c->rep->verdict = v;
 		snprintf(c->rep->stage, sizeof(c->rep->stage), "%s", stage);
@@ -195,12 +199,15 @@ static int open_tpm(struct ctx *c)
 	if (r < 0)
 		return tpm_fail(c, ANCHOR_INTERNAL, "tpm", r);
 	/* Lockout stops only DA-protected objects; none of ours is. Say so,
-	 * and add no failure of our own. */
+	 * and add no failure of our own. A probe that fails is a failure:
+	 * the next call must not run on a context in an unknown state. */
 	{
 		struct tpm_da da;
-		struct diag ignore = {0};
+		int q = tpm_da_state(c->tpm, &da, &c->rep->d);
 
-		if (tpm_da_state(c->tpm, &da, &ignore) == 0 && da.lockout) {
+		if (q < 0)
+			return tpm_fail(c, ANCHOR_INTERNAL, "tpm", q);
+		if (da.lockout) {
 			c->rep->da_lockout = true;
 			progress(c, "warning: the TPM is in dictionary-attack lockout (%u of %u "
 				    "failures); sealboot's keys are not DA-protected, so this boot "
@@ -586,6 +593,16 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 			if (tpm_open(o->tcti, &c.tpm, &ignore) == 0 && c.run_fd >= 0 &&
 			    used_pcr(&c) > 0)
 				keep_earlier_log(&c);
+		}
+		/* A context that saw the TPM fail is not used again; a new
+		 * one caps the PCR if the TPM answers again. */
+		if (tpm_lost(c.tpm)) {
+			struct diag ignore = {0};
+
+			tpm_close(c.tpm);
+			c.tpm = NULL;
+			if (tpm_open(o->tcti, &c.tpm, &ignore) < 0)
+				c.tpm = NULL;
 		}
 		if (c.tpm) {
 			char text[EVENTLOG_TEXT_MAX];
