@@ -19,11 +19,12 @@
 #include "fsutil.h"
 #include "hex.h"
 #include "luks.h"
+#include "rerun.h"
 #include "token.h"
 
-#define HANDOFF "handoff.json"
-#define STATUS "status.json"
-#define EVENTLOG "eventlog.jsonl"
+#define HANDOFF ANCHOR_RUN_HANDOFF
+#define STATUS ANCHOR_RUN_STATUS
+#define EVENTLOG ANCHOR_RUN_EVENTLOG
 
 struct volume_state {
 	char path[POLICY_PATH_MAX + 32];
@@ -43,6 +44,7 @@ struct ctx {
 	struct volume_state vol[POLICY_MAX_VOLUMES];
 	uint64_t floor[APPLIANCE_SLOTS]; /* the version each counter stands for */
 	int run_fd;
+	int lock_fd; /* the run lock (rerun.h), held to the end */
 };
 
 const char *anchor_verdict_name(enum anchor_verdict v)
@@ -53,6 +55,7 @@ const char *anchor_verdict_name(enum anchor_verdict v)
 		[ANCHOR_BUNDLE] = "bundle", [ANCHOR_ROLLBACK] = "rollback",
 		[ANCHOR_UNSEAL] = "unseal", [ANCHOR_VOLUME] = "volume",
 		[ANCHOR_TPM] = "tpm",       [ANCHOR_STATE] = "state",
+		[ANCHOR_DONE] = "done",     [ANCHOR_BUSY] = "busy",
 	};
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "internal";
 }
@@ -102,11 +105,61 @@ static int measure(struct ctx *c, unsigned pcr, const char *text)
 	return r;
 }
 
+/* 0b. One run at a time; a run after the one that did this boot's work
+ * changes nothing (ANCHOR_BUSY, ANCHOR_DONE: no status, no PCR, no file
+ * written). -errno when this run stops here. */
+static int check_rerun(struct ctx *c)
+{
+	struct diag *d = &c->rep->d;
+	struct rerun rr;
+	int r;
+
+	r = rerun_lock(c->run_fd, &c->lock_fd, d);
+	if (r == -EWOULDBLOCK) {
+		c->rep->verdict = ANCHOR_BUSY;
+		snprintf(c->rep->stage, sizeof(c->rep->stage), "lock");
+		snprintf(d->msg, sizeof(d->msg),
+			 "another sealboot-anchor is running in this boot (it holds %s/%s); this "
+			 "run changed nothing: wait for it, then read sealboot-anchor status",
+			 c->o->run_dir, ANCHOR_RUN_LOCK);
+		return r;
+	}
+	if (r < 0)
+		return fail(c, ANCHOR_STATE, "state", r);
+	r = rerun_inspect(c->run_fd, c->o->tcti, &rr, d);
+	if (r < 0)
+		return tpm_fail(c, ANCHOR_INTERNAL, "state", r);
+	/* A handoff beside a failed run, or one that does not match the
+	 * log of a good run, was not written by the anchor: refused below. */
+	if (rr.found == RERUN_NONE || (rr.handoff && !rr.handoff_matches))
+		return 0;
+	c->rep->verdict = ANCHOR_DONE;
+	c->rep->earlier_ok = rr.found == RERUN_OK;
+	snprintf(c->rep->stage, sizeof(c->rep->stage), "rerun");
+	if (rr.found == RERUN_OK && rr.handoff)
+		snprintf(d->msg, sizeof(d->msg),
+			 "this boot was already unlocked by an earlier run; its verdict (OK) and "
+			 "handoff stand, and this run changed nothing");
+	else if (rr.found == RERUN_OK)
+		snprintf(d->msg, sizeof(d->msg),
+			 "this boot was already unlocked by an earlier run (verdict OK), but its "
+			 "%s is gone, so the guest cannot be launched before the next boot; this "
+			 "run changed nothing",
+			 ANCHOR_RUN_HANDOFF);
+	else
+		snprintf(d->msg, sizeof(d->msg),
+			 "the anchor already ran in this boot and its verdict stands: %.360s; this "
+			 "run changed nothing (a new try needs a reboot: the PCRs are capped)",
+			 rr.verdict);
+	return -EALREADY;
+}
+
 /* 0. The run directory: ours, a directory, no handoff planted before us. */
 static int open_run_dir(struct ctx *c)
 {
 	struct diag *d = &c->rep->d;
 	struct stat st;
+	int r;
 
 	/* Readable by all (the verdict is for the site staff), writable by us. */
 	if (mkdir(c->o->run_dir, 0755) < 0 && errno != EEXIST)
@@ -123,6 +176,9 @@ static int open_run_dir(struct ctx *c)
 			    diag_set(d, DIAG_TRUST, EPERM,
 				     "%s is not this user's directory, or others can write to it",
 				     c->o->run_dir));
+	r = check_rerun(c);
+	if (r < 0)
+		return r;
 	/* A handoff from before this run is not ours: remove it so no
 	 * launcher acts on it, and stop. */
 	if (fstatat(c->run_fd, HANDOFF, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -372,6 +428,7 @@ static int unseal_keys(struct ctx *c)
 		r = tpm_unseal_approved(c->tpm, &sealed, &ta, &vs->key, &c->rep->d);
 		if (r < 0)
 			return tpm_fail(c, ANCHOR_UNSEAL, "unseal", r);
+		c->rep->released++;
 	}
 	progress(c, "%zu volume key(s) released by the TPM (PCR policy serial %" PRIu64 ")",
 		 p->n_volumes, ap.serial);
@@ -551,11 +608,14 @@ static void write_status(struct ctx *c)
 
 int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 {
-	struct ctx c = {.o = o, .rep = rep, .run_fd = -1};
+	struct ctx c = {.o = o, .rep = rep, .run_fd = -1, .lock_fd = -1};
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
 	r = open_run_dir(&c);
+	/* Another run's work, or another run at work: touch nothing. */
+	if (rep->verdict == ANCHOR_DONE || rep->verdict == ANCHOR_BUSY)
+		goto out;
 	if (r == 0)
 		r = check_zeroize(&c);
 	if (r == 0)
@@ -610,18 +670,22 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 
 			eventlog_text_failure(text, rep->stage);
 			if (eventlog_add(&c.log, EVENTLOG_PCR_SEAL, text, &ignore) == 0)
-				(void)tpm_pcr_extend(c.tpm, EVENTLOG_PCR_SEAL,
-						     c.log.r[c.log.n - 1].digest, &ignore);
+				rep->capped = tpm_pcr_extend(c.tpm, EVENTLOG_PCR_SEAL,
+							     c.log.r[c.log.n - 1].digest,
+							     &ignore) == 0;
 		}
 		(void)unlinkat(c.run_fd, HANDOFF, 0);
 		(void)write_eventlog(&c);
 	}
 	write_status(&c);
+out:
 	for (size_t i = 0; i < APPLIANCE_SLOTS; i++)
 		bundle_verified_free(c.bundles[i]);
 	appliance_free(&c.app);
 	tpm_close(c.tpm);
 	if (c.run_fd >= 0)
 		close(c.run_fd);
+	if (c.lock_fd >= 0)
+		close(c.lock_fd);
 	return r;
 }
