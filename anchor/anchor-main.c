@@ -263,7 +263,8 @@ int main(int argc, char **argv)
 
 	/* No core dump may hold a volume key. */
 	(void)prctl(PR_SET_DUMPABLE, 0);
-	while ((c = getopt_long(argc, argv, "qhV", opts, NULL)) != -1) {
+	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
+	while ((c = getopt_long(argc, argv, ":qhV", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_STATE:
 			o.state_dir = optarg;
@@ -299,8 +300,11 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("%s %s\n", prog, SEALBOOT_VERSION);
 			return 0;
-		default:
-			return usage_error("invalid option");
+		default: {
+			char bad[160];
+
+			return usage_error("%s", cli_bad_option(c, argv, bad, sizeof(bad)));
+		}
 		}
 	}
 	/* GNU getopt permutes: options may come before or after the command. */
