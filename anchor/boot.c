@@ -134,7 +134,6 @@ static int check_rerun(struct ctx *c)
 	if (rr.found == RERUN_NONE || (rr.handoff && !rr.handoff_matches))
 		return 0;
 	c->rep->verdict = ANCHOR_DONE;
-	c->rep->earlier_ok = rr.found == RERUN_OK;
 	snprintf(c->rep->stage, sizeof(c->rep->stage), "rerun");
 	if (rr.found == RERUN_OK && rr.handoff)
 		snprintf(d->msg, sizeof(d->msg),

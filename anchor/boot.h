@@ -51,7 +51,6 @@ struct anchor_report {
 	bool da_lockout; /* the TPM was in dictionary-attack lockout */
 	unsigned released; /* volume keys the TPM released (wiped since) */
 	bool capped;       /* a failure was measured into the sealing PCR */
-	bool earlier_ok;   /* ANCHOR_DONE: the earlier run's verdict was ok */
 };
 
 /* One run at a time: the lock file in the run directory (flock). */
