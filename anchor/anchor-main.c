@@ -55,7 +55,8 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 ok, 1 internal, 2 usage, 3 policy, 4 bundle, 5 rollback,\n"
 		"6 unseal refused, 7 volume, 8 TPM unavailable or locked out, 9 state not\n"
-		"fresh. See sealboot-anchor(8).\n",
+		"fresh, 10 (boot) already done in this boot: nothing changed, 11 (boot)\n"
+		"another run holds the lock: nothing changed. See sealboot-anchor(8).\n",
 		prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
 }
 
@@ -66,9 +67,31 @@ static int cmd_boot(const struct anchor_opts *o)
 	struct anchor_report rep;
 
 	anchor_boot(o, &rep);
+	if (rep.verdict == ANCHOR_DONE) {
+		fprintf(stderr, "%s: ALREADY DONE: %s\n", prog, rep.d.msg);
+		return rep.verdict;
+	}
+	if (rep.verdict == ANCHOR_BUSY) {
+		fprintf(stderr, "%s: BUSY: %s\n", prog, rep.d.msg);
+		return rep.verdict;
+	}
 	if (rep.verdict != ANCHOR_OK) {
 		fprintf(stderr, "%s: FAILED (%s): %s\n", prog, rep.stage, rep.d.msg);
-		fprintf(stderr, "%s: no key was released; the appliance stays locked\n", prog);
+		/* Say what happened to any key the TPM did release before the
+		 * failure: it was used for nothing and is gone. */
+		if (rep.released)
+			fprintf(stderr,
+				"%s: the TPM released %u volume key(s) before this failure; they "
+				"unlocked nothing and were wiped from memory; %s; the appliance "
+				"stays locked\n",
+				prog, rep.released,
+				rep.capped ? "the failure was measured, so the PCRs are capped and "
+					     "nothing unseals again in this boot"
+					   : "the failure could not be measured (the TPM did not "
+					     "answer)");
+		else
+			fprintf(stderr, "%s: no key was released; the appliance stays locked\n",
+				prog);
 		return rep.verdict;
 	}
 	fprintf(stderr, "%s: OK: %u bundle(s) verified, %u volume(s) %s; PCRs capped\n", prog,
@@ -118,6 +141,7 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	struct diag d = {0}, ld = {0};
 	uint64_t code = ANCHOR_INTERNAL, nb = 0, nv = 0;
 	const char *verdict, *stage, *reason;
+	bool activated;
 	int dirfd, r, match = -1;
 
 	dirfd = open(o->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -174,6 +198,8 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 		}
 	}
 	stage = json_object_object_get_ex(st, "stage", &v) ? json_object_get_string(v) : "";
+	activated = json_object_object_get_ex(st, "activated", &v) &&
+		    json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 	reason = json_object_object_get_ex(st, "reason", &v) ? json_object_get_string(v) : "";
 
 	/* On success, the log must still replay to the TPM's PCRs. */
@@ -190,9 +216,10 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 		printf("%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN |
 								      JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else if (code == ANCHOR_OK && match == 1) {
-		printf("sealboot: OK: %llu bundle(s) verified, %llu volume(s) unlocked; event log "
+		printf("sealboot: OK: %llu bundle(s) verified, %llu volume(s) %s; event log "
 		       "matches the TPM\n",
-		       (unsigned long long)nb, (unsigned long long)nv);
+		       (unsigned long long)nb, (unsigned long long)nv,
+		       activated ? "unlocked" : "key-checked (no device-mapper here: not activated)");
 	} else if (code == ANCHOR_OK) {
 		printf("sealboot: SUSPECT: the boot succeeded but the event log does not match "
 		       "the TPM (%s)\n",
@@ -236,7 +263,8 @@ int main(int argc, char **argv)
 
 	/* No core dump may hold a volume key. */
 	(void)prctl(PR_SET_DUMPABLE, 0);
-	while ((c = getopt_long(argc, argv, "qhV", opts, NULL)) != -1) {
+	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
+	while ((c = getopt_long(argc, argv, ":qhV", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_STATE:
 			o.state_dir = optarg;
@@ -272,8 +300,11 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("%s %s\n", prog, SEALBOOT_VERSION);
 			return 0;
-		default:
-			return usage_error("invalid option");
+		default: {
+			char bad[160];
+
+			return usage_error("%s", cli_bad_option(c, argv, bad, sizeof(bad)));
+		}
 		}
 	}
 	/* GNU getopt permutes: options may come before or after the command. */

@@ -19,11 +19,12 @@
 #include "fsutil.h"
 #include "hex.h"
 #include "luks.h"
+#include "rerun.h"
 #include "token.h"
 
-#define HANDOFF "handoff.json"
-#define STATUS "status.json"
-#define EVENTLOG "eventlog.jsonl"
+#define HANDOFF ANCHOR_RUN_HANDOFF
+#define STATUS ANCHOR_RUN_STATUS
+#define EVENTLOG ANCHOR_RUN_EVENTLOG
 
 struct volume_state {
 	char path[POLICY_PATH_MAX + 32];
@@ -43,6 +44,7 @@ struct ctx {
 	struct volume_state vol[POLICY_MAX_VOLUMES];
 	uint64_t floor[APPLIANCE_SLOTS]; /* the version each counter stands for */
 	int run_fd;
+	int lock_fd; /* the run lock (rerun.h), held to the end */
 };
 
 const char *anchor_verdict_name(enum anchor_verdict v)
@@ -53,6 +55,7 @@ const char *anchor_verdict_name(enum anchor_verdict v)
 		[ANCHOR_BUNDLE] = "bundle", [ANCHOR_ROLLBACK] = "rollback",
 		[ANCHOR_UNSEAL] = "unseal", [ANCHOR_VOLUME] = "volume",
 		[ANCHOR_TPM] = "tpm",       [ANCHOR_STATE] = "state",
+		[ANCHOR_DONE] = "done",     [ANCHOR_BUSY] = "busy",
 	};
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "internal";
 }
@@ -60,6 +63,10 @@ const char *anchor_verdict_name(enum anchor_verdict v)
 /* Record why and where; the first failure wins (as in struct diag). */
 static int fail(struct ctx *c, enum anchor_verdict v, const char *stage, int r)
 {
+	/* A TPM that stopped answering is that, whatever the step expected:
+	 * not tampering, not a bad policy (exit 8). */
+	if (tpm_dead(c->tpm))
+		v = ANCHOR_TPM;
 	if (c->rep->verdict == ANCHOR_OK) {
 		c->rep->verdict = v;
 		snprintf(c->rep->stage, sizeof(c->rep->stage), "%s", stage);
@@ -98,11 +105,60 @@ static int measure(struct ctx *c, unsigned pcr, const char *text)
 	return r;
 }
 
+/* 0b. One run at a time; a run after the one that did this boot's work
+ * changes nothing (ANCHOR_BUSY, ANCHOR_DONE: no status, no PCR, no file
+ * written). -errno when this run stops here. */
+static int check_rerun(struct ctx *c)
+{
+	struct diag *d = &c->rep->d;
+	struct rerun rr;
+	int r;
+
+	r = rerun_lock(c->run_fd, &c->lock_fd, d);
+	if (r == -EWOULDBLOCK) {
+		c->rep->verdict = ANCHOR_BUSY;
+		snprintf(c->rep->stage, sizeof(c->rep->stage), "lock");
+		snprintf(d->msg, sizeof(d->msg),
+			 "another sealboot-anchor is running in this boot (it holds %s/%s); this "
+			 "run changed nothing: wait for it, then read sealboot-anchor status",
+			 c->o->run_dir, ANCHOR_RUN_LOCK);
+		return r;
+	}
+	if (r < 0)
+		return fail(c, ANCHOR_STATE, "state", r);
+	r = rerun_inspect(c->run_fd, c->o->tcti, &rr, d);
+	if (r < 0)
+		return tpm_fail(c, ANCHOR_INTERNAL, "state", r);
+	/* A handoff beside a failed run, or one that does not match the
+	 * log of a good run, was not written by the anchor: refused below. */
+	if (rr.found == RERUN_NONE || (rr.handoff && !rr.handoff_matches))
+		return 0;
+	c->rep->verdict = ANCHOR_DONE;
+	snprintf(c->rep->stage, sizeof(c->rep->stage), "rerun");
+	if (rr.found == RERUN_OK && rr.handoff)
+		snprintf(d->msg, sizeof(d->msg),
+			 "this boot was already unlocked by an earlier run; its verdict (OK) and "
+			 "handoff stand, and this run changed nothing");
+	else if (rr.found == RERUN_OK)
+		snprintf(d->msg, sizeof(d->msg),
+			 "this boot was already unlocked by an earlier run (verdict OK), but its "
+			 "%s is gone, so the guest cannot be launched before the next boot; this "
+			 "run changed nothing",
+			 ANCHOR_RUN_HANDOFF);
+	else
+		snprintf(d->msg, sizeof(d->msg),
+			 "the anchor already ran in this boot and its verdict stands: %.360s; this "
+			 "run changed nothing (a new try needs a reboot: the PCRs are capped)",
+			 rr.verdict);
+	return -EALREADY;
+}
+
 /* 0. The run directory: ours, a directory, no handoff planted before us. */
 static int open_run_dir(struct ctx *c)
 {
 	struct diag *d = &c->rep->d;
 	struct stat st;
+	int r;
 
 	/* Readable by all (the verdict is for the site staff), writable by us. */
 	if (mkdir(c->o->run_dir, 0755) < 0 && errno != EEXIST)
@@ -119,6 +175,9 @@ static int open_run_dir(struct ctx *c)
 			    diag_set(d, DIAG_TRUST, EPERM,
 				     "%s is not this user's directory, or others can write to it",
 				     c->o->run_dir));
+	r = check_rerun(c);
+	if (r < 0)
+		return r;
 	/* A handoff from before this run is not ours: remove it so no
 	 * launcher acts on it, and stop. */
 	if (fstatat(c->run_fd, HANDOFF, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -195,12 +254,15 @@ static int open_tpm(struct ctx *c)
 	if (r < 0)
 		return tpm_fail(c, ANCHOR_INTERNAL, "tpm", r);
 	/* Lockout stops only DA-protected objects; none of ours is. Say so,
-	 * and add no failure of our own. */
+	 * and add no failure of our own. A probe that fails is a failure:
+	 * the next call must not run on a context in an unknown state. */
 	{
 		struct tpm_da da;
-		struct diag ignore = {0};
+		int q = tpm_da_state(c->tpm, &da, &c->rep->d);
 
-		if (tpm_da_state(c->tpm, &da, &ignore) == 0 && da.lockout) {
+		if (q < 0)
+			return tpm_fail(c, ANCHOR_INTERNAL, "tpm", q);
+		if (da.lockout) {
 			c->rep->da_lockout = true;
 			progress(c, "warning: the TPM is in dictionary-attack lockout (%u of %u "
 				    "failures); sealboot's keys are not DA-protected, so this boot "
@@ -365,6 +427,7 @@ static int unseal_keys(struct ctx *c)
 		r = tpm_unseal_approved(c->tpm, &sealed, &ta, &vs->key, &c->rep->d);
 		if (r < 0)
 			return tpm_fail(c, ANCHOR_UNSEAL, "unseal", r);
+		c->rep->released++;
 	}
 	progress(c, "%zu volume key(s) released by the TPM (PCR policy serial %" PRIu64 ")",
 		 p->n_volumes, ap.serial);
@@ -544,11 +607,14 @@ static void write_status(struct ctx *c)
 
 int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 {
-	struct ctx c = {.o = o, .rep = rep, .run_fd = -1};
+	struct ctx c = {.o = o, .rep = rep, .run_fd = -1, .lock_fd = -1};
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
 	r = open_run_dir(&c);
+	/* Another run's work, or another run at work: touch nothing. */
+	if (rep->verdict == ANCHOR_DONE || rep->verdict == ANCHOR_BUSY)
+		goto out;
 	if (r == 0)
 		r = check_zeroize(&c);
 	if (r == 0)
@@ -587,24 +653,38 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 			    used_pcr(&c) > 0)
 				keep_earlier_log(&c);
 		}
+		/* A context that saw the TPM fail is not used again; a new
+		 * one caps the PCR if the TPM answers again. */
+		if (tpm_lost(c.tpm)) {
+			struct diag ignore = {0};
+
+			tpm_close(c.tpm);
+			c.tpm = NULL;
+			if (tpm_open(o->tcti, &c.tpm, &ignore) < 0)
+				c.tpm = NULL;
+		}
 		if (c.tpm) {
 			char text[EVENTLOG_TEXT_MAX];
 			struct diag ignore = {0};
 
 			eventlog_text_failure(text, rep->stage);
 			if (eventlog_add(&c.log, EVENTLOG_PCR_SEAL, text, &ignore) == 0)
-				(void)tpm_pcr_extend(c.tpm, EVENTLOG_PCR_SEAL,
-						     c.log.r[c.log.n - 1].digest, &ignore);
+				rep->capped = tpm_pcr_extend(c.tpm, EVENTLOG_PCR_SEAL,
+							     c.log.r[c.log.n - 1].digest,
+							     &ignore) == 0;
 		}
 		(void)unlinkat(c.run_fd, HANDOFF, 0);
 		(void)write_eventlog(&c);
 	}
 	write_status(&c);
+out:
 	for (size_t i = 0; i < APPLIANCE_SLOTS; i++)
 		bundle_verified_free(c.bundles[i]);
 	appliance_free(&c.app);
 	tpm_close(c.tpm);
 	if (c.run_fd >= 0)
 		close(c.run_fd);
+	if (c.lock_fd >= 0)
+		close(c.lock_fd);
 	return r;
 }

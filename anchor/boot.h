@@ -25,6 +25,11 @@ enum anchor_verdict {
 	ANCHOR_VOLUME = 7,   /* a volume did not open with its key */
 	ANCHOR_TPM = 8,      /* no TPM, or in dictionary-attack lockout */
 	ANCHOR_STATE = 9,    /* run state not fresh: PCRs already used, planted files */
+	/* Not verdicts of a boot: this run did nothing, and wrote nothing
+	 * (status.json keeps the verdict of the run that did the work). */
+	ANCHOR_DONE = 10, /* the anchor already ran in this boot (its event log
+			   * replays to the TPM); its verdict stands */
+	ANCHOR_BUSY = 11, /* another sealboot-anchor holds the run lock */
 };
 
 struct anchor_opts {
@@ -44,7 +49,12 @@ struct anchor_report {
 	unsigned volumes;
 	bool activated;
 	bool da_lockout; /* the TPM was in dictionary-attack lockout */
+	unsigned released; /* volume keys the TPM released (wiped since) */
+	bool capped;       /* a failure was measured into the sealing PCR */
 };
+
+/* One run at a time: the lock file in the run directory (flock). */
+#define ANCHOR_LOCK "anchor.lock"
 
 int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep);
 const char *anchor_verdict_name(enum anchor_verdict v);

@@ -22,7 +22,67 @@ struct tpm {
 	TSS2_TCTI_CONTEXT *tcti;
 	ESYS_CONTEXT *esys;
 	char where[128];
+	/* Set by the first failure that leaves ESAPI's context in an unknown
+	 * state (anything but a clean TPM response code): no ESAPI call runs
+	 * on it again. dead: that failure was the TPM no longer answering. */
+	bool lost, dead;
+	char lost_why[200];
 };
+
+/* A failure that means the TPM (or the way to it) stopped answering: the
+ * TCTI's own errors, a broken connection or response, and ESAPI's "bad
+ * sequence", which is what it says to any call after a failed exchange. */
+static bool rc_no_answer(TSS2_RC rc)
+{
+	TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
+	TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+
+	if (layer == TSS2_TPM_RC_LAYER)
+		return false;
+	return layer == TSS2_TCTI_RC_LAYER || base == TSS2_BASE_RC_IO_ERROR ||
+	       base == TSS2_BASE_RC_NO_CONNECTION || base == TSS2_BASE_RC_BAD_SEQUENCE ||
+	       base == TSS2_BASE_RC_MALFORMED_RESPONSE ||
+	       base == TSS2_BASE_RC_INSUFFICIENT_RESPONSE || base == TSS2_BASE_RC_TRY_AGAIN;
+}
+
+/* Before any ESAPI call: the context is known good, or we say why not and
+ * make no call. The reason names the exchange that failed first. */
+static int check_alive(struct tpm *t, const char *what, struct diag *d)
+{
+	if (!t->lost)
+		return 0;
+	if (t->dead)
+		return diag_set(d, DIAG_INTERNAL, ENODEV, "%s: no TPM answers at %s (%s)", what,
+				t->where, t->lost_why);
+	return diag_set(d, DIAG_INTERNAL, EIO,
+			"%s: the TPM connection is unusable after an earlier failure (%s)", what,
+			t->lost_why);
+}
+
+bool tpm_dead(const struct tpm *t)
+{
+	return t && t->dead;
+}
+
+bool tpm_lost(const struct tpm *t)
+{
+	return t && t->lost;
+}
+
+/* Any error that is not a TPM response code leaves ESAPI's context in an
+ * unknown state (it moves to an internal-error state on a failed exchange):
+ * note it, so no call follows. */
+static void note_lost(struct tpm *t, TSS2_RC rc, const char *what)
+{
+	if (!t || t->lost || (rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER)
+		return;
+	t->lost = true;
+	t->dead = rc_no_answer(rc);
+	snprintf(t->lost_why, sizeof(t->lost_why), "it %s while %s: %s",
+		 t->dead ? "stopped answering" : "failed", what, Tss2_RC_Decode(rc));
+}
+
+static void flush(struct tpm *t, ESYS_TR *h);
 
 /* The one place a TSS2_RC becomes an errno and a message. */
 static int rc_fail(struct tpm *t, TSS2_RC rc, const char *what, struct diag *d)
@@ -33,8 +93,8 @@ static int rc_fail(struct tpm *t, TSS2_RC rc, const char *what, struct diag *d)
 	 * their upper bits; strip them to compare with the base code. */
 	TSS2_RC fmt1 = (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
 
-	if (layer == TSS2_TCTI_RC_LAYER ||
-	    (layer == TSS2_RESMGR_RC_LAYER && base == TSS2_BASE_RC_IO_ERROR))
+	note_lost(t, rc, what);
+	if (rc_no_answer(rc))
 		return diag_set(d, DIAG_INTERNAL, ENODEV, "%s: no TPM answers at %s (%s)", what,
 				t ? t->where : "?", Tss2_RC_Decode(rc));
 	if (layer == TSS2_TPM_RC_LAYER) {
@@ -125,6 +185,10 @@ int tpm_pcr_read(struct tpm *t, tpmpolicy_pcr_mask_t mask, struct tpmpolicy_pcr_
 	if (mask >> TPMPOLICY_PCR_COUNT)
 		return diag_set(d, DIAG_USAGE, EINVAL, "PCR mask 0x%x names a PCR above 23",
 				(unsigned)mask);
+	int r = check_alive(t, "reading a PCR", d);
+
+	if (r < 0)
+		return r;
 	/* One PCR per command: the TPM returns at most 8 digests per read,
 	 * and one at a time keeps the bookkeeping obvious. */
 	for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++) {
@@ -161,12 +225,16 @@ int tpm_pcr_extend(struct tpm *t, unsigned pcr, const uint8_t digest[TPMPOLICY_D
 	TPML_DIGEST_VALUES v = {.count = 1};
 	char what[48];
 	TSS2_RC rc;
+	int r;
 
 	if (pcr >= TPMPOLICY_PCR_COUNT)
 		return diag_set(d, DIAG_USAGE, EINVAL, "PCR %u does not exist", pcr);
 	v.digests[0].hashAlg = TPM2_ALG_SHA256;
 	memcpy(v.digests[0].digest.sha256, digest, TPMPOLICY_DIGEST_SIZE);
 	snprintf(what, sizeof(what), "extending PCR %u", pcr);
+	r = check_alive(t, what, d);
+	if (r < 0)
+		return r;
 	rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 			     ESYS_TR_NONE, &v);
 	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
@@ -183,6 +251,8 @@ int tpm_trial_policy_pcr(struct tpm *t, tpmpolicy_pcr_mask_t mask,
 	int r = 0;
 
 	r = tpmpolicy_check_pcr_mask(mask, d);
+	if (r == 0)
+		r = check_alive(t, "starting a trial session", d);
 	if (r < 0)
 		return r;
 	pcr_selection(mask, &sel);
@@ -216,7 +286,7 @@ out:
 	Esys_Free(got);
 	/* Never leave a session behind, whatever happened. */
 	if (session != ESYS_TR_NONE)
-		(void)Esys_FlushContext(t->esys, session);
+		flush(t, &session);
 	return r;
 }
 
@@ -225,7 +295,10 @@ static int count_handles(struct tpm *t, UINT32 first, unsigned *ret, struct diag
 	TPMS_CAPABILITY_DATA *cap = NULL;
 	TPMI_YES_NO more;
 	TSS2_RC rc;
+	int r = check_alive(t, "listing TPM handles", d);
 
+	if (r < 0)
+		return r;
 	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				TPM2_CAP_HANDLES, first, TPM2_MAX_CAP_HANDLES, &more, &cap);
 	if (rc != TSS2_RC_SUCCESS)
@@ -289,7 +362,10 @@ static int create_primary(struct tpm *t, ESYS_TR *ret, struct diag *d)
 	TPM2B_DATA outside = {0};
 	TPML_PCR_SELECTION none = {0};
 	TSS2_RC rc;
+	int r = check_alive(t, "creating the storage primary", d);
 
+	if (r < 0)
+		return r;
 	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 				ESYS_TR_NONE, &sens, &tmpl, &outside, &none, ret, NULL, NULL, NULL,
 				NULL);
@@ -303,16 +379,19 @@ static int start_salted(struct tpm *t, ESYS_TR primary, TPM2_SE type, TPMA_SESSI
 	TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
 			    .mode.aes = TPM2_ALG_CFB};
 	TSS2_RC rc;
+	int r = check_alive(t, "starting a salted session", d);
 
+	if (r < 0)
+		return r;
 	rc = Esys_StartAuthSession(t->esys, primary, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				   ESYS_TR_NONE, NULL, type, &sym, TPM2_ALG_SHA256, ret);
 	if (rc != TSS2_RC_SUCCESS)
 		return rc_fail(t, rc, "starting a salted session", d);
 	rc = Esys_TRSess_SetAttributes(t->esys, *ret, attrs | TPMA_SESSION_CONTINUESESSION, 0xff);
 	if (rc != TSS2_RC_SUCCESS) {
-		(void)Esys_FlushContext(t->esys, *ret);
-		*ret = ESYS_TR_NONE;
-		return rc_fail(t, rc, "setting session attributes", d);
+		r = rc_fail(t, rc, "setting session attributes", d);
+		flush(t, ret);
+		return r;
 	}
 	return 0;
 }
@@ -340,10 +419,16 @@ static int nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *r
 		     struct diag *d);
 static void nv_release(struct tpm *t, ESYS_TR *h);
 
+/* Flush a handle; a failure is not the caller's (it has its result), but
+ * it is noted so the next call does not run on a broken context. */
 static void flush(struct tpm *t, ESYS_TR *h)
 {
-	if (*h != ESYS_TR_NONE)
-		(void)Esys_FlushContext(t->esys, *h);
+	if (*h != ESYS_TR_NONE && !t->lost) {
+		TSS2_RC rc = Esys_FlushContext(t->esys, *h);
+
+		if (rc != TSS2_RC_SUCCESS)
+			note_lost(t, rc, "flushing a TPM object or session");
+	}
 	*h = ESYS_TR_NONE;
 }
 
@@ -734,7 +819,10 @@ static int nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *r
 		     struct diag *d)
 {
 	TSS2_RC rc;
+	int r = check_alive(t, what, d);
 
+	if (r < 0)
+		return r;
 	rc = Esys_TR_FromTPMPublic(t->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ret);
 	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
 }
@@ -764,6 +852,7 @@ int tpm_nv_define(struct tpm *t, uint32_t index, enum tpm_nv_kind kind, uint16_t
 	ESYS_TR h = ESYS_TR_NONE;
 	char what[48];
 	TSS2_RC rc;
+	int r;
 
 	if ((index & TPM2_HR_RANGE_MASK) != TPM2_HR_NV_INDEX)
 		return diag_set(d, DIAG_USAGE, EINVAL, "0x%08x is not an NV index handle",
@@ -779,6 +868,9 @@ int tpm_nv_define(struct tpm *t, uint32_t index, enum tpm_nv_kind kind, uint16_t
 		pub.nvPublic.attributes |= TPMA_NV_WRITEDEFINE;
 	}
 	snprintf(what, sizeof(what), "defining NV index 0x%08x", (unsigned)index);
+	r = check_alive(t, what, d);
+	if (r < 0)
+		return r;
 	rc = Esys_NV_DefineSpace(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 				 ESYS_TR_NONE, &auth, &pub, &h);
 	nv_release(t, &h);
@@ -912,7 +1004,10 @@ int tpm_da_state(struct tpm *t, struct tpm_da *ret, struct diag *d)
 	TPMI_YES_NO more;
 	struct tpm_da da = {0};
 	TSS2_RC rc;
+	int r = check_alive(t, "reading the TPM's dictionary-attack state", d);
 
+	if (r < 0)
+		return r;
 	/* Properties come back in ascending order from the one asked for;
 	 * PT_PERMANENT (0x200) precedes the lockout counters (0x20e..0x211). */
 	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,

@@ -11,7 +11,9 @@
  * The TPM adapter (tpm2-tss ESAPI): the only module that includes tss2
  * headers. TSS2_RC values are decoded here, once, into a -errno and a
  * one-line diagnosis (DIAG_INTERNAL class unless noted):
- *   no TPM / TCTI unreachable  -ENODEV
+ *   no TPM / TCTI unreachable  -ENODEV (also: the TPM stopped answering in
+ *                              the middle, and ESAPI's "bad sequence" that
+ *                              follows a failed exchange)
  *   dictionary-attack lockout  -ENOLCK
  *   policy check failed        -EPERM
  *   wrong locality for a PCR   -EACCES
@@ -30,6 +32,16 @@ struct tpm;
  * "device:/dev/tpmrm0"); NULL means the kernel resource manager. */
 int tpm_open(const char *tcti, struct tpm **ret, struct diag *d);
 void tpm_close(struct tpm *t);
+
+/*
+ * After a failure that is not a TPM response code (the connection broke, a
+ * response did not check out), ESAPI's context is in an unknown state: the
+ * handle is "lost" and every later call fails at once, without touching
+ * ESAPI, with the first failure's reason (-ENODEV when that failure was the
+ * TPM no longer answering: tpm_dead). Open a new handle to go on.
+ */
+bool tpm_lost(const struct tpm *t);
+bool tpm_dead(const struct tpm *t);
 
 /* Read the selected PCRs of the SHA-256 bank into out->v[n]. */
 int tpm_pcr_read(struct tpm *t, tpmpolicy_pcr_mask_t mask, struct tpmpolicy_pcr_values *out,

@@ -7,7 +7,8 @@
  *
  *   1. swtpm is started here, in a private temp dir, on a free port pair;
  *      every client (our tpm.c and clevis's tpm2-tools alike) reaches it
- *      through an in-process TCP proxy that forwards both ways and counts
+ *      through an in-process TCP proxy (the tests' fixture,
+ *      tests/lib/tpmproxy.c) that forwards both ways and counts
  *      TPM commands by parsing the client->server stream (10-byte header:
  *      tag u16, commandSize u32, commandCode u32, big-endian). tpm2-tss's
  *      swtpm TCTI also uses the control port (P+1: CMD_SET_LOCALITY once
@@ -76,6 +77,7 @@
 #include "secret.h"
 #include "tpm.h"
 #include "tpmpolicy.h"
+#include "tpmproxy.h"
 
 extern char **environ;
 
@@ -125,418 +127,17 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- the counting proxy ------------------------------------------------ */
+/* ---- the counting proxy: tests/lib/tpmproxy.c -------------------------- */
 
-/* TPM command codes are 0x11F..0x19x (Part 2, 6.5.2): one slot per code in
- * 0x100..0x1FF, the rest in "other". */
-#define CC_BASE 0x100u
-#define CC_SLOTS 256u
-
-struct counts {
-	unsigned long cmds;      /* TPM commands, client -> swtpm */
-	unsigned long conns;     /* TCP connections to the TPM port */
-	unsigned long ctrl;      /* connections to the control port */
-	unsigned long cc[CC_SLOTS + 1]; /* per commandCode; [CC_SLOTS] other */
-	/* Per commandCode, the commands whose response came back, and their
-	 * time from the last request byte forwarded to swtpm to the last
-	 * response byte received from it (ns). */
-	unsigned long timed[CC_SLOTS + 1];
-	unsigned long long ns[CC_SLOTS + 1];
-	unsigned long long ns_all; /* sum of ns[] */
-};
-
-static struct {
-	atomic_ulong cmds, conns, ctrl;
-	atomic_ulong cc[CC_SLOTS + 1];
-	atomic_ulong timed[CC_SLOTS + 1];
-	atomic_ullong ns[CC_SLOTS + 1];
-	atomic_ullong ns_all;
-} counters;
-
-static void counts_snap(struct counts *c)
-{
-	c->cmds = atomic_load(&counters.cmds);
-	c->conns = atomic_load(&counters.conns);
-	c->ctrl = atomic_load(&counters.ctrl);
-	for (size_t i = 0; i <= CC_SLOTS; i++) {
-		c->cc[i] = atomic_load(&counters.cc[i]);
-		c->timed[i] = atomic_load(&counters.timed[i]);
-		c->ns[i] = atomic_load(&counters.ns[i]);
-	}
-	c->ns_all = atomic_load(&counters.ns_all);
-}
-
-/* acc += (b - a) */
-static void counts_add_diff(struct counts *acc, const struct counts *a, const struct counts *b)
-{
-	acc->cmds += b->cmds - a->cmds;
-	acc->conns += b->conns - a->conns;
-	acc->ctrl += b->ctrl - a->ctrl;
-	for (size_t i = 0; i <= CC_SLOTS; i++) {
-		acc->cc[i] += b->cc[i] - a->cc[i];
-		acc->timed[i] += b->timed[i] - a->timed[i];
-		acc->ns[i] += b->ns[i] - a->ns[i];
-	}
-	acc->ns_all += b->ns_all - a->ns_all;
-}
-
-static size_t cc_slot(uint32_t code)
-{
-	return code >= CC_BASE && code < CC_BASE + CC_SLOTS ? code - CC_BASE : CC_SLOTS;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-struct relay {
-	int client, upstream;
-	bool tpm; /* the TPM port (parse commands), not the control port */
-};
-
-/* Commands in flight on one connection, oldest first (the TCTI sends one
- * and waits; a few slots cover a pipelining client, the rest go untimed). */
-#define PENDING_MAX 16
-
-struct pending {
-	uint32_t code[PENDING_MAX];
-	uint64_t sent[PENDING_MAX]; /* ns: last request byte forwarded */
-	size_t head, n;
-};
-
-/* Parser state for one client->server TPM stream. */
-struct cmd_parser {
-	uint8_t hdr[10];
-	size_t have;        /* header bytes collected */
-	uint64_t remaining; /* body bytes of the current command still to pass */
-	uint32_t code;      /* of the current command */
-	/* Commands whose last byte is in the chunk just parsed. */
-	uint32_t done[PENDING_MAX];
-	size_t ndone;
-};
-
-/* Parser state for one server->client TPM stream (response header: tag
- * u16, responseSize u32). */
-struct rsp_parser {
-	uint8_t hdr[6];
-	size_t have;
-	uint64_t remaining;
-};
-
-static void cmd_done(struct cmd_parser *p)
-{
-	if (p->ndone < PENDING_MAX)
-		p->done[p->ndone++] = p->code;
-}
-
-/* Count the commands that start in buf, and note those that end in it.
- * Called before buf is forwarded, so a command is counted before the TPM
- * can answer it: when a client holds a response, its command is in the
- * counters. */
-static void parse_cmds(struct cmd_parser *p, const uint8_t *buf, size_t n)
-{
-	p->ndone = 0;
-	while (n > 0) {
-		if (p->remaining > 0) {
-			size_t k = p->remaining < n ? (size_t)p->remaining : n;
-
-			p->remaining -= k;
-			buf += k;
-			n -= k;
-			if (p->remaining == 0)
-				cmd_done(p);
-			continue;
-		}
-		p->hdr[p->have++] = *buf++;
-		n--;
-		if (p->have < sizeof(p->hdr))
-			continue;
-		uint32_t size = (uint32_t)p->hdr[2] << 24 | (uint32_t)p->hdr[3] << 16 |
-				(uint32_t)p->hdr[4] << 8 | p->hdr[5];
-		uint32_t code = (uint32_t)p->hdr[6] << 24 | (uint32_t)p->hdr[7] << 16 |
-				(uint32_t)p->hdr[8] << 8 | p->hdr[9];
-
-		atomic_fetch_add(&counters.cmds, 1);
-		atomic_fetch_add(&counters.cc[cc_slot(code)], 1);
-		p->have = 0;
-		p->code = code;
-		/* A malformed size (< header) resynchronizes on the next byte;
-		 * the TPM would reject such a command anyway. */
-		p->remaining = size > sizeof(p->hdr) ? size - sizeof(p->hdr) : 0;
-		if (p->remaining == 0)
-			cmd_done(p);
-	}
-}
-
-/* The commands that ended in the chunk just forwarded are in flight. */
-static void pending_push(struct pending *q, const struct cmd_parser *p, uint64_t t)
-{
-	for (size_t i = 0; i < p->ndone; i++) {
-		size_t at;
-
-		if (q->n == PENDING_MAX) { /* drop the oldest, untimed */
-			q->head = (q->head + 1) % PENDING_MAX;
-			q->n--;
-		}
-		at = (q->head + q->n) % PENDING_MAX;
-		q->code[at] = p->done[i];
-		q->sent[at] = t;
-		q->n++;
-	}
-}
-
-/* The responses that end in buf (read at t) complete the oldest commands
- * in flight. Called before buf is forwarded to the client, like
- * parse_cmds. */
-static void parse_rsps(struct rsp_parser *p, struct pending *q, const uint8_t *buf, size_t n,
-		       uint64_t t)
-{
-	while (n > 0) {
-		bool end = false;
-
-		if (p->remaining > 0) {
-			size_t k = p->remaining < n ? (size_t)p->remaining : n;
-
-			p->remaining -= k;
-			buf += k;
-			n -= k;
-			end = p->remaining == 0;
-		} else {
-			p->hdr[p->have++] = *buf++;
-			n--;
-			if (p->have < sizeof(p->hdr))
-				continue;
-			uint32_t size = (uint32_t)p->hdr[2] << 24 | (uint32_t)p->hdr[3] << 16 |
-					(uint32_t)p->hdr[4] << 8 | p->hdr[5];
-
-			p->have = 0;
-			p->remaining = size > sizeof(p->hdr) ? size - sizeof(p->hdr) : 0;
-			end = p->remaining == 0;
-		}
-		if (end && q->n > 0) {
-			size_t slot = cc_slot(q->code[q->head]);
-			uint64_t dt = t - q->sent[q->head];
-
-			atomic_fetch_add(&counters.ns[slot], dt);
-			atomic_fetch_add(&counters.ns_all, dt);
-			atomic_fetch_add(&counters.timed[slot], 1);
-			q->head = (q->head + 1) % PENDING_MAX;
-			q->n--;
-		}
-	}
-}
-
-static bool write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return false;
-		p += k;
-		n -= (size_t)k;
-	}
-	return true;
-}
-
-/* Forward both ways until both directions reached EOF (half-closes are
- * passed on) or either side fails. */
-static void *relay_main(void *arg)
-{
-	struct relay *r = arg;
-	struct cmd_parser parser = {0};
-	struct rsp_parser rparser = {0};
-	struct pending inflight = {0};
-	bool open_c2s = true, open_s2c = true;
-	uint8_t buf[16384];
-
-	while (open_c2s || open_s2c) {
-		struct pollfd pf[2] = {
-			{.fd = open_c2s ? r->client : -1, .events = POLLIN},
-			{.fd = open_s2c ? r->upstream : -1, .events = POLLIN},
-		};
-
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			int from = i ? r->upstream : r->client, to = i ? r->client : r->upstream;
-			uint64_t t;
-			ssize_t k;
-
-			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			k = read(from, buf, sizeof(buf));
-			t = now_ns();
-			if (k < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (k <= 0) {
-				/* EOF (or a reset): pass the half-close on. */
-				(void)shutdown(to, SHUT_WR);
-				if (i)
-					open_s2c = false;
-				else
-					open_c2s = false;
-				if (k < 0)
-					open_c2s = open_s2c = false;
-				continue;
-			}
-			if (i == 0 && r->tpm)
-				parse_cmds(&parser, buf, (size_t)k);
-			else if (r->tpm)
-				parse_rsps(&rparser, &inflight, buf, (size_t)k, t);
-			if (!write_all(to, buf, (size_t)k)) {
-				open_c2s = open_s2c = false;
-				break;
-			}
-			/* Sent to swtpm whole: from now on, the TPM's time. */
-			if (i == 0 && r->tpm && parser.ndone)
-				pending_push(&inflight, &parser, now_ns());
-		}
-	}
-	close(r->client);
-	close(r->upstream);
-	free(r);
-	return NULL;
-}
-
-static int connect_local(uint16_t port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	int fd;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
-/* A listening socket on 127.0.0.1:port, or -errno. */
-static int listen_local(uint16_t port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	int fd, one = 1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 64) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
-static struct {
-	int lfd[2];        /* listening: [0] TPM port Q, [1] control Q+1 */
-	uint16_t port;     /* Q */
-	uint16_t upstream; /* swtpm's P */
-	pthread_t thread;
-} proxy = {.lfd = {-1, -1}};
-
-static void *proxy_main(void *arg)
-{
-	(void)arg;
-	for (;;) {
-		struct pollfd pf[2] = {
-			{.fd = proxy.lfd[0], .events = POLLIN},
-			{.fd = proxy.lfd[1], .events = POLLIN},
-		};
-
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return NULL;
-		}
-		for (int i = 0; i < 2; i++) {
-			struct relay *r;
-			pthread_attr_t at;
-			pthread_t th;
-			int c, u;
-
-			if (!(pf[i].revents & POLLIN))
-				continue;
-			c = accept4(proxy.lfd[i], NULL, NULL, SOCK_CLOEXEC);
-			if (c < 0)
-				continue;
-			/* Counted before upstream sees anything. */
-			atomic_fetch_add(i ? &counters.ctrl : &counters.conns, 1);
-			u = connect_local((uint16_t)(proxy.upstream + i));
-			r = malloc(sizeof(*r));
-			if (u < 0 || !r) {
-				close(c);
-				if (u >= 0)
-					close(u);
-				free(r);
-				continue;
-			}
-			*r = (struct relay){.client = c, .upstream = u, .tpm = i == 0};
-			pthread_attr_init(&at);
-			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-			if (pthread_create(&th, &at, relay_main, r) != 0) {
-				close(c);
-				close(u);
-				free(r);
-			}
-			pthread_attr_destroy(&at);
-		}
-	}
-}
-
-/* An even port in 20000..59998 whose pair is free; both sockets bound. */
-static bool bind_pair(uint16_t *ret, int lfd[2])
-{
-	for (int i = 0; i < 50; i++) {
-		uint16_t p = (uint16_t)(20000 + (((unsigned)rand()) % 20000) * 2);
-
-		lfd[0] = listen_local(p);
-		if (lfd[0] < 0)
-			continue;
-		lfd[1] = listen_local((uint16_t)(p + 1));
-		if (lfd[1] < 0) {
-			close(lfd[0]);
-			continue;
-		}
-		*ret = p;
-		return true;
-	}
-	return false;
-}
+static uint16_t proxy_port; /* Q */
 
 static void proxy_start(uint16_t upstream)
 {
-	int r;
+	int r = tpmproxy_start(upstream, &proxy_port);
 
-	proxy.upstream = upstream;
-	if (!bind_pair(&proxy.port, proxy.lfd))
-		die("no free port pair for the proxy", EADDRINUSE);
-	r = pthread_create(&proxy.thread, NULL, proxy_main, NULL);
-	if (r != 0)
-		die("starting the proxy thread", r);
+	if (r < 0)
+		die("starting the proxy", -r);
 }
-
-/* ---- swtpm, temp dirs, cleanup ------------------------------------------ */
 
 static struct {
 	char dir[4096]; /* ours: swtpm state and LUKS volume */
@@ -675,7 +276,7 @@ static bool tpm_answers(uint16_t port)
 
 static bool port_pair_free(uint16_t p)
 {
-	int a = listen_local(p), b = listen_local((uint16_t)(p + 1));
+	int a = tpmproxy_listen(p), b = tpmproxy_listen((uint16_t)(p + 1));
 
 	if (a >= 0)
 		close(a);
@@ -735,7 +336,7 @@ static uint16_t start_swtpm(const char *dir)
 				scratch.swtpm = 0; /* lost a bind race: next port */
 				break;
 			}
-			fd = connect_local(p);
+			fd = tpmproxy_connect(p);
 			if (fd >= 0) {
 				close(fd);
 				if (tpm_answers(p))
@@ -836,7 +437,7 @@ static double run_clevis(char *const argv[], int in_fd, int out_fd, int feed_fd,
 	atomic_store(&scratch.child, pid);
 	if (feed) {
 		/* 32 bytes: fits the pipe buffer, no deadlock with its stdout. */
-		if (!write_all(feed_fd, feed->data, feed->len))
+		if (!tpmproxy_write_all(feed_fd, feed->data, feed->len))
 			die("writing the key to clevis", errno);
 		close(feed_fd);
 	}
@@ -1058,22 +659,22 @@ static const char *cc_name(uint32_t cc)
 
 /* Per command code: commands per op; with timings, the TPM's own time
  * (last request byte forwarded .. last response byte in, at the proxy). */
-static void print_hist(const char *label, const struct counts *c, int ops, bool timings)
+static void print_hist(const char *label, const struct tpmproxy_counts *c, int ops, bool timings)
 {
 	printf("   %s (per operation, over %d):\n", label, ops);
 	if (timings)
 		printf("     %-37s %6s %10s %10s %10s\n", "command", "n/op", "total ms",
 		       "ms/cmd", "ms/op");
-	for (size_t i = 0; i <= CC_SLOTS; i++) {
+	for (size_t i = 0; i <= TPMPROXY_CC_SLOTS; i++) {
 		char name[48];
 
 		if (!c->cc[i])
 			continue;
-		if (i == CC_SLOTS)
+		if (i == TPMPROXY_CC_SLOTS)
 			snprintf(name, sizeof(name), "%-10s", "other");
 		else
-			snprintf(name, sizeof(name), "0x%08x %s", (unsigned)(CC_BASE + i),
-				 cc_name((uint32_t)(CC_BASE + i)));
+			snprintf(name, sizeof(name), "0x%08x %s", (unsigned)(TPMPROXY_CC_BASE + i),
+				 cc_name((uint32_t)(TPMPROXY_CC_BASE + i)));
 		printf("     %-37s %6.2f", name, (double)c->cc[i] / ops);
 		if (timings && c->timed[i])
 			printf(" %10.2f %10.3f %10.3f", (double)c->ns[i] / 1e6,
@@ -1160,19 +761,19 @@ static void diff(double *v, const double *a, const double *b, int n)
  * of its TPM commands' own times; commands per op. */
 struct contender {
 	double *all, *part1, *part2, *in_tpm;
-	struct counts c;
+	struct tpmproxy_counts c;
 	struct per_op n;
 };
 
 static void timed_round(struct contender *k, int i,
 			double (*fn)(double *, double *))
 {
-	struct counts a, b;
+	struct tpmproxy_counts a, b;
 
-	counts_snap(&a);
+	tpmproxy_snap(&a);
 	k->all[i] = fn(&k->part1[i], &k->part2[i]);
-	counts_snap(&b);
-	counts_add_diff(&k->c, &a, &b);
+	tpmproxy_snap(&b);
+	tpmproxy_add_diff(&k->c, &a, &b);
 	per_op_add(&k->n, b.cmds - a.cmds, i == 0);
 	k->in_tpm[i] = (double)(b.ns_all - a.ns_all) / 1e9;
 }
@@ -1223,7 +824,7 @@ int main(int argc, char **argv)
 	uint16_t swtpm_port;
 	double *mem, *l_only, *u_only, *d_ours, *d_pcr, *d_clevis, *v;
 	double nv_time, seal_time, approve_time, pcr_seal_time, enc_time, tmp1, tmp2;
-	struct counts a, b, nv_c = {0}, seal_c = {0}, approve_c = {0}, pcr_seal_c = {0},
+	struct tpmproxy_counts a, b, nv_c = {0}, seal_c = {0}, approve_c = {0}, pcr_seal_c = {0},
 			     enc_c = {0};
 	struct contender ours = {0}, pcr = {0}, clev = {0};
 	struct loaded left[8];
@@ -1305,7 +906,7 @@ int main(int argc, char **argv)
 	build_child_env();
 	swtpm_port = start_swtpm(scratch.dir);
 	proxy_start(swtpm_port);
-	snprintf(tcti, sizeof(tcti), "swtpm:host=127.0.0.1,port=%u", (unsigned)proxy.port);
+	snprintf(tcti, sizeof(tcti), "swtpm:host=127.0.0.1,port=%u", (unsigned)proxy_port);
 	snprintf(tcti_var, sizeof(tcti_var), "TPM2TOOLS_TCTI=%s", tcti);
 
 	/* 2. The LUKS2 volume and its key; the identity the anchor derives. */
@@ -1344,7 +945,7 @@ int main(int argc, char **argv)
 	 * is the TPM's choice; the approval's serial is that value. */
 	approval.mask = mask;
 	approval.counter = BENCH_NV_COUNTER;
-	counts_snap(&a);
+	tpmproxy_snap(&a);
 	nv_time = now();
 	if (tpm_open(tcti, &t, &d) < 0)
 		die_diag("tpm_open", &d);
@@ -1357,15 +958,15 @@ int main(int argc, char **argv)
 	tpm_close(t);
 	t = NULL;
 	nv_time = now() - nv_time;
-	counts_snap(&b);
-	counts_add_diff(&nv_c, &a, &b);
+	tpmproxy_snap(&b);
+	tpmproxy_add_diff(&nv_c, &a, &b);
 
 	/* 3b. Our seal: open + seal to PolicyAuthorize(admin key Name, empty
 	 * ref) + close. The policy digest is computed offline. */
 	admin = EVP_EC_gen("P-256");
 	if (!admin || adminkey_point(admin, approval.key.x, approval.key.y) < 0)
 		die("generating the admin key", EIO);
-	counts_snap(&a);
+	tpmproxy_snap(&a);
 	seal_time = now();
 	{
 		uint8_t policy[TPMPOLICY_DIGEST_SIZE], key_name[TPMPOLICY_NAME_SIZE];
@@ -1384,12 +985,12 @@ int main(int argc, char **argv)
 		t = NULL;
 	}
 	seal_time = now() - seal_time;
-	counts_snap(&b);
-	counts_add_diff(&seal_c, &a, &b);
+	tpmproxy_snap(&b);
+	tpmproxy_add_diff(&seal_c, &a, &b);
 
 	/* 3c. The admin approves this boot: PCRs read once, then signed
 	 * offline (the ECDSA over aHash is inside this time). */
-	counts_snap(&a);
+	tpmproxy_snap(&a);
 	approve_time = now();
 	{
 		struct tpmpolicy_pcr_values vals = {0};
@@ -1405,11 +1006,11 @@ int main(int argc, char **argv)
 		approve(admin, &approval);
 	}
 	approve_time = now() - approve_time;
-	counts_snap(&b);
-	counts_add_diff(&approve_c, &a, &b);
+	tpmproxy_snap(&b);
+	tpmproxy_add_diff(&approve_c, &a, &b);
 
 	/* 3d. For comparison: the same key sealed to PolicyPCR over PCR 15. */
-	counts_snap(&a);
+	tpmproxy_snap(&a);
 	pcr_seal_time = now();
 	{
 		uint8_t policy[TPMPOLICY_DIGEST_SIZE];
@@ -1424,13 +1025,13 @@ int main(int argc, char **argv)
 		t = NULL;
 	}
 	pcr_seal_time = now() - pcr_seal_time;
-	counts_snap(&b);
-	counts_add_diff(&pcr_seal_c, &a, &b);
+	tpmproxy_snap(&b);
+	tpmproxy_add_diff(&pcr_seal_c, &a, &b);
 	count_loaded(&left[nleft++], "our seals");
 
 	printf("bench-unseal: %d rounds (after one warm-up each), swtpm on 127.0.0.1:%u, "
 	       "counting proxy on :%u (+ control :%u), %ld online CPUs, %s\n",
-	       rounds, (unsigned)swtpm_port, (unsigned)proxy.port, (unsigned)proxy.port + 1,
+	       rounds, (unsigned)swtpm_port, (unsigned)proxy_port, (unsigned)proxy_port + 1,
 	       sysconf(_SC_NPROCESSORS_ONLN), OpenSSL_version(OPENSSL_VERSION));
 	printf("LUKS2 volume %s (PBKDF2-sha256, 1000 iterations)\n", vol);
 	printf("ours: key sealed to PolicyAuthorize(admin P-256 key, empty ref); the admin "
@@ -1440,7 +1041,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	/* 4a. clevis encrypt of the same key: on a pipe, never argv/env. */
-	counts_snap(&a);
+	tpmproxy_snap(&a);
 	{
 		char *ev[] = {"clevis", "encrypt", "tpm2", CLEVIS_CONFIG, NULL};
 		int p[2], out;
@@ -1454,8 +1055,8 @@ int main(int argc, char **argv)
 		close(p[0]);
 		close(out);
 	}
-	counts_snap(&b);
-	counts_add_diff(&enc_c, &a, &b);
+	tpmproxy_snap(&b);
+	tpmproxy_add_diff(&enc_c, &a, &b);
 	count_loaded(&left[nleft++], "clevis encrypt");
 	clevis_buf = buf;
 	clevis_want = key;

@@ -50,6 +50,22 @@ static bool is_listed_file(const struct manifest *m, const char *path)
 }
 
 /* Is path a directory some listed payload lies under? */
+/* What a directory entry is, for a message ("a FIFO", "a directory"). */
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "of another kind";
+}
+
 static bool is_listed_dir(const struct manifest *m, const char *path)
 {
 	size_t n = strlen(path);
@@ -128,6 +144,13 @@ static int check_layout(int dirfd, const char *prefix, const struct manifest *m,
 		}
 		if (S_ISREG(st.st_mode) && is_listed_file(m, path))
 			continue;
+		/* Listed, but not a file we can hash: say what it is. */
+		if (is_listed_file(m, path)) {
+			r = diag_set(d, cls, EINVAL,
+				     "payload %s is %s, not a regular file", path,
+				     file_kind(st.st_mode));
+			break;
+		}
 		r = diag_set(d, cls, EEXIST,
 			     "bundle holds %s%s, which the manifest does not list", path,
 			     S_ISDIR(st.st_mode) ? "/" : "");

@@ -494,6 +494,18 @@ int cms_signer_load(const struct cms_signer_opts *o, struct cms_signer **ret, st
 			     o->cert, subj);
 		goto fail;
 	}
+	/* A bundle signed with an expired certificate can never verify:
+	 * refuse it here, as the missing EKU above. */
+	if (X509_cmp_current_time(X509_get0_notAfter(s->cert)) < 0) {
+		char when[32];
+
+		asn1_time_str(X509_get0_notAfter(s->cert), when, sizeof(when));
+		r = diag_set(d, DIAG_TRUST, EKEYEXPIRED,
+			     "signer certificate %s (%s) expired at %s; a bundle signed with it "
+			     "could never verify",
+			     o->cert, subj, when);
+		goto fail;
+	}
 	if (o->chain) {
 		r = read_certs(o->chain, "certificate chain", &s->chain, d);
 		if (r < 0)

@@ -24,8 +24,9 @@ struct cms_signer_opts {
 
 struct cms_signer;
 
-/* Load key, certificate and chain; check the key matches the certificate and
- * the certificate carries the codeSigning extended key usage. */
+/* Load key, certificate and chain; check the key matches the certificate,
+ * the certificate carries the codeSigning extended key usage and has not
+ * expired (DIAG_TRUST for both). */
 int cms_signer_load(const struct cms_signer_opts *o, struct cms_signer **ret, struct diag *d);
 void cms_signer_free(struct cms_signer *s);
 

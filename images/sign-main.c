@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "cli.h"
 #include "config.h"
 #include "hex.h"
 
@@ -252,7 +253,8 @@ static int cmd_verify(int argc, char **argv)
 	cas = calloc((size_t)argc, sizeof(*cas));
 	if (!cas)
 		return EXIT_INTERNAL;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CA:
 			cas[n_ca++] = optarg;
@@ -281,9 +283,12 @@ static int cmd_verify(int argc, char **argv)
 			usage_verify(stdout);
 			free(cas);
 			return EXIT_OK;
-		default:
+		default: {
+			char bad[160];
+
 			free(cas);
-			return usage_error("verify", "%s", "invalid option");
+			return usage_error("verify", "%s", cli_bad_option(c, argv, bad, sizeof(bad)));
+		}
 		}
 	}
 	if (optind != argc - 1) {
@@ -406,7 +411,8 @@ static int cmd_sign(int argc, char **argv)
 	if (!specs)
 		return EXIT_INTERNAL;
 	bo.payloads = specs;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		uint64_t v;
 
 		switch (c) {
@@ -489,9 +495,12 @@ static int cmd_sign(int argc, char **argv)
 			usage_sign(stdout);
 			code = EXIT_OK;
 			goto out;
-		default:
-			usage_error("sign", "%s", "invalid option");
+		default: {
+			char bad[160];
+
+			usage_error("sign", "%s", cli_bad_option(c, argv, bad, sizeof(bad)));
 			goto out;
+		}
 		}
 	}
 	if (optind != argc - 1) {

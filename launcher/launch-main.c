@@ -254,15 +254,26 @@ static int cmd_check(struct opts *o, bool act)
 	 * load, and the audit is about devices, not about the accelerator. */
 	if (virt_open(o->uri, &v, &d) < 0)
 		return report(&d, EXIT_LIBVIRT);
-	if (!strcmp(o->virt, "auto")) {
+	{
 		char *live = NULL;
+		bool have = virt_live_xml(v, o->g.name, &live, &d) == 0;
+		enum spec_virt runs = have && strncmp(live, "<domain type='kvm'", 18) == 0
+					      ? SPEC_VIRT_KVM
+					      : SPEC_VIRT_TCG;
 
-		o->g.virt = SPEC_VIRT_TCG;
-		if (virt_live_xml(v, o->g.name, &live, &d) == 0 &&
-		    strncmp(live, "<domain type='kvm'", 18) == 0)
-			o->g.virt = SPEC_VIRT_KVM;
 		free(live);
 		memset(&d, 0, sizeof(d));
+		if (!strcmp(o->virt, "auto")) {
+			o->g.virt = runs;
+		} else if (have && runs != o->g.virt) {
+			/* Not a device the profile forbids: the options ask
+			 * for another accelerator than the guest runs under. */
+			virt_close(v);
+			return usage_error("guest %s runs under %s, not the --virt %s asked for; "
+					   "nothing was audited (leave --virt out, or give --virt %s)",
+					   o->g.name, runs == SPEC_VIRT_KVM ? "KVM" : "TCG", o->virt,
+					   runs == SPEC_VIRT_KVM ? "kvm" : "tcg");
+		}
 	}
 	code = spec_or_fail(o, &s, &d);
 	if (code) {
@@ -349,9 +360,13 @@ int main(int argc, char **argv)
 		.timeout_s = 30,
 	};
 	const char *cmd;
+	unsigned given = 0; /* the long options given, 1 << (val - OPT_STATE) */
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
+	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+		if (c >= OPT_STATE && c <= OPT_JSON)
+			given |= 1u << (c - OPT_STATE);
 		switch (c) {
 		case OPT_STATE: o.g.state_dir = optarg; break;
 		case OPT_RUN: o.g.run_dir = optarg; break;
@@ -392,7 +407,11 @@ int main(int argc, char **argv)
 		case OPT_JSON: o.json = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("%s %s\n", prog, SEALBOOT_VERSION); return EXIT_OK;
-		default: return usage_error("invalid option");
+		default: {
+			char bad[160];
+
+			return usage_error("%s", cli_bad_option(c, argv, bad, sizeof(bad)));
+		}
 		}
 	}
 	if (argc - optind != 1)
@@ -400,8 +419,20 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	if (!strcmp(cmd, "start"))
 		return cmd_start(&o);
-	if (!strcmp(cmd, "stop"))
+	if (!strcmp(cmd, "stop")) {
+		/* stop uses only these: any other option would be silently
+		 * ignored, so it is refused. */
+		const unsigned used = 1u << (OPT_URI - OPT_STATE) | 1u << (OPT_NAME - OPT_STATE) |
+				      1u << (OPT_TIMEOUT - OPT_STATE);
+
+		for (const struct option *lo = longopts; lo->name; lo++)
+			if (lo->val >= OPT_STATE && lo->val <= OPT_JSON &&
+			    (given & ~used & 1u << (lo->val - OPT_STATE)))
+				return usage_error("stop takes only --uri, --name and --timeout; "
+						   "--%s does nothing there",
+						   lo->name);
 		return cmd_stop(&o);
+	}
 	if (!strcmp(cmd, "status"))
 		return cmd_check(&o, false);
 	if (!strcmp(cmd, "audit"))

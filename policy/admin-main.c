@@ -883,7 +883,8 @@ int main(int argc, char **argv)
 	int nargs, c;
 
 	(void)prctl(PR_SET_DUMPABLE, 0);
-	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
+	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -945,8 +946,11 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("%s %s\n", prog, SEALBOOT_VERSION);
 			return EXIT_OK;
-		default:
-			return usage_error("invalid option");
+		default: {
+			char bad[160];
+
+			return usage_error("%s", cli_bad_option(c, argv, bad, sizeof(bad)));
+		}
 		}
 	}
 	nargs = argc - optind;

@@ -20,7 +20,20 @@ out=$("$ADMIN" --help)
 expect_admin 2 "unknown command 'frobnicate'" frobnicate
 rc=0; "$ANCHOR" reboot >"$A/o" 2>&1 || rc=$?
 [ "$rc" = 2 ] && [[ "$(cat "$A/o")" == *"unknown command 'reboot'"* ]] || fail "anchor bad command: $rc"
-echo "ok: --help, --version, usage errors exit 2"
+# A bad option: one line, ours, naming it (getopt prints nothing itself).
+rc=0; "$ANCHOR" boot --bogus >"$A/o" 2>&1 || rc=$?
+[ "$rc" = 2 ] && [ "$(cat "$A/o")" = "sealboot-anchor: unknown option '--bogus' (try --help)" ] ||
+	fail "anchor bad option: $rc $(cat "$A/o")"
+rc=0; "$ANCHOR" boot --run >"$A/o" 2>&1 || rc=$?
+[ "$rc" = 2 ] && [ "$(cat "$A/o")" = "sealboot-anchor: option '--run' needs a value (try --help)" ] ||
+	fail "anchor missing value: $rc $(cat "$A/o")"
+rc=0; "$ADMIN" --recovery-key=x show >"$A/o" 2>&1 || rc=$?
+[ "$rc" = 2 ] && [ "$(grep -c . "$A/o")" = 1 ] && [[ "$(cat "$A/o")" == "sealboot-admin: "*"'--recovery-key'"* ]] ||
+	fail "admin bad option: $rc $(cat "$A/o")"
+rc=0; "$ADMIN" -z show >"$A/o" 2>&1 || rc=$?
+[ "$rc" = 2 ] && [ "$(cat "$A/o")" = "sealboot-admin: unknown option '-z' (try --help)" ] ||
+	fail "admin bad short option: $rc $(cat "$A/o")"
+echo "ok: --help, --version, usage errors exit 2 (one line each)"
 
 echo "== status before the anchor ran"
 rc=0; out=$("$ANCHOR" status --run "$A/nowhere") || rc=$?

@@ -384,7 +384,21 @@ int main(void)
 
 	/* Every way the signer can be untrusted, each with its own reason. */
 	expect_untrusted(root, "other-signer", -EKEYREJECTED, "does not chain to a trusted CA");
-	expect_untrusted(root, "expired-signer", -EKEYEXPIRED, "expired at 2021-01-01");
+	/* An expired signer is refused at load, before anything is signed
+	 * (a bundle it signed could never verify); the verification side of
+	 * an expired signer is the checked-in fixture bundle expired-signer
+	 * (tests/fixtures/bundles.expect). */
+	{
+		der = NULL;
+		n = 0;
+		memset(&d, 0, sizeof(d));
+		r = sign_with(p("expired-signer.key"), p("expired-signer.crt"), -1, &der, &n, &d);
+		CHECK(r == -EKEYEXPIRED && d.cls == DIAG_TRUST && !der &&
+			      strstr(d.msg, "expired at 2021-01-01T00:00:00Z; a bundle signed with it "
+					    "could never verify"),
+		      "expired signer at sign time: %d %s", r, d.msg);
+		free(der);
+	}
 	expect_untrusted(root, "future-signer", -EKEYEXPIRED, "not yet valid (valid from 2100");
 	/* ...and an unrelated root alone trusts none of ours. */
 	{

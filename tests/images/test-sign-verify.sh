@@ -53,6 +53,45 @@ expect_err "--ca is required"
 [ ! -e "$B/manifest.json" ] || fail "a failed sign left manifest.json behind"
 [ -z "$(find "$B" -name '.manifest*')" ] || fail "a failed sign left a temporary file"
 
+# One line per mistake, and it says which (issue 8).
+expect_rc 2 "$sign" verify --frobnicate --ca "$P/root.crt" "$B"
+[ "$(cat "$S/err")" = "sealboot-sign: verify: unknown option '--frobnicate' (see 'sealboot-sign verify --help')" ] ||
+	fail "unknown option: $(cat "$S/err")"
+expect_rc 2 "$sign" sign "${keyargs[@]}" "${meta[@]}" "${pl[@]}" "$B" --cert
+[ "$(cat "$S/err")" = "sealboot-sign: sign: option '--cert' needs a value (see 'sealboot-sign sign --help')" ] ||
+	fail "missing value: $(cat "$S/err")"
+expect_rc 2 "$sign" sign --force=yes "${keyargs[@]}" "${meta[@]}" "${pl[@]}" "$B"
+[ "$(cat "$S/err")" = "sealboot-sign: sign: option '--force' takes no value (see 'sealboot-sign sign --help')" ] ||
+	fail "value for a flag: $(cat "$S/err")"
+echo "ok: a bad option is one line naming it"
+
+# A listed payload that is not a regular file is named for what it is.
+F=$S/odd
+mkdir -p "$F"
+mkfifo "$F/disk.img"
+expect_rc 2 "$sign" sign --no-progress "${keyargs[@]}" "${meta[@]}" --payload disk:disk.img "$F"
+[ "$(cat "$S/err")" = "sealboot-sign: sign: payload disk.img is a FIFO, not a regular file" ] ||
+	fail "FIFO payload: $(cat "$S/err")"
+rm "$F/disk.img"
+mkdir "$F/disk.img"
+expect_rc 2 "$sign" sign --no-progress "${keyargs[@]}" "${meta[@]}" --payload disk:disk.img "$F"
+[ "$(cat "$S/err")" = "sealboot-sign: sign: payload disk.img is a directory, not a regular file" ] ||
+	fail "directory payload: $(cat "$S/err")"
+rmdir "$F/disk.img"
+echo "ok: FIFO and directory payloads named as such"
+
+# An expired signer is refused before anything is written (as a missing EKU
+# is), and --json's error.message is the stderr line without its prefix.
+printf 'x' >"$F/disk.img"
+expect_rc 4 "$sign" sign --json --no-progress --key "$P/expired-signer.key" --cert "$P/expired-signer.crt" \
+	--chain "$P/chain.pem" "${meta[@]}" --payload disk:disk.img "$F"
+line="signer certificate $P/expired-signer.crt (CN=Expired Release Signer,O=sealboot test) expired at 2021-01-01T00:00:00Z; a bundle signed with it could never verify"
+[ "$(cat "$S/err")" = "sealboot-sign: sign: $line" ] || fail "expired signer: $(cat "$S/err")"
+grep -qF "\"message\":\"$line\"" <(tr -d '\n' <"$S/out" | sed 's/": *"/":"/g') || fail "--json error.message: $(cat "$S/out")"
+grep -q '"class": *"trust"' "$S/out" && grep -q '"exit_code": *4' "$S/out" || fail "--json error: $(cat "$S/out")"
+[ ! -e "$F/manifest.json" ] || fail "an expired signer wrote a manifest"
+echo "ok: expired signer refused at sign time (exit 4)"
+
 # sign and verify
 expect_rc 0 "$sign" sign --json "${keyargs[@]}" "${meta[@]}" "${pl[@]}" "$B"
 [ -s "$B/manifest.json" ] && [ -s "$B/manifest.json.p7s" ] || fail "sign wrote no bundle"
