@@ -12,8 +12,7 @@ static uint16_t le16(const uint8_t *p)
 
 static uint32_t le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void put_le16(uint8_t *p, uint16_t v)
@@ -48,8 +47,8 @@ static int not_pe(struct diag *d, const char *why)
 static int pe_ranges(const uint8_t *img, size_t len, struct range *r, size_t *n, struct diag *d)
 {
 	struct range sec[PE_MAX_SECTIONS];
-	size_t pe, opt, dd, shdr, cks, certdir, soh, nsec, optsz, nrva, cert_off = 0,
-		cert_len = 0, hashed, end, k = 0, ns = 0;
+	size_t pe, opt, dd, shdr, cks, certdir, soh, nsec, optsz, nrva, cert_off = 0, cert_len = 0,
+									hashed, end, k = 0, ns = 0;
 	uint16_t magic;
 
 	if (len < 0x40 || img[0] != 'M' || img[1] != 'Z')
@@ -99,7 +98,8 @@ static int pe_ranges(const uint8_t *img, size_t len, struct range *r, size_t *n,
 		if (size == 0)
 			continue;
 		if (ptr < soh || ptr > cert_off || size > cert_off - ptr)
-			return not_pe(d, "a section's raw data lies outside the file's image bytes");
+			return not_pe(d,
+				      "a section's raw data lies outside the file's image bytes");
 		/* insertion sort by file offset */
 		for (j = ns; j > 0 && sec[j - 1].off > ptr; j--)
 			sec[j] = sec[j - 1];
@@ -159,7 +159,7 @@ int bootpcr_authenticode(const uint8_t *img, size_t len, uint8_t out[TPMPOLICY_D
 /* --- QEMU's direct kernel boot --- */
 
 /* Linux boot protocol (Documentation/x86/boot.rst), offsets in the image. */
-#define HDR_MAGIC 0x202        /* "HdrS" */
+#define HDR_MAGIC 0x202 /* "HdrS" */
 #define HDR_VERSION 0x206
 #define HDR_TYPE_OF_LOADER 0x210
 #define HDR_LOADFLAGS 0x211
@@ -178,8 +178,8 @@ int bootpcr_authenticode(const uint8_t *img, size_t len, uint8_t out[TPMPOLICY_D
 #define QEMU_ACPI_DATA_SIZE 0x28000u
 #define QEMU_LOADER_TYPE 0xb0
 
-int bootpcr_qemu_patch_setup(uint8_t *img, size_t len, uint64_t initrd_size,
-			     uint64_t ram_below_4g, struct diag *d)
+int bootpcr_qemu_patch_setup(uint8_t *img, size_t len, uint64_t initrd_size, uint64_t ram_below_4g,
+			     struct diag *d)
 {
 	uint64_t initrd_max;
 
@@ -188,15 +188,17 @@ int bootpcr_qemu_patch_setup(uint8_t *img, size_t len, uint64_t initrd_size,
 	if (le16(img + HDR_VERSION) < 0x203 || !(img[HDR_LOADFLAGS] & LOADED_HIGH))
 		return not_pe(d, "boot protocol older than 2.03 or not loaded high: not modelled");
 	if (ram_below_4g <= QEMU_ACPI_DATA_SIZE || ram_below_4g > (1ull << 32))
-		return diag_set(d, DIAG_USAGE, EINVAL,
-				"QEMU guest RAM below 4 GiB must be more than 160 KiB and at most 4 GiB");
+		return diag_set(
+		    d, DIAG_USAGE, EINVAL,
+		    "QEMU guest RAM below 4 GiB must be more than 160 KiB and at most 4 GiB");
 	initrd_max = le32(img + HDR_INITRD_ADDR_MAX);
 	if (initrd_max >= ram_below_4g - QEMU_ACPI_DATA_SIZE)
 		initrd_max = ram_below_4g - QEMU_ACPI_DATA_SIZE - 1;
 	if (initrd_size == 0 || initrd_size > initrd_max)
-		return diag_set(d, DIAG_USAGE, EINVAL,
-				"an initrd of %llu bytes does not fit below %#llx (QEMU would refuse it)",
-				(unsigned long long)initrd_size, (unsigned long long)initrd_max);
+		return diag_set(
+		    d, DIAG_USAGE, EINVAL,
+		    "an initrd of %llu bytes does not fit below %#llx (QEMU would refuse it)",
+		    (unsigned long long)initrd_size, (unsigned long long)initrd_max);
 	img[HDR_TYPE_OF_LOADER] = QEMU_LOADER_TYPE;
 	img[HDR_LOADFLAGS] |= CAN_USE_HEAP;
 	put_le16(img + HDR_HEAP_END_PTR, QEMU_CMDLINE_ADDR - QEMU_REAL_ADDR - 0x200);
@@ -208,8 +210,7 @@ int bootpcr_qemu_patch_setup(uint8_t *img, size_t len, uint64_t initrd_size,
 
 /* --- the EFI stub's events --- */
 
-int bootpcr_cmdline_digest(const char *cmdline, uint8_t out[TPMPOLICY_DIGEST_SIZE],
-			   struct diag *d)
+int bootpcr_cmdline_digest(const char *cmdline, uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d)
 {
 	uint8_t buf[2 * (BOOTPCR_CMDLINE_MAX + 1)];
 	unsigned int n = 0;

@@ -27,7 +27,7 @@
  * efi_measure_tagged_event; Linux 5.17 initrd, 6.1 load options). The event
  * data is TCG_PCClientTaggedEvent: taggedEventID, taggedEventDataSize, then
  * the NUL-terminated description; the digest is of the measured bytes. */
-#define BOOTPCR_TAG_INITRD 0x8F3B22ECu       /* "Linux initrd" */
+#define BOOTPCR_TAG_INITRD 0x8F3B22ECu	     /* "Linux initrd" */
 #define BOOTPCR_TAG_LOAD_OPTIONS 0x8F3B22EDu /* "LOADED_IMAGE::LoadOptions" */
 
 /* The longest command line accepted (Linux x86 COMMAND_LINE_SIZE). */
@@ -65,8 +65,8 @@ int bootpcr_authenticode(const uint8_t *img, size_t len, uint8_t out[TPMPOLICY_D
  * initrd_size bytes and ram_below_4g bytes of guest RAM below 4 GiB (-m 512
  * on q35: 512 MiB). Kernels with boot protocol 2.03 or later, loaded high.
  */
-int bootpcr_qemu_patch_setup(uint8_t *img, size_t len, uint64_t initrd_size,
-			     uint64_t ram_below_4g, struct diag *d);
+int bootpcr_qemu_patch_setup(uint8_t *img, size_t len, uint64_t initrd_size, uint64_t ram_below_4g,
+			     struct diag *d);
 
 /* The digest of the stub's LoadOptions event: SHA-256 of the command line
  * as UTF-16LE including its terminating NUL (2 bytes), which is how OVMF
@@ -74,8 +74,7 @@ int bootpcr_qemu_patch_setup(uint8_t *img, size_t len, uint64_t initrd_size,
  * as the kernel received it (/proc/cmdline; under OVMF's direct kernel boot
  * that ends in " initrd=initrd", which OVMF appends). Printable ASCII only
  * (0x20-0x7e), at most BOOTPCR_CMDLINE_MAX bytes. */
-int bootpcr_cmdline_digest(const char *cmdline, uint8_t out[TPMPOLICY_DIGEST_SIZE],
-			   struct diag *d);
+int bootpcr_cmdline_digest(const char *cmdline, uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d);
 
 /* What a prediction may substitute; anything not given comes from the
  * reference log. */

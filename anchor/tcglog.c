@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define ALG_SHA256 0x000Bu /* TPM_ALG_SHA256 */
-#define MAX_DIGEST 64u     /* sizeof(TPMU_HA): SHA-512 */
+#define MAX_DIGEST 64u	   /* sizeof(TPMU_HA): SHA-512 */
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -16,8 +16,7 @@ static uint16_t le16(const uint8_t *p)
 
 static uint32_t le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 struct reader {
@@ -29,8 +28,8 @@ struct reader {
 
 static int bad(struct reader *rd, const char *what)
 {
-	return diag_set(rd->d, DIAG_MALFORMED, EBADMSG, "firmware event log, record at byte %zu: %s",
-			rd->record, what);
+	return diag_set(rd->d, DIAG_MALFORMED, EBADMSG,
+			"firmware event log, record at byte %zu: %s", rd->record, what);
 }
 
 /* The next n bytes, or NULL (and a diagnosis) if the log ends first. */
@@ -148,7 +147,8 @@ static int parse_event2(struct reader *rd, const struct alg *algs, size_t n_algs
 		for (k = 0; k < n_algs && algs[k].id != le16(p); k++)
 			;
 		if (k == n_algs)
-			return bad(rd, "a digest of an algorithm the Spec ID event does not declare");
+			return bad(rd,
+				   "a digest of an algorithm the Spec ID event does not declare");
 		if (seen[k])
 			return bad(rd, "two digests of one algorithm");
 		seen[k] = true;

@@ -49,11 +49,11 @@
 struct tcglog_event {
 	uint32_t pcr;
 	uint32_t type;
-	bool has_sha256;              /* always true unless type is EV_NO_ACTION */
+	bool has_sha256; /* always true unless type is EV_NO_ACTION */
 	uint8_t sha256[TPMPOLICY_DIGEST_SIZE];
-	const uint8_t *data;          /* the Event bytes, inside the parsed buffer */
+	const uint8_t *data; /* the Event bytes, inside the parsed buffer */
 	uint32_t data_len;
-	size_t offset;                /* of the record, in the log */
+	size_t offset; /* of the record, in the log */
 };
 
 struct tcglog {

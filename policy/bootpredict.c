@@ -92,8 +92,13 @@ int bootpredict_run(const struct bootpredict_args *a, tpmpolicy_pcr_mask_t want,
 						   "the event log %s is larger than %u bytes",
 						   a->event_log, TCGLOG_MAX_BYTES)
 					: cannot_read("event log", a->event_log, r, d);
-		else
-			r = tcglog_parse(buf, len, &log, d);
+		else {
+			struct diag ld = {0};
+
+			r = tcglog_parse(buf, len, &log, &ld);
+			if (r < 0)
+				diag_set(d, ld.cls, -r, "%s: %s", a->event_log, ld.msg);
+		}
 	}
 	if (r == 0) {
 		res.in.ref = log;

@@ -30,7 +30,7 @@ struct bootpredict_args {
 
 struct bootpredict_result {
 	struct tpmpolicy_pcr_values pcrs; /* the PCRs asked for; others zero */
-	struct bootpcr_inputs in;         /* the artifact digests used (in.ref NULL) */
+	struct bootpcr_inputs in;	  /* the artifact digests used (in.ref NULL) */
 };
 
 /* Any artifact or log given? */

@@ -36,41 +36,41 @@ struct boot {
 };
 
 static const struct boot A = {
-	DIR "/ovmf-direct-a.bin",
-	"console=ttyS0 quiet initrd=initrd",
-	"07d6c3357658ac0d89c5cd1d2d0bb7c5118d9b1affd4dc1f6a2539244cfdc56b",
-	"e917dbda27192917af5c91bae0bd4fa91e59671067d1c29d360ae04a53c3fa73",
-	{
-		"177e29c417b6b61c7cf46ed30b4468931f58642527a268b556254e39b941ec6a",
-		"8e9d1fe23131f12d6a523e9c32eb3223d4dc25e14eb5fd60163e7ba8de0f248c",
-		"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
-		"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
-		"a4aad0347737ceb153ac874a59819c1a43427223bb65f44a12bc57d50c6b0d47",
-		"a5ceb755d043f32431d63e39f5161464620a3437280494b5850dc1b47cc074e0",
-		"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
-		"65caf8dd1e0ea7a6347b635d2b379c93b9a1351edc2afc3ecda700e534eb3068",
-		"0000000000000000000000000000000000000000000000000000000000000000",
-		"c20edb3bec139cd4cf3e86cb70fd3681ea8b030be1803a6240af6ef85dd696c5",
-	},
+    DIR "/ovmf-direct-a.bin",
+    "console=ttyS0 quiet initrd=initrd",
+    "07d6c3357658ac0d89c5cd1d2d0bb7c5118d9b1affd4dc1f6a2539244cfdc56b",
+    "e917dbda27192917af5c91bae0bd4fa91e59671067d1c29d360ae04a53c3fa73",
+    {
+	"177e29c417b6b61c7cf46ed30b4468931f58642527a268b556254e39b941ec6a",
+	"8e9d1fe23131f12d6a523e9c32eb3223d4dc25e14eb5fd60163e7ba8de0f248c",
+	"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
+	"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
+	"a4aad0347737ceb153ac874a59819c1a43427223bb65f44a12bc57d50c6b0d47",
+	"a5ceb755d043f32431d63e39f5161464620a3437280494b5850dc1b47cc074e0",
+	"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
+	"65caf8dd1e0ea7a6347b635d2b379c93b9a1351edc2afc3ecda700e534eb3068",
+	"0000000000000000000000000000000000000000000000000000000000000000",
+	"c20edb3bec139cd4cf3e86cb70fd3681ea8b030be1803a6240af6ef85dd696c5",
+    },
 };
 
 static const struct boot B = {
-	DIR "/ovmf-direct-b.bin",
-	"console=ttyS0 quiet rd.break initrd=initrd",
-	"5e80fdc2db523c6dbe5eb1ef540e2f5a9b3de135131fe554f93b6ab1bfd4e718",
-	"1187fcfbfe43e59ec0d021e514b8ef9819fa63aa2190078ee25db19feec78011",
-	{
-		"177e29c417b6b61c7cf46ed30b4468931f58642527a268b556254e39b941ec6a",
-		"8e9d1fe23131f12d6a523e9c32eb3223d4dc25e14eb5fd60163e7ba8de0f248c",
-		"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
-		"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
-		"74f10972f5645580275297f307f60b615adb859f416b722df0e98b052c7ce460",
-		"a5ceb755d043f32431d63e39f5161464620a3437280494b5850dc1b47cc074e0",
-		"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
-		"65caf8dd1e0ea7a6347b635d2b379c93b9a1351edc2afc3ecda700e534eb3068",
-		"0000000000000000000000000000000000000000000000000000000000000000",
-		"d3509c46d8a9e5dd7c7c2a1c97555a51e3cb574ce82da433684649e6aa0642c6",
-	},
+    DIR "/ovmf-direct-b.bin",
+    "console=ttyS0 quiet rd.break initrd=initrd",
+    "5e80fdc2db523c6dbe5eb1ef540e2f5a9b3de135131fe554f93b6ab1bfd4e718",
+    "1187fcfbfe43e59ec0d021e514b8ef9819fa63aa2190078ee25db19feec78011",
+    {
+	"177e29c417b6b61c7cf46ed30b4468931f58642527a268b556254e39b941ec6a",
+	"8e9d1fe23131f12d6a523e9c32eb3223d4dc25e14eb5fd60163e7ba8de0f248c",
+	"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
+	"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
+	"74f10972f5645580275297f307f60b615adb859f416b722df0e98b052c7ce460",
+	"a5ceb755d043f32431d63e39f5161464620a3437280494b5850dc1b47cc074e0",
+	"3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969",
+	"65caf8dd1e0ea7a6347b635d2b379c93b9a1351edc2afc3ecda700e534eb3068",
+	"0000000000000000000000000000000000000000000000000000000000000000",
+	"d3509c46d8a9e5dd7c7c2a1c97555a51e3cb574ce82da433684649e6aa0642c6",
+    },
 };
 
 #define PCRS_0_TO_9 ((tpmpolicy_pcr_mask_t)0x3ff)
@@ -129,7 +129,9 @@ static void test_replay_matches_tpm(void **state)
 		for (unsigned n = 0; n < 10; n++)
 			assert_pcr(&v, n, boots[b]->pcr[n]);
 		for (unsigned n = 10; n < TPMPOLICY_PCR_COUNT; n++)
-			assert_pcr(&v, n, "0000000000000000000000000000000000000000000000000000000000000000");
+			assert_pcr(
+			    &v, n,
+			    "0000000000000000000000000000000000000000000000000000000000000000");
 		tcglog_free(log);
 		free(buf);
 	}
@@ -153,7 +155,8 @@ static void test_stub_events(void **state)
 	struct tcglog *log = parse_ok(buf, len);
 	const struct tcglog_event *opt = find(log, 9, TCGLOG_EV_EVENT_TAG, 0);
 	const struct tcglog_event *ird = find(log, 9, TCGLOG_EV_EVENT_TAG, 1);
-	static const uint8_t opt_data[] = "\xed\x22\x3b\x8f\x1a\x00\x00\x00LOADED_IMAGE::LoadOptions";
+	static const uint8_t opt_data[] =
+	    "\xed\x22\x3b\x8f\x1a\x00\x00\x00LOADED_IMAGE::LoadOptions";
 	static const uint8_t ird_data[] = "\xec\x22\x3b\x8f\x0d\x00\x00\x00Linux initrd";
 	struct diag d = {0};
 	EVP_MD_CTX *ctx;
@@ -181,7 +184,8 @@ static void test_stub_events(void **state)
 	assert_memory_not_equal(opt->sha256, dg, 32);
 	/* The kernel: the last (here only) application on PCR 4. */
 	unhex(A.kernel, want);
-	assert_memory_equal(find(log, 4, TCGLOG_EV_EFI_BOOT_SERVICES_APPLICATION, 0)->sha256, want, 32);
+	assert_memory_equal(find(log, 4, TCGLOG_EV_EFI_BOOT_SERVICES_APPLICATION, 0)->sha256, want,
+			    32);
 	assert_null(find(log, 4, TCGLOG_EV_EFI_BOOT_SERVICES_APPLICATION, 1));
 	tcglog_free(log);
 	free(buf);
@@ -218,10 +222,12 @@ static void test_predict_other_boot(void **state)
 			fail_msg("predict: %s", d.msg);
 		for (unsigned n = 0; n < 10; n++)
 			assert_pcr(&v, n, pairs[p][1]->pcr[n]);
-		assert_pcr(&v, 15, "0000000000000000000000000000000000000000000000000000000000000000");
+		assert_pcr(&v, 15,
+			   "0000000000000000000000000000000000000000000000000000000000000000");
 		/* Only what was asked. */
 		assert_int_equal(bootpcr_predict(&in, TPMPOLICY_PCR(9), &v, &d), 0);
-		assert_pcr(&v, 4, "0000000000000000000000000000000000000000000000000000000000000000");
+		assert_pcr(&v, 4,
+			   "0000000000000000000000000000000000000000000000000000000000000000");
 		assert_pcr(&v, 9, pairs[p][1]->pcr[9]);
 		/* One artifact changed: only its PCR moves. */
 		in.cmdline[0] ^= 1;
@@ -249,7 +255,8 @@ static void test_predict_without_log(void **state)
 	inputs_of(&B, &in);
 	assert_int_equal(bootpcr_predict(&in, TPMPOLICY_PCR(9), &v, &d), 0);
 	assert_pcr(&v, 9, B.pcr[9]);
-	assert_int_equal(bootpcr_predict(&in, TPMPOLICY_PCR(4) | TPMPOLICY_PCR(9), &v, &d), -EINVAL);
+	assert_int_equal(bootpcr_predict(&in, TPMPOLICY_PCR(4) | TPMPOLICY_PCR(9), &v, &d),
+			 -EINVAL);
 	assert_string_equal(d.msg, "PCR 4 cannot be predicted from the artifacts alone: give a "
 				   "reference boot's firmware event log");
 	memset(&d, 0, sizeof(d));
@@ -405,8 +412,8 @@ static size_t make_pe(uint8_t *img, bool with_cert)
 	img[pe + 21] = 0;
 	img[opt] = 0x0b; /* PE32+ */
 	img[opt + 1] = 0x02;
-	put32(img + opt + 60, 0x200);  /* SizeOfHeaders */
-	put32(img + opt + 108, 16);    /* NumberOfRvaAndSizes */
+	put32(img + opt + 60, 0x200);	/* SizeOfHeaders */
+	put32(img + opt + 108, 16);	/* NumberOfRvaAndSizes */
 	put32(img + opt + 112 + 32, 0); /* Certificate Table */
 	put32(img + opt + 112 + 36, 0);
 	/* section 0 at 0x400 (0x100 bytes), section 1 at 0x200 (0x200 bytes) */
@@ -441,7 +448,7 @@ static void test_authenticode(void **state)
 	len2 = make_pe(img2, true);
 	assert_int_equal(bootpcr_authenticode(img2, len2, dg2, &d), 0);
 	assert_memory_equal(dg, dg2, 32);
-	img2[PE_LEN + 5] ^= 1; /* inside the certificate table */
+	img2[PE_LEN + 5] ^= 1;	   /* inside the certificate table */
 	img2[0x80 + 24 + 64] ^= 1; /* CheckSum */
 	assert_int_equal(bootpcr_authenticode(img2, len2, dg2, &d), 0);
 	assert_memory_equal(dg, dg2, 32);
@@ -546,16 +553,16 @@ static void test_cmdline_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_replay_matches_tpm),
-		cmocka_unit_test(test_stub_events),
-		cmocka_unit_test(test_predict_other_boot),
-		cmocka_unit_test(test_predict_without_log),
-		cmocka_unit_test(test_predict_needs_the_records),
-		cmocka_unit_test(test_parse_strict),
-		cmocka_unit_test(test_authenticode),
-		cmocka_unit_test(test_authenticode_strict),
-		cmocka_unit_test(test_qemu_patch),
-		cmocka_unit_test(test_cmdline_refusals),
+	    cmocka_unit_test(test_replay_matches_tpm),
+	    cmocka_unit_test(test_stub_events),
+	    cmocka_unit_test(test_predict_other_boot),
+	    cmocka_unit_test(test_predict_without_log),
+	    cmocka_unit_test(test_predict_needs_the_records),
+	    cmocka_unit_test(test_parse_strict),
+	    cmocka_unit_test(test_authenticode),
+	    cmocka_unit_test(test_authenticode_strict),
+	    cmocka_unit_test(test_qemu_patch),
+	    cmocka_unit_test(test_cmdline_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
