@@ -11,7 +11,8 @@
 #      artifacts (kernel, initrd, command line with OVMF's " initrd=initrd")
 #      equals the PCRs 4 and 9 the guest's TPM reached; the kernel's
 #      Authenticode digest equals osslsigncode's;
-#   2. a good boot opens the volume; its PCR 15 events are public;
+#   2. a good boot opens the volume; after the anchor's cap the TPM releases
+#      nothing (probe-unseal); its PCR 15 events are public;
 #   3. control: an initramfs with an extra hook before the anchor replays them
 #      into PCR 15 (tpm2_pcrextend) and asks the TPM for the key with the
 #      admin's approval (probe-unseal): RELEASED. Without PCR 9 in the seal
@@ -270,6 +271,7 @@ echo "ok: under QEMU's direct boot PCR 4 is the patched kernel's (the unmodified
 # 2. A good boot; its sealing events go to the public event log.
 guest good1 boot g1
 [ "$(sb good1 anchor-rc)" = 0 ] || fail "good boot: $(cat "$A/good1.sb")"
+[[ "$(sb good1 after-cap)" == refused:* ]] || fail "after the cap the TPM still answered: $(sb good1 after-cap)"
 hook hook1 good1
 
 # 3. Control: the same initramfs plus a hook that runs before the anchor.
@@ -302,7 +304,8 @@ guest good2 boot g2
 [ "$(pcr good2 4)" = "$P4" ] && [ "$(pcr good2 9)" = "$P9" ] ||
 	fail "predicted 4=$P4 9=$P9; the TPM reached 4=$(pcr good2 4) 9=$(pcr good2 9)"
 [ "$(sb good2 anchor-rc)" = 0 ] || fail "the updated initramfs did not open the volume: $(cat "$A/good2.sb")"
-echo "ok: updated initramfs: PCRs 4 and 9 as predicted offline, the anchor opened the volume"
+[[ "$(sb good2 after-cap)" == refused:* ]] || fail "after the cap the TPM still answered: $(sb good2 after-cap)"
+echo "ok: updated initramfs: PCRs 4 and 9 as predicted offline, the anchor opened the volume; after its cap the same unseal is refused"
 hook hook2 good2
 
 # 6. The same attack against the seal with PCR 9: nothing.
