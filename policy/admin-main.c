@@ -21,6 +21,7 @@
 
 #include "adminkey.h"
 #include "appliance.h"
+#include "bootpredict.h"
 #include "cli.h"
 #include "config.h"
 #include "fsutil.h"
@@ -57,13 +58,18 @@ static int report(const struct diag *d)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s policy sign --key KEY [--secret-fd N] [--force] POLICY.json STATE_DIR\n"
+		"Usage: %s policy sign --key KEY [--secret-fd N] [--force]\n"
+		"                      [--allow-unmeasured-boot] POLICY.json STATE_DIR\n"
 		"       %s policy verify [--json] STATE_DIR\n"
 		"       %s policy show [--json] STATE_DIR\n"
 		"       %s provision --key KEY [OPTIONS] STATE_DIR\n"
 		"       %s pcr-policy sign --key KEY [--serial N] [--pcr N=HEX]... [--from-tpm]\n"
-		"                          STATE_DIR\n"
+		"                          [--event-log FILE] [--kernel FILE] [--initrd FILE]\n"
+		"                          [--cmdline STRING] [--qemu-memory MIB] STATE_DIR\n"
 		"       %s pcr-policy activate STATE_DIR\n"
+		"       %s pcr-policy predict [--event-log FILE] [--kernel FILE] [--initrd FILE]\n"
+		"                          [--cmdline STRING] [--qemu-memory MIB] [--pcrs LIST]\n"
+		"                          [--json]\n"
 		"\n"
 		"The security admin's tool for sealboot appliances.\n"
 		"\n"
@@ -77,11 +83,16 @@ static void usage(FILE *f)
 		"                    a key per volume (format or enroll LUKS2); idempotent\n"
 		"  pcr-policy sign   approve the PCR values of a good boot: the sealing PCR is\n"
 		"                    predicted from the policy and bundles, others are taken\n"
-		"                    from --pcr or, with --from-tpm, from the appliance's TPM\n"
+		"                    from --pcr, predicted from the boot artifacts (below), or,\n"
+		"                    with --from-tpm, read from the appliance's TPM\n"
 		"  pcr-policy activate  on the appliance: raise the TPM counter to the serial\n"
 		"                    of STATE_DIR/pcr-policy.json, retiring every older one\n"
-		"\n"
-		"Options:\n"
+		"  pcr-policy predict  print the PCR values a boot of these artifacts reaches\n"
+		"                    before the anchor runs (offline, no TPM), one N=HEX a line\n"
+		"\n",
+		prog, prog, prog, prog, prog, prog, prog);
+	/* Two strings: one would pass the 4095 bytes C11 compilers must accept. */
+	fputs("Options:\n"
 		"  --key KEY         the admin's private key (PEM, ECDSA P-256)\n"
 		"  --secret-fd N     read the key's passphrase from file descriptor N\n"
 		"  --tcti TCTI       TPM connection (default device:/dev/tpmrm0; also\n"
@@ -95,16 +106,30 @@ static void usage(FILE *f)
 		"  --pcr N=HEX       pcr-policy sign: the approved SHA-256 value of PCR N\n"
 		"  --from-tpm        pcr-policy sign, on the appliance: take PCRs not given\n"
 		"                    with --pcr, and the NV record, from its TPM\n"
+		"  --event-log FILE  pcr-policy predict/sign: a reference boot's firmware event\n"
+		"                    log (binary TCG format, binary_bios_measurements); the\n"
+		"                    artifacts given replace its kernel and PCR 9 events\n"
+		"  --kernel FILE     the kernel's EFI image (its Authenticode digest: PCR 4)\n"
+		"  --initrd FILE     the initramfs (PCR 9)\n"
+		"  --cmdline STRING  the kernel command line as /proc/cmdline shows it (PCR 9)\n"
+		"  --qemu-memory MIB the kernel is started by QEMU's direct kernel boot with MIB\n"
+		"                    of RAM below 4 GiB: model the setup header QEMU rewrites\n"
+		"  --pcrs LIST       pcr-policy predict: the PCRs to print, e.g. 4,9 or 0-7,9\n"
+		"                    (default 0-9 with --event-log, else 9)\n"
 		"  --at TIME         judge bundle certificates at TIME (seconds since the epoch)\n"
 		"  --force           policy sign: replace a policy with the same serial\n"
-		"  --json            machine-readable output (schema sealboot-admin-policy/1)\n"
+		"  --allow-unmeasured-boot  policy sign: sign a seal_pcrs without 4, 7, 9 and 15\n"
+		"                    (or 4, 7, 11, 12, 15): code before the anchor could then\n"
+		"                    unseal; recorded in the policy, shown by policy show\n"
+		"  --json            machine-readable output (schema sealboot-admin-policy/1;\n"
+		"                    pcr-policy predict: sealboot-admin-predict/1)\n"
 		"  -h, --help        show this help\n"
 		"  -V, --version     show the version\n"
 		"\n"
 		"Exit status: 0 ok, 1 internal, 2 usage, 3 signature, 4 trust, 5 malformed,\n"
 		"6 content, 7 expired, 8 TPM, 9 refused (would destroy data or another\n"
 		"admin's provisioning). See sealboot-admin(8).\n",
-		prog, prog, prog, prog, prog, prog);
+	      f);
 }
 
 #define usage_error(...) cli_usage_error(prog, EXIT_USAGE, __VA_ARGS__)
@@ -125,6 +150,9 @@ struct opts {
 	bool force;
 	bool json;
 	bool from_tpm; /* pcr-policy sign: read unlisted PCRs and the record from the TPM */
+	struct bootpredict_args boot; /* pcr-policy predict/sign: the boot artifacts */
+	tpmpolicy_pcr_mask_t pcrs;    /* pcr-policy predict --pcrs, 0 if not given */
+	bool allow_unmeasured;        /* policy sign --allow-unmeasured-boot */
 };
 
 static int load_key(const struct opts *o, EVP_PKEY **ret, struct diag *d)
@@ -191,6 +219,21 @@ static int policy_sign(const struct opts *o, const char *in, const char *dir)
 	r = policy_parse((const char *)buf, len, &p, &d);
 	if (r < 0)
 		goto out;
+	/* A seal that leaves the kernel, initramfs or command line unmeasured
+	 * is signed only when the admin says so, and the policy says it was. */
+	p->allow_unmeasured_boot = false;
+	if (policy_check_measured_boot(p->seal_pcrs, &d) < 0) {
+		if (!o->allow_unmeasured) {
+			r = -EPERM;
+			goto out;
+		}
+		memset(&d, 0, sizeof(d));
+		p->allow_unmeasured_boot = true;
+	} else if (o->allow_unmeasured) {
+		fprintf(stderr, "%s: --allow-unmeasured-boot: not needed, seal_pcrs covers the "
+				"boot before the anchor\n",
+			prog);
+	}
 	r = load_key(o, &key, &d);
 	if (r < 0)
 		goto out;
@@ -241,6 +284,10 @@ static int policy_sign(const struct opts *o, const char *in, const char *dir)
 	hex_encode(dg, 32, hex);
 	fprintf(stderr, "%s: signed policy serial %" PRIu64 " for class %s into %s (admin key %s)\n",
 		prog, p->serial, p->appliance_class, dir, hex);
+	if (p->allow_unmeasured_boot)
+		fprintf(stderr, "%s: WARNING: the policy allows an unmeasured boot: code that runs "
+				"before the anchor can replay PCR 15 and unseal (docs/pcrs.md)\n",
+			prog);
 out:
 	if (dirfd >= 0)
 		close(dirfd);
@@ -296,7 +343,11 @@ static int policy_verify_show(const struct opts *o, const char *dir, bool show)
 			for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++)
 				if (p->seal_pcrs & TPMPOLICY_PCR(i))
 					printf(" %u", i);
-			printf("\n");
+			printf("%s\n", p->allow_unmeasured_boot
+						? " (UNMEASURED BOOT ALLOWED: signed with "
+						  "--allow-unmeasured-boot; code before the anchor "
+						  "is not all sealed to)"
+						: "");
 			for (size_t i = 0; i < p->n_volumes; i++)
 				printf("  volume %s (%s) uuid %s%s%s\n", p->volumes[i].name,
 				       p->volumes[i].purpose, p->volumes[i].uuid,
@@ -327,7 +378,7 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 	struct approval ap = {.serial = serial, .mask = a->policy->seal_pcrs};
 	struct tpm_pcr_approval ta;
 	uint8_t name[TPMPOLICY_NAME_SIZE], approved[32], ahash[32];
-	tpmpolicy_pcr_mask_t need;
+	tpmpolicy_pcr_mask_t need, predicted_boot = 0;
 	char *json = NULL;
 	size_t len = 0;
 	int dirfd = -1, r;
@@ -364,6 +415,19 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 	eventlog_replay(log, &predicted);
 	memcpy(ap.values.v[EVENTLOG_PCR_SEAL], predicted.v[EVENTLOG_PCR_SEAL], 32);
 	need = ap.mask & ~TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) & ~o->pcr_given;
+	/* Then what the boot artifacts predict, offline. */
+	if (need && bootpredict_given(&o->boot)) {
+		struct bootpredict_result br;
+
+		r = bootpredict_run(&o->boot, need, &br, d);
+		if (r < 0)
+			goto out;
+		for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++)
+			if (need & TPMPOLICY_PCR(i))
+				memcpy(now.v[i], br.pcrs.v[i], 32);
+		predicted_boot = need;
+		need = 0;
+	}
 	if (need && !t) {
 		r = diag_set(d, DIAG_USAGE, EINVAL,
 			     "PCR %d has no value: give --pcr %d=HEX, or --from-tpm on the "
@@ -407,8 +471,16 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 			 strerror(-r));
 		goto out;
 	}
-	fprintf(stderr, "%s: signed PCR policy serial %" PRIu64 " into %s/%s\n", prog, serial, dir,
+	fprintf(stderr, "%s: signed PCR policy serial %" PRIu64 " into %s/%s", prog, serial, dir,
 		APPLIANCE_APPROVAL);
+	if (predicted_boot) {
+		fprintf(stderr, " (predicted from the boot artifacts: PCR");
+		for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++)
+			if (predicted_boot & TPMPOLICY_PCR(i))
+				fprintf(stderr, " %u", i);
+		fprintf(stderr, ")");
+	}
+	fprintf(stderr, "\n");
 out:
 	if (dirfd >= 0)
 		close(dirfd);
@@ -469,6 +541,70 @@ done:
 	appliance_free(&a);
 	EVP_PKEY_free(key);
 	return r;
+}
+
+/* The PCRs a boot of the given artifacts reaches before the anchor. */
+static int pcr_policy_predict(const struct opts *o)
+{
+	tpmpolicy_pcr_mask_t want = o->pcrs;
+	struct bootpredict_result br;
+	struct diag d = {0};
+	char hex[65], key[4];
+	int r;
+
+	if (!bootpredict_given(&o->boot))
+		return usage_error("pcr-policy predict: give --event-log and/or the artifacts "
+				   "(--kernel, --initrd, --cmdline)");
+	if (!want)
+		want = o->boot.event_log ? 0x3ff : TPMPOLICY_PCR(BOOTPCR_PCR_STUB);
+	if (want & (TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG)))
+		return usage_error("--pcrs: PCRs %d and %d are sealboot's own; pcr-policy sign "
+				   "predicts PCR %d from the policy",
+				   EVENTLOG_PCR_LOG, EVENTLOG_PCR_SEAL, EVENTLOG_PCR_SEAL);
+	r = bootpredict_run(&o->boot, want, &br, &d);
+	if (r < 0)
+		return report(&d);
+	if (o->json) {
+		json_object *root = json_object_new_object(), *pcrs = json_object_new_object();
+		const struct {
+			bool has;
+			const uint8_t *dg;
+			const char *name;
+		} in[] = {
+			{br.in.has_kernel, br.in.kernel, "kernel_authenticode_sha256"},
+			{br.in.has_initrd, br.in.initrd, "initrd_sha256"},
+			{br.in.has_cmdline, br.in.cmdline, "cmdline_sha256"},
+		};
+
+		json_object_object_add(root, "schema",
+				       json_object_new_string("sealboot-admin-predict/1"));
+		for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+			if (!in[i].has)
+				continue;
+			hex_encode(in[i].dg, 32, hex);
+			json_object_object_add(root, in[i].name, json_object_new_string(hex));
+		}
+		for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++) {
+			if (!(want & TPMPOLICY_PCR(i)))
+				continue;
+			hex_encode(br.pcrs.v[i], 32, hex);
+			snprintf(key, sizeof(key), "%u", i);
+			json_object_object_add(pcrs, key, json_object_new_string(hex));
+		}
+		json_object_object_add(root, "pcrs", pcrs);
+		printf("%s\n", json_object_to_json_string_ext(
+					root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+		return EXIT_OK;
+	}
+	for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++) {
+		if (!(want & TPMPOLICY_PCR(i)))
+			continue;
+		hex_encode(br.pcrs.v[i], 32, hex);
+		printf("%u=%s\n", i, hex);
+	}
+	return EXIT_OK;
 }
 
 static int pcr_policy_activate(const struct opts *o, const char *dir)
@@ -842,6 +978,39 @@ static int parse_pcr(const char *arg, struct opts *o)
 	return 0;
 }
 
+/* "4,9" or "0-7,9": PCRs 0..23, ascending ranges. */
+static int parse_pcr_list(const char *arg, tpmpolicy_pcr_mask_t *ret)
+{
+	tpmpolicy_pcr_mask_t mask = 0;
+	const char *p = arg;
+
+	for (;;) {
+		unsigned long a, b;
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			return -1;
+		a = b = strtoul(p, &end, 10);
+		if (*end == '-') {
+			p = end + 1;
+			if (*p < '0' || *p > '9')
+				return -1;
+			b = strtoul(p, &end, 10);
+		}
+		if (a > b || b >= TPMPOLICY_PCR_COUNT)
+			return -1;
+		for (unsigned long n = a; n <= b; n++)
+			mask |= TPMPOLICY_PCR(n);
+		if (*end == 0)
+			break;
+		if (*end != ',')
+			return -1;
+		p = end + 1;
+	}
+	*ret = mask;
+	return 0;
+}
+
 static int parse_fd(const char *arg, int *ret)
 {
 	char *end;
@@ -859,7 +1028,8 @@ int main(int argc, char **argv)
 {
 	enum {
 		OPT_KEY = 256, OPT_SECRET_FD, OPT_PASS_FD, OPT_TCTI, OPT_FORMAT, OPT_RECOVERY,
-		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON, OPT_FROM_TPM,
+		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON, OPT_FROM_TPM, OPT_EVENT_LOG,
+		OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_QEMU_MEMORY, OPT_PCRS, OPT_ALLOW_UNMEASURED,
 	};
 	static const struct option opts[] = {
 		{"key", required_argument, NULL, OPT_KEY},
@@ -874,6 +1044,13 @@ int main(int argc, char **argv)
 		{"force", no_argument, NULL, OPT_FORCE},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"from-tpm", no_argument, NULL, OPT_FROM_TPM},
+		{"event-log", required_argument, NULL, OPT_EVENT_LOG},
+		{"kernel", required_argument, NULL, OPT_KERNEL},
+		{"initrd", required_argument, NULL, OPT_INITRD},
+		{"cmdline", required_argument, NULL, OPT_CMDLINE},
+		{"qemu-memory", required_argument, NULL, OPT_QEMU_MEMORY},
+		{"pcrs", required_argument, NULL, OPT_PCRS},
+		{"allow-unmeasured-boot", no_argument, NULL, OPT_ALLOW_UNMEASURED},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -940,6 +1117,36 @@ int main(int argc, char **argv)
 		case OPT_FROM_TPM:
 			o.from_tpm = true;
 			break;
+		case OPT_EVENT_LOG:
+			o.boot.event_log = optarg;
+			break;
+		case OPT_KERNEL:
+			o.boot.kernel = optarg;
+			break;
+		case OPT_INITRD:
+			o.boot.initrd = optarg;
+			break;
+		case OPT_CMDLINE:
+			o.boot.cmdline = optarg;
+			break;
+		case OPT_QEMU_MEMORY:
+			errno = 0;
+			o.boot.qemu_ram_mib = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' ||
+			    o.boot.qemu_ram_mib == 0 || o.boot.qemu_ram_mib > 4096)
+				return usage_error("--qemu-memory '%s' is not a number of MiB in "
+						   "1..4096",
+						   optarg);
+			break;
+		case OPT_ALLOW_UNMEASURED:
+			o.allow_unmeasured = true;
+			break;
+		case OPT_PCRS:
+			if (parse_pcr_list(optarg, &o.pcrs) < 0)
+				return usage_error("--pcrs '%s' is not a list of PCRs 0..23 such as "
+						   "4,9 or 0-7,9",
+						   optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -971,13 +1178,17 @@ int main(int argc, char **argv)
 		return usage_error("unknown command 'policy %s' (sign, verify, show)", args[1]);
 	}
 	if (!strcmp(args[0], "pcr-policy") && nargs >= 2) {
+		if (!strcmp(args[1], "predict"))
+			return nargs == 2 ? pcr_policy_predict(&o)
+					  : usage_error("pcr-policy predict: takes no STATE_DIR");
 		if (nargs != 3)
 			return usage_error("pcr-policy %s: expected STATE_DIR", args[1]);
 		if (!strcmp(args[1], "sign"))
 			return pcr_policy_sign(&o, args[2]);
 		if (!strcmp(args[1], "activate"))
 			return pcr_policy_activate(&o, args[2]);
-		return usage_error("unknown command 'pcr-policy %s' (sign, activate)", args[1]);
+		return usage_error("unknown command 'pcr-policy %s' (sign, activate, predict)",
+				   args[1]);
 	}
 	if (!strcmp(args[0], "provision"))
 		return nargs == 2 ? provision(&o, args[1])

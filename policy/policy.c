@@ -289,6 +289,11 @@ int policy_validate(const struct policy *p, struct diag *d)
 		return invalid(d, "seal_pcrs: must include PCR %d, the PCR sealboot measures into",
 			       POLICY_PCR_SEAL);
 
+	if (p->allow_unmeasured_boot &&
+	    policy_check_measured_boot(p->seal_pcrs, &(struct diag){0}) == 0)
+		return invalid(d, "allow_unmeasured_boot: seal_pcrs covers the boot before the "
+				  "anchor; leave the member out");
+
 	if (p->n_volumes == 0 || !p->volumes)
 		return invalid(d, "volumes: at least one volume is needed");
 	if (p->n_volumes > POLICY_MAX_VOLUMES)
@@ -639,12 +644,61 @@ static int parse_guest(json_object *root, struct policy *p, struct diag *d)
 	return 0;
 }
 
+/* Optional; present only as true (absent means false, the canonical form). */
+static int parse_allow_unmeasured(json_object *root, struct policy *p, struct diag *d)
+{
+	json_object *v;
+	int r;
+
+	r = get_member(root, "allow_unmeasured_boot", json_type_boolean, "", true, &v, d);
+	if (r < 0 || !v)
+		return r;
+	if (!json_object_get_boolean(v))
+		return bad(d, "allow_unmeasured_boot: only true is meaningful; leave it out instead");
+	p->allow_unmeasured_boot = true;
+	return 0;
+}
+
+int policy_check_measured_boot(tpmpolicy_pcr_mask_t seal, struct diag *d)
+{
+	static const struct {
+		unsigned pcr;
+		const char *what;
+	} need[] = {
+		{4, "the kernel or boot image the firmware started"},
+		{7, "the Secure Boot state and keys"},
+		{POLICY_PCR_SEAL, "sealboot's own measurements"},
+	};
+	char list[TPMPOLICY_PCR_COUNT * 4 + 1] = "";
+	size_t at = 0;
+
+	for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++)
+		if (seal & TPMPOLICY_PCR(n))
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%u", at ? ", " : "", n);
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(seal & TPMPOLICY_PCR(need[i].pcr)))
+			return diag_set(d, DIAG_MALFORMED, EPERM,
+					"policy: seal_pcrs [%s] leaves code before the anchor "
+					"unmeasured: PCR %u (%s) is missing; seal to at least 4, 7, 9 "
+					"and 15, or sign with --allow-unmeasured-boot (docs/pcrs.md)",
+					list, need[i].pcr, need[i].what);
+	if ((seal & POLICY_PCRS_BOOT_STUB) != POLICY_PCRS_BOOT_STUB &&
+	    (seal & POLICY_PCRS_BOOT_UKI) != POLICY_PCRS_BOOT_UKI)
+		return diag_set(d, DIAG_MALFORMED, EPERM,
+				"policy: seal_pcrs [%s] leaves code before the anchor unmeasured: "
+				"PCR 9 (the initramfs and kernel command line) is missing; seal to "
+				"at least 4, 7, 9 and 15 (4, 7, 11, 12 and 15 for a unified kernel "
+				"image), or sign with --allow-unmeasured-boot (docs/pcrs.md)",
+				list);
+	return 0;
+}
+
 int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *d)
 {
 	static const char *const members[] = {
 	    "format",  "format_version", "appliance_class", "serial",  "release_cas",
 	    "bundles", "seal_pcrs",	 "volumes",	    "guest",   "zeroize_key",
-	    NULL};
+	    "allow_unmeasured_boot", NULL};
 	char show[SHOWN_BUF];
 	json_object *root = NULL, *v;
 	struct policy *p = NULL;
@@ -686,7 +740,8 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 	    (r = get_string(root, "appliance_class", "", false, &p->appliance_class, d)) < 0 ||
 	    (r = get_u64(root, "serial", "", &p->serial, d)) < 0 ||
 	    (r = parse_release_cas(root, p, d)) < 0 || (r = parse_bundles(root, p, d)) < 0 ||
-	    (r = parse_seal_pcrs(root, p, d)) < 0 || (r = parse_volumes(root, p, d)) < 0 ||
+	    (r = parse_seal_pcrs(root, p, d)) < 0 ||
+	    (r = parse_allow_unmeasured(root, p, d)) < 0 || (r = parse_volumes(root, p, d)) < 0 ||
 	    (r = parse_guest(root, p, d)) < 0 ||
 	    (r = get_string(root, "zeroize_key", "", false, &p->zeroize_key, d)) < 0)
 		goto out;
@@ -814,6 +869,8 @@ int policy_to_json(const struct policy *p, struct json_object **ret)
 		if (p->seal_pcrs & TPMPOLICY_PCR(n))
 			append(a, json_object_new_int((int)n), &failed);
 	add(o, "seal_pcrs", a, &failed);
+	if (p->allow_unmeasured_boot)
+		add(o, "allow_unmeasured_boot", json_object_new_boolean(1), &failed);
 
 	a = json_object_new_array();
 	for (size_t i = 0; a && i < p->n_volumes; i++) {

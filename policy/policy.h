@@ -82,6 +82,12 @@ struct policy {
 	struct policy_bundle *bundles;
 	size_t n_bundles;
 	tpmpolicy_pcr_mask_t seal_pcrs; /* always includes POLICY_PCR_SEAL */
+	/* The admin signed a seal_pcrs that leaves code before the anchor
+	 * unmeasured (policy_check_measured_boot() refuses it), on purpose:
+	 * sealboot-admin policy sign --allow-unmeasured-boot. Only true when
+	 * seal_pcrs fails that check. Member "allow_unmeasured_boot": true,
+	 * absent otherwise. */
+	bool allow_unmeasured_boot;
 	struct policy_volume *volumes;
 	size_t n_volumes;
 	struct policy_guest guest;
@@ -103,6 +109,24 @@ int policy_parse_canonical(const char *buf, size_t len, struct policy **ret, str
  * duplicates, ranges, certificates, keys, PCRs); also used before signing.
  * 0 or -EINVAL with d set (class DIAG_MALFORMED). */
 int policy_validate(const struct policy *p, struct diag *d);
+
+/* The PCRs that cover everything that runs before the anchor
+ * (docs/pcrs.md, "The sealing set"): 4 (the kernel, or the image the
+ * firmware started), 7 (Secure Boot state and keys), 15 (sealboot's), and 9
+ * (the initramfs and kernel command line, measured by the kernel's EFI stub)
+ * or, for a unified kernel image started by systemd-stub, 11 and 12 (its
+ * sections; a command line given from outside). */
+#define POLICY_PCRS_BOOT_BASE \
+	(TPMPOLICY_PCR(4) | TPMPOLICY_PCR(7) | TPMPOLICY_PCR(POLICY_PCR_SEAL))
+#define POLICY_PCRS_BOOT_STUB TPMPOLICY_PCR(9)
+#define POLICY_PCRS_BOOT_UKI (TPMPOLICY_PCR(11) | TPMPOLICY_PCR(12))
+
+/* Does seal_pcrs cover the code before the anchor? 0, or -EPERM with d
+ * naming the first PCR missing and what it measures (class malformed):
+ *   "policy: seal_pcrs [0, 4, 7, 15] leaves code before the anchor
+ *    unmeasured: PCR 9 (the initramfs and kernel command line) is missing;
+ *    ..." */
+int policy_check_measured_boot(tpmpolicy_pcr_mask_t seal_pcrs, struct diag *d);
 
 /* The canonical bytes, the ones that get signed: members in the order of
  * the struct, compact (no whitespace outside strings), strings escaped as

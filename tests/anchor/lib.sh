@@ -41,7 +41,7 @@ make_bundle() { # DIR VERSION [SIGNER_PREFIX]
 }
 
 write_policy() { # [SERIAL] [SEAL_PCRS]
-	local serial=${1:-1} pcrs=${2:-7, 15}
+	local serial=${1:-1} pcrs=${2:-4, 7, 9, 15}
 	cat >"$A/policy.json" <<JSON
 {
   "format": "sealboot-appliance-policy",

@@ -171,7 +171,10 @@ cat >"$A/policy.json" <<JSON
 }
 JSON
 mkdir -p "$A/state"
-"$ADMIN" policy sign --key "$A/admin.pem" "$A/policy.json" "$A/state" 2>"$A/err" ||
+# Not PCR 9: this test's initrd carries per-boot data (the state, the
+# bundle, the boot's mode on the command line), so the policy is signed with
+# the documented override; test-pcr-predict.sh covers PCR 9.
+"$ADMIN" policy sign --allow-unmeasured-boot --key "$A/admin.pem" "$A/policy.json" "$A/state" 2>"$A/err" ||
 	fail "policy sign: $(cat "$A/err")"
 cp "$A/admin.pem" "$R/admin.pem"
 mkdir -p "$A/tpm"

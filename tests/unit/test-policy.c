@@ -793,6 +793,76 @@ static void test_seal_pcrs(void **state)
 	policy_free(OK(.pcrs = "[0,15,22]"));
 }
 
+/* The sealing set must cover the code before the anchor (docs/pcrs.md):
+ * 4, 7, 15 and 9 (or 11 and 12 for a UKI); anything less is signed only
+ * with an override the policy then carries. */
+static void test_measured_boot(void **state)
+{
+	static const struct {
+		tpmpolicy_pcr_mask_t pcrs;
+		const char *missing; /* NULL: covered */
+	} cases[] = {
+		{0x8290, NULL},             /* 4, 7, 9, 15 */
+		{0x8295, NULL},             /* 0, 2, 4, 7, 9, 15 */
+		{0x9890, NULL},             /* 4, 7, 11, 12, 15 */
+		{0x8080, "PCR 4 (the kernel or boot image the firmware started) is missing"},
+		{0x8091, "PCR 9 (the initramfs and kernel command line) is missing"},
+		{0x8210, "PCR 7 (the Secure Boot state and keys) is missing"},
+		{0x0290, "PCR 15 (sealboot's own measurements) is missing"},
+		{0x8890, "PCR 9 (the initramfs and kernel command line) is missing"}, /* 11 alone */
+		{0x8000, "PCR 4 "},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct diag d = {0};
+		int r = policy_check_measured_boot(cases[i].pcrs, &d);
+
+		if (!cases[i].missing) {
+			assert_int_equal(r, 0);
+			continue;
+		}
+		assert_int_equal(r, -EPERM);
+		assert_int_equal(d.cls, DIAG_MALFORMED);
+		if (!strstr(d.msg, cases[i].missing) || !strstr(d.msg, "--allow-unmeasured-boot"))
+			fail_msg("0x%x: \"%s\"", (unsigned)cases[i].pcrs, d.msg);
+	}
+	{
+		struct diag d = {0};
+
+		policy_check_measured_boot(0x8091, &d);
+		assert_string_equal(d.msg,
+				    "policy: seal_pcrs [0, 4, 7, 15] leaves code before the anchor "
+				    "unmeasured: PCR 9 (the initramfs and kernel command line) is "
+				    "missing; seal to at least 4, 7, 9 and 15 (4, 7, 11, 12 and 15 for "
+				    "a unified kernel image), or sign with --allow-unmeasured-boot "
+				    "(docs/pcrs.md)");
+	}
+	/* The override in the document: only true, only with a weak set, and
+	 * in canonical form right after seal_pcrs. */
+	{
+		struct policy *p = OK(.pcrs = "[7,15]", .extra = ",\"allow_unmeasured_boot\":true");
+		char *text;
+		size_t n;
+
+		assert_true(p->allow_unmeasured_boot);
+		serialize_ok(p, &text, &n);
+		assert_non_null(strstr(text, "\"seal_pcrs\":[7,15],\"allow_unmeasured_boot\":true,"));
+		free(text);
+		p->allow_unmeasured_boot = false;
+		serialize_ok(p, &text, &n);
+		assert_null(strstr(text, "allow_unmeasured_boot"));
+		free(text);
+		policy_free(p);
+	}
+	REFUSED("policy: allow_unmeasured_boot: only true is meaningful; leave it out instead",
+		.extra = ",\"allow_unmeasured_boot\":false");
+	REFUSED("policy: allow_unmeasured_boot: seal_pcrs covers the boot before the anchor; "
+		"leave the member out",
+		.pcrs = "[4,7,9,15]", .extra = ",\"allow_unmeasured_boot\":true");
+	REFUSED_WITH("allow_unmeasured_boot", .extra = ",\"allow_unmeasured_boot\":1");
+	policy_free(OK(.pcrs = "[4,7,9,15]"));
+}
+
 static void test_volumes(void **state)
 {
 	static const char *const bad_uuids[] = {
@@ -1112,6 +1182,7 @@ int main(void)
 	    cmocka_unit_test(test_members),	  cmocka_unit_test(test_types),
 	    cmocka_unit_test(test_scalars),	  cmocka_unit_test(test_release_cas),
 	    cmocka_unit_test(test_bundles),	  cmocka_unit_test(test_seal_pcrs),
+	    cmocka_unit_test(test_measured_boot),
 	    cmocka_unit_test(test_volumes),	  cmocka_unit_test(test_guest),
 	    cmocka_unit_test(test_zeroize_key),	  cmocka_unit_test(test_validate_struct),
 	    cmocka_unit_test(test_serialize_golden), cmocka_unit_test(test_fixtures),
