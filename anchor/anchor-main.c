@@ -25,14 +25,19 @@
 #include "hex.h"
 #include "jsonfield.h"
 #include "tpm.h"
+#include "zeroize.h"
 
 static const char *prog = "sealboot-anchor";
+
+#define ZEROIZE_LAUNCHER "/usr/sbin/sealboot-launch"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s boot [OPTIONS]\n"
 		"       %s status [--json] [OPTIONS]\n"
+		"       %s zeroize-challenge [OPTIONS]\n"
+		"       %s zeroize --order FILE [--launcher PATH] [OPTIONS]\n"
 		"\n"
 		"Measured unlock for a sealboot appliance.\n"
 		"\n"
@@ -40,6 +45,11 @@ static void usage(FILE *f)
 		"           volumes, cap the PCRs, write the event log and the handoff\n"
 		"  status   the verdict of this boot in one line (--json: the whole record);\n"
 		"           with a TPM, also checks the event log against the PCRs\n"
+		"  zeroize-challenge  print a challenge naming this appliance and a fresh TPM\n"
+		"           counter value, for sealboot-admin zeroize-authorize\n"
+		"  zeroize  check the signed order FILE (and FILE.sig), then wipe: clear the\n"
+		"           TPM, stop the guest, erase every volume, remove sealboot's state;\n"
+		"           prints the receipt; an interrupted zeroize is finished first\n"
 		"\n"
 		"Options:\n"
 		"  --state DIR     appliance state (default %s)\n"
@@ -47,7 +57,11 @@ static void usage(FILE *f)
 		"  --tcti TCTI     TPM connection (default device:/dev/tpmrm0; also\n"
 		"                  $SEALBOOT_TCTI)\n"
 		"  --no-activate   only check volume keys, do not create device-mapper devices\n"
-		"  --at TIME       judge certificates at TIME (seconds since the epoch)\n"
+		"  --at TIME       judge certificates (and a zeroize order's expiry) at TIME\n"
+		"                  (seconds since the epoch)\n"
+		"  --order FILE    (zeroize) the signed order; its signature is FILE.sig\n"
+		"  --launcher PATH (zeroize) sealboot-launch, to stop the guest (default\n"
+		"                  %s)\n"
 		"  -q, --quiet     no progress lines\n"
 		"  --json          (status) print the status record as JSON\n"
 		"  -h, --help      show this help\n"
@@ -55,17 +69,62 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 ok, 1 internal, 2 usage, 3 policy, 4 bundle, 5 rollback,\n"
 		"6 unseal refused, 7 volume, 8 TPM unavailable or locked out, 9 state not\n"
-		"fresh. See sealboot-anchor(8).\n",
-		prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
+		"fresh, 12 zeroized: ready for provisioning. zeroize: 0 done, 1 internal,\n"
+		"2 usage, 3 not signed by the zeroize key, 4 another appliance, 5 malformed,\n"
+		"6 replayed, 7 expired, 8 TPM, 9 no trusted policy. See sealboot-anchor(8).\n",
+		prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR, ZEROIZE_LAUNCHER);
 }
 
 #define usage_error(...) cli_usage_error(prog, ANCHOR_USAGE, __VA_ARGS__)
+
+static int cmd_zeroize(const struct anchor_opts *ao, const char *order, const char *launcher,
+		       bool challenge)
+{
+	struct zeroize_opts o = {
+		.state_dir = ao->state_dir,
+		.run_dir = ao->run_dir,
+		.tcti = ao->tcti,
+		.launcher = launcher ? launcher : ZEROIZE_LAUNCHER,
+		.at = ao->at,
+		.quiet = ao->quiet,
+	};
+	struct zeroize_result res;
+	char *text = NULL;
+	int r;
+
+	if (challenge)
+		r = zeroize_challenge(&o, &text, &res);
+	else
+		r = zeroize_run(&o, order, &res);
+	if (r < 0) {
+		fprintf(stderr, "%s: zeroize%s: %s\n", prog, challenge ? "-challenge" : "",
+			res.d.msg);
+		zeroize_result_free(&res);
+		return res.code ? (int)res.code : ZEROIZE_INTERNAL;
+	}
+	if (text)
+		fputs(text, stdout);
+	if (res.receipt) {
+		printf("%s\n", res.receipt);
+		fprintf(stderr, "%s: zeroized: ready for provisioning (receipt in %s/%s)\n", prog,
+			o.state_dir, APPLIANCE_ZEROIZE_RECEIPT);
+	}
+	free(text);
+	zeroize_result_free(&res);
+	return ZEROIZE_OK;
+}
 
 static int cmd_boot(const struct anchor_opts *o)
 {
 	struct anchor_report rep;
 
 	anchor_boot(o, &rep);
+	if (rep.verdict == ANCHOR_ZEROIZED) {
+		fprintf(stderr, "%s: zeroized: ready for provisioning (no policy; receipt in "
+				"%s/%s)\n",
+			prog, o->state_dir, APPLIANCE_ZEROIZE_RECEIPT);
+		return rep.verdict;
+	}
 	if (rep.verdict != ANCHOR_OK) {
 		fprintf(stderr, "%s: FAILED (%s): %s\n", prog, rep.stage, rep.d.msg);
 		fprintf(stderr, "%s: no key was released; the appliance stays locked\n", prog);
@@ -142,7 +201,7 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	    (r = jf_u64(st, "bundles_verified", "status", "", &nb, &d)) == 0 &&
 	    (r = jf_u64(st, "volumes_open", "status", "", &nv, &d)) == 0)
 		r = jf_get(st, "verdict", json_type_string, "status", "", &v, &d);
-	if (r < 0 || code > ANCHOR_STATE) {
+	if (r < 0 || code > ANCHOR_ZEROIZED) {
 		fprintf(stderr, "%s: %s/status.json is damaged: %s\n", prog, o->run_dir, d.msg);
 		close(dirfd);
 		free(buf);
@@ -197,6 +256,8 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 		printf("sealboot: SUSPECT: the boot succeeded but the event log does not match "
 		       "the TPM (%s)\n",
 		       ld.msg[0] ? ld.msg : "PCR values differ from the log");
+	} else if (code == ANCHOR_ZEROIZED) {
+		printf("sealboot: zeroized: ready for provisioning\n");
 	} else {
 		printf("sealboot: FAILED at %s (exit %llu): %s\n", stage, (unsigned long long)code,
 		       reason);
@@ -212,7 +273,8 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_STATE = 256, OPT_RUN, OPT_TCTI, OPT_NO_ACTIVATE, OPT_AT, OPT_JSON };
+	enum { OPT_STATE = 256, OPT_RUN, OPT_TCTI, OPT_NO_ACTIVATE, OPT_AT, OPT_JSON, OPT_ORDER,
+	       OPT_LAUNCHER };
 	static const struct option opts[] = {
 		{"state", required_argument, NULL, OPT_STATE},
 		{"run", required_argument, NULL, OPT_RUN},
@@ -220,6 +282,8 @@ int main(int argc, char **argv)
 		{"no-activate", no_argument, NULL, OPT_NO_ACTIVATE},
 		{"at", required_argument, NULL, OPT_AT},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"order", required_argument, NULL, OPT_ORDER},
+		{"launcher", required_argument, NULL, OPT_LAUNCHER},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -231,7 +295,7 @@ int main(int argc, char **argv)
 		.tcti = getenv("SEALBOOT_TCTI"),
 	};
 	bool json = false;
-	const char *cmd;
+	const char *cmd, *order = NULL, *launcher = NULL;
 	int c;
 
 	/* No core dump may hold a volume key. */
@@ -263,6 +327,12 @@ int main(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_ORDER:
+			order = optarg;
+			break;
+		case OPT_LAUNCHER:
+			launcher = optarg;
+			break;
 		case 'q':
 			o.quiet = true;
 			break;
@@ -289,5 +359,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "status"))
 		return cmd_status(&o, json);
-	return usage_error("unknown command '%s' (boot, status)", cmd);
+	if (!strcmp(cmd, "zeroize-challenge"))
+		return cmd_zeroize(&o, NULL, NULL, true);
+	if (!strcmp(cmd, "zeroize")) {
+		if (!order)
+			return usage_error("zeroize: --order FILE is required");
+		return cmd_zeroize(&o, order, launcher, false);
+	}
+	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize)", cmd);
 }

@@ -25,6 +25,7 @@ enum anchor_verdict {
 	ANCHOR_VOLUME = 7,   /* a volume did not open with its key */
 	ANCHOR_TPM = 8,      /* no TPM, or in dictionary-attack lockout */
 	ANCHOR_STATE = 9,    /* run state not fresh: PCRs already used, planted files */
+	ANCHOR_ZEROIZED = 12, /* zeroized: ready for provisioning (a state, not a fault) */
 };
 
 struct anchor_opts {

@@ -944,3 +944,134 @@ int tpm_da_state(struct tpm *t, struct tpm_da *ret, struct diag *d)
 	*ret = da;
 	return 0;
 }
+
+/* --- zeroize --- */
+
+/* The attestation key's template (docs/formats/zeroize.md, section 1). */
+static void ak_template(TPM2B_PUBLIC *pub)
+{
+	*pub = (TPM2B_PUBLIC){
+		.publicArea = {
+			.type = TPM2_ALG_ECC,
+			.nameAlg = TPM2_ALG_SHA256,
+			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					    TPMA_OBJECT_SENSITIVEDATAORIGIN |
+					    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
+					    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT,
+			.parameters.eccDetail = {
+				.symmetric = {.algorithm = TPM2_ALG_NULL},
+				.scheme = {.scheme = TPM2_ALG_ECDSA,
+					   .details.ecdsa.hashAlg = TPM2_ALG_SHA256},
+				.curveID = TPM2_ECC_NIST_P256,
+				.kdf = {.scheme = TPM2_ALG_NULL},
+			},
+		},
+	};
+}
+
+static int create_ak(struct tpm *t, ESYS_TR *ret, struct diag *d)
+{
+	TPM2B_SENSITIVE_CREATE sens = {0};
+	TPM2B_PUBLIC tmpl;
+	TPM2B_DATA outside = {0};
+	TPML_PCR_SELECTION none = {0};
+	TSS2_RC rc;
+
+	ak_template(&tmpl);
+	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				ESYS_TR_NONE, &sens, &tmpl, &outside, &none, ret, NULL, NULL, NULL,
+				NULL);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, "creating the attestation key", d);
+}
+
+int tpm_ak_name(struct tpm *t, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
+{
+	ESYS_TR ak = ESYS_TR_NONE;
+	int r = create_ak(t, &ak, d);
+
+	if (r == 0)
+		r = primary_name(t, ak, ret, d);
+	flush(t, &ak);
+	return r;
+}
+
+int tpm_storage_name(struct tpm *t, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
+{
+	ESYS_TR primary = ESYS_TR_NONE;
+	int r = create_primary(t, &primary, d);
+
+	if (r == 0)
+		r = primary_name(t, primary, ret, d);
+	flush(t, &primary);
+	return r;
+}
+
+int tpm_clear_possible(struct tpm *t, struct diag *d)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	UINT32 perm = 0;
+	TSS2_RC rc;
+
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				TPM2_CAP_TPM_PROPERTIES, TPM2_PT_PERMANENT, 1, &more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "reading the TPM's permanent attributes", d);
+	if (cap->data.tpmProperties.count == 1 &&
+	    cap->data.tpmProperties.tpmProperty[0].property == TPM2_PT_PERMANENT)
+		perm = cap->data.tpmProperties.tpmProperty[0].value;
+	Esys_Free(cap);
+	if (perm & TPMA_PERMANENT_DISABLECLEAR)
+		return diag_set(d, DIAG_INTERNAL, EACCES,
+				"the TPM cannot be cleared: disableClear is set (by firmware or "
+				"TPM2_ClearControl); nothing was erased");
+	if (perm & TPMA_PERMANENT_LOCKOUTAUTHSET)
+		return diag_set(d, DIAG_INTERNAL, EACCES,
+				"the TPM cannot be cleared: someone set a lockout authorization "
+				"sealboot does not know; nothing was erased");
+	return 0;
+}
+
+int tpm_clear(struct tpm *t, struct diag *d)
+{
+	TSS2_RC rc;
+
+	rc = Esys_Clear(t->esys, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			ESYS_TR_NONE);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, "clearing the TPM (TPM2_Clear)", d);
+}
+
+int tpm_handles(struct tpm *t, uint32_t first, uint32_t *out, size_t max, size_t *ret_n,
+		struct diag *d)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more = TPM2_YES;
+	size_t n = 0;
+	TSS2_RC rc;
+
+	while (more) {
+		rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+					TPM2_CAP_HANDLES, first, TPM2_MAX_CAP_HANDLES, &more, &cap);
+		if (rc != TSS2_RC_SUCCESS)
+			return rc_fail(t, rc, "listing TPM handles", d);
+		UINT32 count = cap->data.handles.count;
+		for (UINT32 i = 0; i < count; i++) {
+			UINT32 h = cap->data.handles.handle[i];
+
+			if ((h & TPM2_HR_RANGE_MASK) != (first & TPM2_HR_RANGE_MASK)) {
+				more = TPM2_NO;
+				break;
+			}
+			if (n < max)
+				out[n] = h;
+			n++;
+			first = h + 1;
+		}
+		Esys_Free(cap);
+		cap = NULL;
+		if (count == 0)
+			break;
+	}
+	*ret_n = n;
+	return 0;
+}

@@ -157,3 +157,31 @@ struct tpm_da {
 	uint32_t failures, max_failures, interval; /* interval in seconds */
 };
 int tpm_da_state(struct tpm *t, struct tpm_da *ret, struct diag *d);
+
+/* --- zeroize (docs/design.md, "Zeroize") --- */
+
+/* The Name of the attestation key: a restricted ECDSA P-256 signing primary
+ * in the endorsement hierarchy from a fixed template
+ * (docs/formats/zeroize.md, section 1). TPM2_Clear does not change it: the
+ * appliance's identity. Created, named and flushed. */
+int tpm_ak_name(struct tpm *t, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d);
+
+/* The Name of the storage primary every sealed key lives under; it changes
+ * with every TPM2_Clear. */
+int tpm_storage_name(struct tpm *t, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d);
+
+/* Can TPM2_Clear be authorized with the (empty) lockout authorization?
+ * -EACCES (DIAG_INTERNAL) with the reason when lockoutAuthSet or
+ * disableClear is set, or the TPM is in lockout. */
+int tpm_clear_possible(struct tpm *t, struct diag *d);
+
+/* TPM2_Clear through the lockout hierarchy: a new storage seed (every object
+ * sealed before is dead for good), every owner NV index and persistent
+ * object deleted, owner/endorsement/lockout authorization emptied. */
+int tpm_clear(struct tpm *t, struct diag *d);
+
+/* The handles of one range the TPM holds now (TPM2_GetCapability), e.g.
+ * first 0x01000000 for NV indices, 0x81000000 for persistent objects;
+ * at most max, *ret_n of them, ascending. */
+int tpm_handles(struct tpm *t, uint32_t first, uint32_t *out, size_t max, size_t *ret_n,
+		struct diag *d);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin-zeroize.h"
 #include "adminkey.h"
 #include "appliance.h"
 #include "cli.h"
@@ -64,6 +65,8 @@ static void usage(FILE *f)
 		"       %s pcr-policy sign --key KEY [--serial N] [--pcr N=HEX]... [--from-tpm]\n"
 		"                          STATE_DIR\n"
 		"       %s pcr-policy activate STATE_DIR\n"
+		"       %s zeroize-authorize --key ZEROIZE_KEY --challenge FILE --out ORDER\n"
+		"                          [--volume NAME]... [--keep-tpm] [--expires SECONDS]\n"
 		"\n"
 		"The security admin's tool for sealboot appliances.\n"
 		"\n"
@@ -80,6 +83,8 @@ static void usage(FILE *f)
 		"                    from --pcr or, with --from-tpm, from the appliance's TPM\n"
 		"  pcr-policy activate  on the appliance: raise the TPM counter to the serial\n"
 		"                    of STATE_DIR/pcr-policy.json, retiring every older one\n"
+		"  zeroize-authorize turn an appliance's zeroize challenge into an order signed\n"
+		"                    by the zeroize key (ORDER and ORDER.sig)\n"
 		"\n"
 		"Options:\n"
 		"  --key KEY         the admin's private key (PEM, ECDSA P-256)\n"
@@ -95,7 +100,15 @@ static void usage(FILE *f)
 		"  --pcr N=HEX       pcr-policy sign: the approved SHA-256 value of PCR N\n"
 		"  --from-tpm        pcr-policy sign, on the appliance: take PCRs not given\n"
 		"                    with --pcr, and the NV record, from its TPM\n"
-		"  --at TIME         judge bundle certificates at TIME (seconds since the epoch)\n"
+		"  --at TIME         judge bundle certificates at TIME (seconds since the epoch);\n"
+		"                    zeroize-authorize: the time the expiry counts from\n"
+		"  --challenge FILE  zeroize-authorize: the appliance's challenge\n"
+		"  --out ORDER       zeroize-authorize: where the order goes (and ORDER.sig)\n"
+		"  --volume NAME     zeroize-authorize: a volume to wipe (repeat; default every\n"
+		"                    volume the challenge lists)\n"
+		"  --keep-tpm        zeroize-authorize: do not clear the TPM (saved header copies\n"
+		"                    stay unsealable: not a cryptographic erase)\n"
+		"  --expires SECONDS zeroize-authorize: the order's lifetime (default 3600)\n"
 		"  --force           policy sign: replace a policy with the same serial\n"
 		"  --json            machine-readable output (schema sealboot-admin-policy/1)\n"
 		"  -h, --help        show this help\n"
@@ -104,7 +117,7 @@ static void usage(FILE *f)
 		"Exit status: 0 ok, 1 internal, 2 usage, 3 signature, 4 trust, 5 malformed,\n"
 		"6 content, 7 expired, 8 TPM, 9 refused (would destroy data or another\n"
 		"admin's provisioning). See sealboot-admin(8).\n",
-		prog, prog, prog, prog, prog, prog);
+		prog, prog, prog, prog, prog, prog, prog);
 }
 
 #define usage_error(...) cli_usage_error(prog, EXIT_USAGE, __VA_ARGS__)
@@ -125,6 +138,7 @@ struct opts {
 	bool force;
 	bool json;
 	bool from_tpm; /* pcr-policy sign: read unlisted PCRs and the record from the TPM */
+	struct zeroize_authorize_opts z;
 };
 
 static int load_key(const struct opts *o, EVP_PKEY **ret, struct diag *d)
@@ -860,6 +874,7 @@ int main(int argc, char **argv)
 	enum {
 		OPT_KEY = 256, OPT_SECRET_FD, OPT_PASS_FD, OPT_TCTI, OPT_FORMAT, OPT_RECOVERY,
 		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON, OPT_FROM_TPM,
+		OPT_CHALLENGE, OPT_OUT, OPT_VOLUME, OPT_KEEP_TPM, OPT_EXPIRES,
 	};
 	static const struct option opts[] = {
 		{"key", required_argument, NULL, OPT_KEY},
@@ -874,6 +889,11 @@ int main(int argc, char **argv)
 		{"force", no_argument, NULL, OPT_FORCE},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"from-tpm", no_argument, NULL, OPT_FROM_TPM},
+		{"challenge", required_argument, NULL, OPT_CHALLENGE},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"volume", required_argument, NULL, OPT_VOLUME},
+		{"keep-tpm", no_argument, NULL, OPT_KEEP_TPM},
+		{"expires", required_argument, NULL, OPT_EXPIRES},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -939,6 +959,27 @@ int main(int argc, char **argv)
 		case OPT_FROM_TPM:
 			o.from_tpm = true;
 			break;
+		case OPT_CHALLENGE:
+			o.z.challenge = optarg;
+			break;
+		case OPT_OUT:
+			o.z.out = optarg;
+			break;
+		case OPT_VOLUME:
+			if (o.z.n_volumes == POLICY_MAX_VOLUMES)
+				return usage_error("too many --volume");
+			o.z.volumes[o.z.n_volumes++] = optarg;
+			break;
+		case OPT_KEEP_TPM:
+			o.z.keep_tpm = true;
+			break;
+		case OPT_EXPIRES:
+			errno = 0;
+			o.z.expires = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || o.z.expires == 0)
+				return usage_error("--expires '%s' is not a positive number of seconds",
+						   optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -975,8 +1016,20 @@ int main(int argc, char **argv)
 			return pcr_policy_activate(&o, args[2]);
 		return usage_error("unknown command 'pcr-policy %s' (sign, activate)", args[1]);
 	}
+	if (!strcmp(args[0], "zeroize-authorize")) {
+		if (nargs != 1)
+			return usage_error("zeroize-authorize takes no arguments, only options");
+		o.z.prog = prog;
+		o.z.key = o.key;
+		o.z.secret_fd = o.secret_fd;
+		o.z.at = o.at;
+		if (!o.z.expires)
+			o.z.expires = 3600;
+		return admin_zeroize_authorize(&o.z);
+	}
 	if (!strcmp(args[0], "provision"))
 		return nargs == 2 ? provision(&o, args[1])
 				  : usage_error("provision: expected STATE_DIR");
-	return usage_error("unknown command '%s' (policy, provision, pcr-policy)", args[0]);
+	return usage_error("unknown command '%s' (policy, provision, pcr-policy, zeroize-authorize)",
+			   args[0]);
 }

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "admin-zeroize.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "adminkey.h"
+#include "fsutil.h"
+#include "zeroize-order.h"
+
+static int write_new(const char *path, const void *buf, size_t len, struct diag *d)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	ssize_t w;
+
+	if (fd < 0)
+		return diag_set(d, DIAG_USAGE, errno, "cannot write %s: %s", path, strerror(errno));
+	w = write(fd, buf, len);
+	if (w != (ssize_t)len || fsync(fd) < 0) {
+		int e = w < 0 ? errno : EIO;
+
+		close(fd);
+		return diag_set(d, DIAG_INTERNAL, e, "cannot write %s: %s", path, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+static int build(const struct zeroize_authorize_opts *o, const struct zorder_challenge *c,
+		 struct zorder *ord, struct diag *d)
+{
+	int64_t now = o->at ? o->at : (int64_t)time(NULL);
+
+	memset(ord, 0, sizeof(*ord));
+	memcpy(ord->appliance_id, c->appliance_id, sizeof(ord->appliance_id));
+	memcpy(ord->storage_name, c->storage_name, sizeof(ord->storage_name));
+	ord->counter = c->counter;
+	ord->clear_tpm = !o->keep_tpm;
+	if (o->expires > (uint64_t)(INT64_MAX - now))
+		return diag_set(d, DIAG_USAGE, ERANGE, "--expires is too far away");
+	ord->not_after = now + (int64_t)o->expires;
+	if (o->n_volumes == 0) {
+		if (c->n_volumes == 0)
+			return diag_set(d, DIAG_USAGE, EINVAL,
+					"the challenge lists no volume (the appliance has no policy?); "
+					"name them with --volume");
+		for (size_t i = 0; i < c->n_volumes; i++)
+			snprintf(ord->volumes[i], sizeof(ord->volumes[0]), "%s", c->volumes[i]);
+		ord->n_volumes = c->n_volumes;
+		return 0;
+	}
+	for (size_t i = 0; i < o->n_volumes; i++) {
+		bool known = c->n_volumes == 0;
+
+		for (size_t k = 0; k < c->n_volumes; k++)
+			known = known || !strcmp(c->volumes[k], o->volumes[i]);
+		if (!known)
+			return diag_set(d, DIAG_USAGE, EINVAL,
+					"--volume %s: the challenge's appliance lists no such volume",
+					o->volumes[i]);
+		if (strlen(o->volumes[i]) >= sizeof(ord->volumes[0]))
+			return diag_set(d, DIAG_USAGE, EINVAL, "--volume %s: name too long",
+					o->volumes[i]);
+		snprintf(ord->volumes[i], sizeof(ord->volumes[0]), "%s", o->volumes[i]);
+	}
+	ord->n_volumes = o->n_volumes;
+	return 0;
+}
+
+int admin_zeroize_authorize(const struct zeroize_authorize_opts *o)
+{
+	struct zorder_challenge c;
+	struct zorder ord;
+	struct secret *pass = NULL;
+	EVP_PKEY *key = NULL;
+	unsigned char *buf = NULL;
+	uint8_t *sig = NULL;
+	char *text = NULL, sig_path[4096];
+	size_t len = 0, text_len = 0, sig_len = 0;
+	struct diag d = {0};
+	int r;
+
+	if (!o->key || !o->challenge || !o->out) {
+		fprintf(stderr, "%s: zeroize-authorize needs --key ZEROIZE_KEY, --challenge FILE "
+				"and --out ORDER\n",
+			o->prog);
+		return 2;
+	}
+	r = fs_read_file(o->challenge, ZORDER_MAX_BYTES, &buf, &len);
+	if (r < 0) {
+		diag_set(&d, DIAG_USAGE, -r, "cannot read %s: %s", o->challenge, strerror(-r));
+		goto out;
+	}
+	r = zorder_challenge_parse((const char *)buf, len, &c, &d);
+	if (r == 0)
+		r = build(o, &c, &ord, &d);
+	if (r < 0)
+		goto out;
+	if (o->secret_fd >= 0) {
+		r = secret_read_fd(o->secret_fd, 1024, &pass);
+		if (r < 0) {
+			diag_set(&d, DIAG_USAGE, -r, "cannot read the passphrase from fd %d",
+				 o->secret_fd);
+			goto out;
+		}
+	}
+	r = adminkey_load_private(o->key, pass, &key, &d);
+	if (r < 0)
+		goto out;
+	r = zorder_serialize(&ord, &text, &text_len);
+	if (r < 0) {
+		diag_set(&d, DIAG_INTERNAL, -r, "cannot write the order");
+		goto out;
+	}
+	r = adminkey_sign(key, text, text_len, &sig, &sig_len, &d);
+	if (r < 0)
+		goto out;
+	snprintf(sig_path, sizeof(sig_path), "%s.sig", o->out);
+	/* The order first, its signature last: a crash in between leaves an
+	 * order that does not verify. */
+	(void)unlink(sig_path);
+	r = write_new(o->out, text, text_len, &d);
+	if (r == 0)
+		r = write_new(sig_path, sig, sig_len, &d);
+	if (r < 0)
+		goto out;
+	fprintf(stderr,
+		"%s: zeroize order for challenge %" PRIu64 " written to %s (signature %s): %zu "
+		"volume(s), TPM %s, valid until %" PRId64 "\n",
+		o->prog, ord.counter, o->out, sig_path, ord.n_volumes,
+		ord.clear_tpm ? "cleared" : "kept", ord.not_after);
+out:
+	secret_free(pass);
+	EVP_PKEY_free(key);
+	free(buf);
+	free(text);
+	free(sig);
+	if (r < 0) {
+		fprintf(stderr, "%s: zeroize-authorize: %s\n", o->prog, d.msg);
+		return diag_exit_code(d.cls);
+	}
+	return 0;
+}
