@@ -1,0 +1,101 @@
+#!/bin/bash
+# Power cuts during a zeroize: for every step k, the test-only zeroize-crash
+# program SIGKILLs itself right after step k's action, before the journal
+# records it, and the TPM loses power too (swtpm killed, no Shutdown). The
+# next `sealboot-anchor boot` (even k) or rerun of `zeroize` (odd k)
+# finishes the wipe first, and every post-condition holds. Whenever the
+# journal exists past step 1, a saved header with its token and the good
+# PCR state gets nothing from the TPM.
+#
+# Then the control that shows what the TPM clear buys: stopped after the
+# volume was wiped, a saved copy of its header (token included) with the
+# signed PCR policy and the replayed good PCRs releases the key when the
+# order kept the TPM, and nothing when it cleared it; stock tpm2_load
+# agrees.
+set -eu
+. "$SEALBOOT_SRC/tests/lib/common.sh"
+. "$SEALBOOT_SRC/tests/lib/swtpm.sh"
+. "$SEALBOOT_SRC/tests/anchor/lib.sh"
+CRASH=${SEALBOOT_ZEROIZE_CRASH:?}
+
+crash_at() { # STEP ORDER: run to step STEP, then the power goes
+	local rc=0 keep
+	"$CRASH" "$1" "$2" "$A/state" "$A/run" "$A/launcher" >"$A/crash.out" 2>&1 || rc=$?
+	[ "$rc" = 137 ] || fail "zeroize-crash $1: exit $rc, want 137 (SIGKILL): $(cat "$A/crash.out")"
+	keep=$SWTPM_STATE
+	swtpm_kill
+	swtpm_start "$keep"
+}
+
+LAST=6 # one volume: 1 tpm, 2 guests, 3 volume, 4 nv, 5 files, 6 receipt
+for k in $(seq 0 $LAST); do
+	(
+		echo "== power cut after step $k"
+		. "$SEALBOOT_SRC/tests/anchor/zeroize-lib.sh"
+		zsetup
+		challenge
+		authorize "$A/order"
+		crash_at "$k" "$A/order"
+		if [ "$k" -lt "$LAST" ]; then
+			[ -e "$A/state/zeroize.journal" ] || fail "no journal after a cut at step $k"
+			grep -q "\"done\":$((k > 0 ? k - 1 : 0))," "$A/state/zeroize.journal" ||
+				fail "journal after step $k: $(cat "$A/state/zeroize.journal")"
+			! grep -qi 'passphrase\|"key"' "$A/state/zeroize.journal" || fail "journal holds a secret?"
+		fi
+		if [ "$k" -ge 1 ]; then
+			# The TPM step ran: a saved header gets nothing, at any later point.
+			cp "$A/data.img" "$A/data.now"
+			restore_header
+			replay_good_pcrs
+			expect_locked
+			cp "$A/data.now" "$A/data.img"
+		fi
+		if [ $((k % 2)) = 0 ]; then
+			rm -rf "$A/run" && mkdir -m 700 "$A/run"
+			expect_boot 12 "zeroized: ready for provisioning"
+		else
+			zeroize "$A/order"
+			[ "$ZRC" = 0 ] || fail "rerun after step $k: $ZRC $(cat "$A/z.err")"
+			[ "$k" = "$LAST" ] || grep -q "finishing the zeroize the journal records" "$A/z.err" ||
+				fail "the rerun did not resume: $(cat "$A/z.err")"
+		fi
+		expect_wiped
+		restore_header
+		replay_good_pcrs
+		expect_locked
+		echo "ok: cut after step $k: finished by the $([ $((k % 2)) = 0 ] && echo boot || echo rerun), post-conditions hold"
+	)
+done
+
+for mode in keep clear; do
+	(
+		echo "== control: the saved header after the volume wipe, TPM ${mode}"
+		. "$SEALBOOT_SRC/tests/anchor/zeroize-lib.sh"
+		zsetup
+		challenge
+		if [ "$mode" = keep ]; then authorize "$A/order" --keep-tpm; else authorize "$A/order"; fi
+		crash_at 3 "$A/order"
+		! cryptsetup isLuks "$A/data.img" || fail "the volume was not wiped at step 3"
+		restore_header
+		replay_good_pcrs
+		rc=0
+		"$PROBE" "$A/state.good" "$A/data.good" >"$A/probe.out" 2>&1 || rc=$?
+		stock_load
+		if [ "$mode" = keep ]; then
+			[ "$rc" = 0 ] && grep -q RELEASED "$A/probe.out" ||
+				fail "control: without the clear the saved header should unseal: $rc $(cat "$A/probe.out")"
+			[ "$LOAD_RC" = 0 ] || fail "control: stock tpm2_load refused: $(cat "$A/load.err")"
+			echo "ok: control: TPM kept, the saved header releases the key (probe RELEASED, tpm2_load accepts the blob)"
+		else
+			[ "$rc" = 3 ] || fail "cleared: the saved header was released: $rc $(cat "$A/probe.out")"
+			[ "$LOAD_RC" != 0 ] || fail "cleared: stock tpm2_load accepted the blob"
+			echo "ok: TPM cleared, the same restore gets nothing (probe refused, tpm2_load refused)"
+		fi
+		cp "$A/saved/header" /dev/null
+		dd if=/dev/zero of="$A/data.img" bs=1M count=16 conv=notrunc status=none
+		zeroize "$A/order"
+		[ "$ZRC" = 0 ] || fail "finishing: $ZRC $(cat "$A/z.err")"
+		grep -q "\"tpm_cleared\": $([ "$mode" = keep ] && echo false || echo true)" "$A/z.out" ||
+			fail "receipt: $(cat "$A/z.out")"
+	)
+done
