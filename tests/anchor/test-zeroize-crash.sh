@@ -99,3 +99,25 @@ for mode in keep clear; do
 			fail "receipt: $(cat "$A/z.out")"
 	)
 done
+
+(
+	echo "== a guest that cannot be stopped halts the wipe after the TPM step"
+	. "$SEALBOOT_SRC/tests/anchor/zeroize-lib.sh"
+	zsetup
+	challenge
+	authorize "$A/order"
+	LAUNCHER_RC=5 zeroize "$A/order"
+	[ "$ZRC" = 1 ] && grep -q "could not stop the guest" "$A/z.err" ||
+		fail "launcher failure: $ZRC $(cat "$A/z.err")"
+	grep -q '"done":1,' "$A/state/zeroize.journal" || fail "journal: $(cat "$A/state/zeroize.journal")"
+	cryptsetup isLuks "$A/data.img" || fail "volumes were wiped with the guest still running"
+	rm -rf "$A/run" && mkdir -m 700 "$A/run"
+	LAUNCHER_RC=5 expect_boot 9 "a zeroize was interrupted and could not be finished"
+	swtpm_reboot
+	rm -rf "$A/run" && mkdir -m 700 "$A/run"
+	: >"$A/launcher.log"
+	LAUNCHER_RC=0 expect_boot 12 "zeroized: ready for provisioning"
+	grep -q "^stop " "$A/launcher.log" || fail "the boot did not stop the guest"
+	expect_wiped
+	echo "ok: launcher failure: exit 1, journal at step 1, boot refuses (9) until the guest stops, then finishes (12)"
+)

@@ -33,7 +33,7 @@ tpm2_createprimary -Q -C e -g sha256 -G ecc256:ecdsa-sha256:null \
 	-c "$A/ak.ctx" || fail "tpm2_createprimary AK"
 tpm2_readpublic -Q -c "$A/ak.ctx" -n "$A/ak.name"
 tpm2_flushcontext -t >/dev/null 2>&1 || true
-[ "$(xxd -p "$A/ak.name" | tr -d '\n')" = "$id" ] || fail "appliance_id is not the AK Name"
+[ "$(od -An -tx1 "$A/ak.name" | tr -d " \n")" = "$id" ] || fail "appliance_id is not the AK Name"
 challenge
 c2=$(sed -E 's/.*"counter":([0-9]+).*/\1/' "$A/ch.json")
 [ "$c2" -gt "$c1" ] || fail "the counter did not move: $c1 $c2"
