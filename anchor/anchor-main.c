@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "appliance.h"
+#include "attest.h"
 #include "boot.h"
 #include "cli.h"
 #include "config.h"
@@ -38,6 +39,7 @@ static void usage(FILE *f)
 		"       %s status [--json] [OPTIONS]\n"
 		"       %s zeroize-challenge [OPTIONS]\n"
 		"       %s zeroize --order FILE [--launcher PATH] [OPTIONS]\n"
+		"       %s attest --nonce HEX [OPTIONS]\n"
 		"\n"
 		"Measured unlock for a sealboot appliance.\n"
 		"\n"
@@ -50,6 +52,8 @@ static void usage(FILE *f)
 		"  zeroize  check the signed order FILE (and FILE.sig), then wipe: clear the\n"
 		"           TPM, stop the guest, erase every volume, remove sealboot's state;\n"
 		"           prints the receipt; an interrupted zeroize is finished first\n"
+		"  attest   a quote by the attestation key over the sealing PCRs and PCR 13,\n"
+		"           with the event log, for sealboot-admin attest-verify\n"
 		"\n"
 		"Options:\n"
 		"  --state DIR     appliance state (default %s)\n"
@@ -60,6 +64,7 @@ static void usage(FILE *f)
 		"  --at TIME       judge certificates (and a zeroize order's expiry) at TIME\n"
 		"                  (seconds since the epoch)\n"
 		"  --order FILE    (zeroize) the signed order; its signature is FILE.sig\n"
+		"  --nonce HEX     (attest) the verifier's fresh value, 1 to 64 bytes in hex\n"
 		"  --launcher PATH (zeroize) sealboot-launch, to stop the guest (default\n"
 		"                  %s)\n"
 		"  -q, --quiet     no progress lines\n"
@@ -72,7 +77,7 @@ static void usage(FILE *f)
 		"fresh, 12 zeroized: ready for provisioning. zeroize: 0 done, 1 internal,\n"
 		"2 usage, 3 not signed by the zeroize key, 4 another appliance, 5 malformed,\n"
 		"6 replayed, 7 expired, 8 TPM, 9 no trusted policy. See sealboot-anchor(8).\n",
-		prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR, ZEROIZE_LAUNCHER);
+		prog, prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR, ZEROIZE_LAUNCHER);
 }
 
 #define usage_error(...) cli_usage_error(prog, ANCHOR_USAGE, __VA_ARGS__)
@@ -112,6 +117,45 @@ static int cmd_zeroize(const struct anchor_opts *ao, const char *order, const ch
 	free(text);
 	zeroize_result_free(&res);
 	return ZEROIZE_OK;
+}
+
+static int cmd_attest(const struct anchor_opts *o, const char *nonce_hex)
+{
+	tpmpolicy_pcr_mask_t mask =
+		TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
+	uint8_t nonce[ATTEST_NONCE_MAX];
+	size_t n = strlen(nonce_hex) / 2;
+	unsigned char *log = NULL;
+	size_t log_len = 0;
+	struct appliance a = {0};
+	struct diag d = {0}, ignore = {0};
+	struct tpm *t = NULL;
+	char *doc = NULL, path[4096];
+	int r;
+
+	if (n == 0 || n > ATTEST_NONCE_MAX || strlen(nonce_hex) % 2 ||
+	    hex_decode(nonce_hex, nonce, n) < 0)
+		return usage_error("--nonce '%s' is not 1 to %d bytes of lowercase hex", nonce_hex,
+				   ATTEST_NONCE_MAX);
+	/* The PCRs the policy seals to, when there is one: which PCRs to
+	 * quote is no secret and needs no trust. */
+	if (appliance_load(o->state_dir, NULL, NULL, &a, &ignore) == 0)
+		mask |= a.policy->seal_pcrs;
+	appliance_free(&a);
+	snprintf(path, sizeof(path), "%s/eventlog.jsonl", o->run_dir);
+	(void)fs_read_file(path, 1 << 20, &log, &log_len);
+	r = tpm_open(o->tcti, &t, &d);
+	if (r == 0)
+		r = attest_quote(t, mask, nonce, n, log ? (const char *)log : "", &doc, &d);
+	tpm_close(t);
+	free(log);
+	if (r < 0) {
+		fprintf(stderr, "%s: attest: %s\n", prog, d.msg);
+		return r == -ENODEV ? ANCHOR_TPM : ANCHOR_INTERNAL;
+	}
+	fputs(doc, stdout);
+	free(doc);
+	return 0;
 }
 
 static int cmd_boot(const struct anchor_opts *o)
@@ -274,7 +318,7 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 int main(int argc, char **argv)
 {
 	enum { OPT_STATE = 256, OPT_RUN, OPT_TCTI, OPT_NO_ACTIVATE, OPT_AT, OPT_JSON, OPT_ORDER,
-	       OPT_LAUNCHER };
+	       OPT_LAUNCHER, OPT_NONCE };
 	static const struct option opts[] = {
 		{"state", required_argument, NULL, OPT_STATE},
 		{"run", required_argument, NULL, OPT_RUN},
@@ -284,6 +328,7 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"order", required_argument, NULL, OPT_ORDER},
 		{"launcher", required_argument, NULL, OPT_LAUNCHER},
+		{"nonce", required_argument, NULL, OPT_NONCE},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -295,7 +340,7 @@ int main(int argc, char **argv)
 		.tcti = getenv("SEALBOOT_TCTI"),
 	};
 	bool json = false;
-	const char *cmd, *order = NULL, *launcher = NULL;
+	const char *cmd, *order = NULL, *launcher = NULL, *nonce = NULL;
 	int c;
 
 	/* No core dump may hold a volume key. */
@@ -333,6 +378,9 @@ int main(int argc, char **argv)
 		case OPT_LAUNCHER:
 			launcher = optarg;
 			break;
+		case OPT_NONCE:
+			nonce = optarg;
+			break;
 		case 'q':
 			o.quiet = true;
 			break;
@@ -366,5 +414,11 @@ int main(int argc, char **argv)
 			return usage_error("zeroize: --order FILE is required");
 		return cmd_zeroize(&o, order, launcher, false);
 	}
-	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize)", cmd);
+	if (!strcmp(cmd, "attest")) {
+		if (!nonce)
+			return usage_error("attest: --nonce HEX is required");
+		return cmd_attest(&o, nonce);
+	}
+	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize, attest)",
+			   cmd);
 }

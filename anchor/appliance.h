@@ -36,6 +36,7 @@
 #define APPLIANCE_APPROVAL "pcr-policy.json"
 #define APPLIANCE_ZEROIZE_JOURNAL "zeroize.journal"
 #define APPLIANCE_ZEROIZE_RECEIPT "zeroize-receipt.json"
+#define APPLIANCE_ZEROIZE_EVIDENCE "zeroize-receipt.evidence.json"
 
 #define APPLIANCE_NV_ANCHOR 0x01A5B000u
 #define APPLIANCE_NV_PCR 0x01A5B001u

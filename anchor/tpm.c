@@ -1075,3 +1075,204 @@ int tpm_handles(struct tpm *t, uint32_t first, uint32_t *out, size_t max, size_t
 	*ret_n = n;
 	return 0;
 }
+
+/* --- attestation --- */
+
+static void ak_public_of(const struct tpm_ak *ak, TPM2B_PUBLIC *pub)
+{
+	ak_template(pub);
+	pub->publicArea.unique.ecc.x.size = 32;
+	pub->publicArea.unique.ecc.y.size = 32;
+	memcpy(pub->publicArea.unique.ecc.x.buffer, ak->x, 32);
+	memcpy(pub->publicArea.unique.ecc.y.buffer, ak->y, 32);
+}
+
+int tpm_ak_name_of(const struct tpm_ak *ak, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
+{
+	TPM2B_PUBLIC pub;
+	uint8_t buf[sizeof(TPMT_PUBLIC)];
+	size_t off = 0;
+	TSS2_RC rc;
+
+	ak_public_of(ak, &pub);
+	rc = Tss2_MU_TPMT_PUBLIC_Marshal(&pub.publicArea, buf, sizeof(buf), &off);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(NULL, rc, "marshalling the attestation key", d);
+	return tpmpolicy_object_name(buf, off, ret, d);
+}
+
+int tpm_ak_public(struct tpm *t, struct tpm_ak *ret, struct diag *d)
+{
+	ESYS_TR ak = ESYS_TR_NONE;
+	TPM2B_PUBLIC *pub = NULL;
+	TSS2_RC rc;
+	int r = create_ak(t, &ak, d);
+
+	if (r < 0)
+		return r;
+	rc = Esys_ReadPublic(t->esys, ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL,
+			     NULL);
+	flush(t, &ak);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "reading the attestation key", d);
+	if (pub->publicArea.unique.ecc.x.size != 32 || pub->publicArea.unique.ecc.y.size != 32)
+		r = diag_set(d, DIAG_INTERNAL, EIO, "the attestation key is not a P-256 point");
+	else {
+		memcpy(ret->x, pub->publicArea.unique.ecc.x.buffer, 32);
+		memcpy(ret->y, pub->publicArea.unique.ecc.y.buffer, 32);
+	}
+	Esys_Free(pub);
+	return r;
+}
+
+static int take_evidence(struct tpm *t, TPM2B_ATTEST *att, TPMT_SIGNATURE *sig,
+			 struct tpm_evidence *ret, struct diag *d)
+{
+	size_t off = 0;
+	TSS2_RC rc;
+
+	if (att->size > sizeof(ret->attest))
+		return diag_set(d, DIAG_INTERNAL, EIO, "the TPM's attest is %u bytes", att->size);
+	memcpy(ret->attest, att->attestationData, att->size);
+	ret->attest_len = att->size;
+	rc = Tss2_MU_TPMT_SIGNATURE_Marshal(sig, ret->sig, sizeof(ret->sig), &off);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_fail(t, rc, "marshalling the signature", d);
+	ret->sig_len = off;
+	return 0;
+}
+
+static const TPMT_SIG_SCHEME ak_scheme = {
+	.scheme = TPM2_ALG_ECDSA,
+	.details.ecdsa.hashAlg = TPM2_ALG_SHA256,
+};
+
+int tpm_quote(struct tpm *t, tpmpolicy_pcr_mask_t mask, const uint8_t *qualifying, size_t len,
+	      struct tpm_evidence *ret, struct diag *d)
+{
+	TPM2B_DATA q = {.size = (UINT16)len};
+	TPML_PCR_SELECTION sel;
+	TPM2B_ATTEST *att = NULL;
+	TPMT_SIGNATURE *sig = NULL;
+	ESYS_TR ak = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r;
+
+	if (len == 0 || len > sizeof(q.buffer) || (mask >> TPMPOLICY_PCR_COUNT) || !mask)
+		return diag_set(d, DIAG_USAGE, EINVAL, "a quote needs 1..%zu bytes of "
+				"qualifying data and a PCR selection", sizeof(q.buffer));
+	memcpy(q.buffer, qualifying, len);
+	pcr_selection(mask, &sel);
+	r = create_ak(t, &ak, d);
+	if (r < 0)
+		return r;
+	rc = Esys_Quote(t->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &q, &ak_scheme,
+			&sel, &att, &sig);
+	if (rc != TSS2_RC_SUCCESS)
+		r = rc_fail(t, rc, "quoting the PCRs", d);
+	else
+		r = take_evidence(t, att, sig, ret, d);
+	Esys_Free(att);
+	Esys_Free(sig);
+	flush(t, &ak);
+	return r;
+}
+
+int tpm_certify_storage(struct tpm *t, const uint8_t *qualifying, size_t len,
+			struct tpm_evidence *ret, struct diag *d)
+{
+	TPM2B_DATA q = {.size = (UINT16)len};
+	TPM2B_ATTEST *att = NULL;
+	TPMT_SIGNATURE *sig = NULL;
+	ESYS_TR ak = ESYS_TR_NONE, primary = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int r;
+
+	if (len == 0 || len > sizeof(q.buffer))
+		return diag_set(d, DIAG_USAGE, EINVAL, "certify needs 1..%zu bytes of qualifying "
+				"data", sizeof(q.buffer));
+	memcpy(q.buffer, qualifying, len);
+	r = create_ak(t, &ak, d);
+	if (r == 0)
+		r = create_primary(t, &primary, d);
+	if (r == 0) {
+		rc = Esys_Certify(t->esys, primary, ak, ESYS_TR_PASSWORD, ESYS_TR_PASSWORD,
+				  ESYS_TR_NONE, &q, &ak_scheme, &att, &sig);
+		if (rc != TSS2_RC_SUCCESS)
+			r = rc_fail(t, rc, "certifying the storage primary", d);
+		else
+			r = take_evidence(t, att, sig, ret, d);
+	}
+	Esys_Free(att);
+	Esys_Free(sig);
+	flush(t, &primary);
+	flush(t, &ak);
+	return r;
+}
+
+int tpm_attest_parse(const uint8_t *attest, size_t len, struct tpm_attest_info *ret,
+		     struct diag *d)
+{
+	TPMS_ATTEST a;
+	size_t off = 0;
+	struct tpm_attest_info info = {0};
+
+	if (Tss2_MU_TPMS_ATTEST_Unmarshal(attest, len, &off, &a) != TSS2_RC_SUCCESS || off != len)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the attest is not a TPMS_ATTEST");
+	/* TPM_GENERATED_VALUE: the TPM made it (a restricted key signs
+	 * nothing else). */
+	if (a.magic != TPM2_GENERATED_VALUE)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the attest was not made by a TPM");
+	if (a.extraData.size > sizeof(info.extra))
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the attest's extraData is too long");
+	memcpy(info.extra, a.extraData.buffer, a.extraData.size);
+	info.extra_len = a.extraData.size;
+	info.clock = a.clockInfo.clock;
+	info.reset_count = a.clockInfo.resetCount;
+	info.restart_count = a.clockInfo.restartCount;
+	if (a.type == TPM2_ST_ATTEST_QUOTE) {
+		const TPML_PCR_SELECTION *s = &a.attested.quote.pcrSelect;
+
+		info.type = TPM_ATTEST_QUOTE;
+		if (s->count != 1 || s->pcrSelections[0].hash != TPM2_ALG_SHA256 ||
+		    s->pcrSelections[0].sizeofSelect != 3 ||
+		    a.attested.quote.pcrDigest.size != TPMPOLICY_DIGEST_SIZE)
+			return diag_set(d, DIAG_MALFORMED, EBADMSG,
+					"the quote is not over sealboot's SHA-256 PCR selection");
+		for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++)
+			if (s->pcrSelections[0].pcrSelect[n / 8] & (1u << (n % 8)))
+				info.mask |= TPMPOLICY_PCR(n);
+		memcpy(info.pcr_digest, a.attested.quote.pcrDigest.buffer, TPMPOLICY_DIGEST_SIZE);
+	} else if (a.type == TPM2_ST_ATTEST_CERTIFY) {
+		info.type = TPM_ATTEST_CERTIFY;
+		if (a.attested.certify.name.size != TPMPOLICY_NAME_SIZE)
+			return diag_set(d, DIAG_MALFORMED, EBADMSG,
+					"the certified Name is not a SHA-256 Name");
+		memcpy(info.name, a.attested.certify.name.name, TPMPOLICY_NAME_SIZE);
+	} else {
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the attest is neither a quote nor a "
+				"certification");
+	}
+	*ret = info;
+	return 0;
+}
+
+int tpm_signature_parse(const uint8_t *sig, size_t len, uint8_t r[32], uint8_t s[32],
+			struct diag *d)
+{
+	TPMT_SIGNATURE t;
+	size_t off = 0;
+	const TPMS_SIGNATURE_ECC *e = &t.signature.ecdsa;
+
+	if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(sig, len, &off, &t) != TSS2_RC_SUCCESS || off != len)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the signature is not a TPMT_SIGNATURE");
+	if (t.sigAlg != TPM2_ALG_ECDSA || e->hash != TPM2_ALG_SHA256 || e->signatureR.size > 32 ||
+	    e->signatureS.size > 32)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG,
+				"the signature is not ECDSA with SHA-256 over P-256");
+	memset(r, 0, 32);
+	memset(s, 0, 32);
+	memcpy(r + 32 - e->signatureR.size, e->signatureR.buffer, e->signatureR.size);
+	memcpy(s + 32 - e->signatureS.size, e->signatureS.buffer, e->signatureS.size);
+	return 0;
+}

@@ -20,6 +20,7 @@
 
 #include "adminkey.h"
 #include "appliance.h"
+#include "attest.h"
 #include "config.h"
 #include "fsutil.h"
 #include "hex.h"
@@ -615,18 +616,29 @@ static void write_zeroized_status(struct zctx *z)
 	}
 }
 
-/* 5+n. The receipt, then the journal goes. */
+/* 5+n. The receipt and the TPM's evidence for it, then the journal goes. */
 static int step_receipt(struct zctx *z)
 {
-	char *text = receipt_text(z), p[PATH_MAX];
+	char *text = receipt_text(z), *evidence = NULL, p[PATH_MAX];
 	int dirfd, r;
 
 	if (!text)
 		return zfail(z, ZEROIZE_INTERNAL, -ENOMEM);
+	r = open_tpm(z);
+	if (r == 0)
+		r = attest_receipt_evidence(z->tpm, text, strlen(text), &evidence, &z->res->d);
+	if (r < 0) {
+		free(text);
+		return zfail(z, ZEROIZE_TPM, r);
+	}
 	dirfd = open(z->o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = dirfd < 0 ? -errno
 		      : fs_write_atomic_at(dirfd, APPLIANCE_ZEROIZE_RECEIPT, text, strlen(text),
 					   0644, true);
+	if (r == 0)
+		r = fs_write_atomic_at(dirfd, APPLIANCE_ZEROIZE_EVIDENCE, evidence,
+				       strlen(evidence), 0644, true);
+	free(evidence);
 	if (r == 0 && unlinkat(dirfd, APPLIANCE_ZEROIZE_JOURNAL, 0) < 0 && errno != ENOENT)
 		r = -errno;
 	if (r == 0 && fsync(dirfd) < 0)

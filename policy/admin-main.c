@@ -67,6 +67,8 @@ static void usage(FILE *f)
 		"       %s pcr-policy activate STATE_DIR\n"
 		"       %s zeroize-authorize --key ZEROIZE_KEY --challenge FILE --out ORDER\n"
 		"                          [--volume NAME]... [--keep-tpm] [--expires SECONDS]\n"
+		"       %s attest-verify --ak AK.pem --nonce HEX [--state STATE_DIR] QUOTE\n"
+		"       %s zeroize-verify --ak AK.pem [--order ORDER] RECEIPT EVIDENCE\n"
 		"\n"
 		"The security admin's tool for sealboot appliances.\n"
 		"\n"
@@ -85,7 +87,13 @@ static void usage(FILE *f)
 		"                    of STATE_DIR/pcr-policy.json, retiring every older one\n"
 		"  zeroize-authorize turn an appliance's zeroize challenge into an order signed\n"
 		"                    by the zeroize key (ORDER and ORDER.sig)\n"
-		"\n"
+		"  attest-verify     check an appliance's quote offline: the attestation key's\n"
+		"                    signature, the nonce, the event log against the PCRs and,\n"
+		"                    with --state, the approved PCR policy\n"
+		"  zeroize-verify    check a zeroize receipt and its TPM evidence offline\n"
+		"\n",
+		prog, prog, prog, prog, prog, prog, prog, prog, prog);
+	fprintf(f,
 		"Options:\n"
 		"  --key KEY         the admin's private key (PEM, ECDSA P-256)\n"
 		"  --secret-fd N     read the key's passphrase from file descriptor N\n"
@@ -109,6 +117,11 @@ static void usage(FILE *f)
 		"  --keep-tpm        zeroize-authorize: do not clear the TPM (saved header copies\n"
 		"                    stay unsealable: not a cryptographic erase)\n"
 		"  --expires SECONDS zeroize-authorize: the order's lifetime (default 3600)\n"
+		"  --ak AK.pem       attest-verify, zeroize-verify: the appliance's attestation\n"
+		"                    key as recorded (SPKI PEM)\n"
+		"  --nonce HEX       attest-verify: the nonce given to sealboot-anchor attest\n"
+		"  --state DIR       attest-verify: check the quote against DIR/pcr-policy.json\n"
+		"  --order ORDER     zeroize-verify: the order the receipt must answer\n"
 		"  --force           policy sign: replace a policy with the same serial\n"
 		"  --json            machine-readable output (schema sealboot-admin-policy/1)\n"
 		"  -h, --help        show this help\n"
@@ -116,8 +129,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 ok, 1 internal, 2 usage, 3 signature, 4 trust, 5 malformed,\n"
 		"6 content, 7 expired, 8 TPM, 9 refused (would destroy data or another\n"
-		"admin's provisioning). See sealboot-admin(8).\n",
-		prog, prog, prog, prog, prog, prog, prog);
+		"admin's provisioning). See sealboot-admin(8).\n");
 }
 
 #define usage_error(...) cli_usage_error(prog, EXIT_USAGE, __VA_ARGS__)
@@ -139,6 +151,7 @@ struct opts {
 	bool json;
 	bool from_tpm; /* pcr-policy sign: read unlisted PCRs and the record from the TPM */
 	struct zeroize_authorize_opts z;
+	struct attest_verify_opts v;
 };
 
 static int load_key(const struct opts *o, EVP_PKEY **ret, struct diag *d)
@@ -875,6 +888,7 @@ int main(int argc, char **argv)
 		OPT_KEY = 256, OPT_SECRET_FD, OPT_PASS_FD, OPT_TCTI, OPT_FORMAT, OPT_RECOVERY,
 		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON, OPT_FROM_TPM,
 		OPT_CHALLENGE, OPT_OUT, OPT_VOLUME, OPT_KEEP_TPM, OPT_EXPIRES,
+		OPT_AK, OPT_NONCE, OPT_STATE, OPT_ORDER,
 	};
 	static const struct option opts[] = {
 		{"key", required_argument, NULL, OPT_KEY},
@@ -894,6 +908,10 @@ int main(int argc, char **argv)
 		{"volume", required_argument, NULL, OPT_VOLUME},
 		{"keep-tpm", no_argument, NULL, OPT_KEEP_TPM},
 		{"expires", required_argument, NULL, OPT_EXPIRES},
+		{"ak", required_argument, NULL, OPT_AK},
+		{"nonce", required_argument, NULL, OPT_NONCE},
+		{"state", required_argument, NULL, OPT_STATE},
+		{"order", required_argument, NULL, OPT_ORDER},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -973,6 +991,18 @@ int main(int argc, char **argv)
 		case OPT_KEEP_TPM:
 			o.z.keep_tpm = true;
 			break;
+		case OPT_AK:
+			o.v.ak = optarg;
+			break;
+		case OPT_NONCE:
+			o.v.nonce_hex = optarg;
+			break;
+		case OPT_STATE:
+			o.v.state_dir = optarg;
+			break;
+		case OPT_ORDER:
+			o.v.order = optarg;
+			break;
 		case OPT_EXPIRES:
 			errno = 0;
 			o.z.expires = strtoull(optarg, &end, 10);
@@ -1027,9 +1057,18 @@ int main(int argc, char **argv)
 			o.z.expires = 3600;
 		return admin_zeroize_authorize(&o.z);
 	}
+	o.v.prog = prog;
+	o.v.json = o.json;
+	if (!strcmp(args[0], "attest-verify"))
+		return nargs == 2 ? admin_attest_verify(&o.v, args[1])
+				  : usage_error("attest-verify: expected QUOTE");
+	if (!strcmp(args[0], "zeroize-verify"))
+		return nargs == 3 ? admin_zeroize_verify(&o.v, args[1], args[2])
+				  : usage_error("zeroize-verify: expected RECEIPT EVIDENCE");
 	if (!strcmp(args[0], "provision"))
 		return nargs == 2 ? provision(&o, args[1])
 				  : usage_error("provision: expected STATE_DIR");
-	return usage_error("unknown command '%s' (policy, provision, pcr-policy, zeroize-authorize)",
+	return usage_error("unknown command '%s' (policy, provision, pcr-policy, zeroize-authorize, "
+			   "attest-verify, zeroize-verify)",
 			   args[0]);
 }

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "adminkey.h"
+#include "appliance.h"
+#include "attest.h"
+#include "hex.h"
 #include "fsutil.h"
 #include "zeroize-order.h"
 
@@ -146,4 +149,104 @@ out:
 		return diag_exit_code(d.cls);
 	}
 	return 0;
+}
+
+/* --- attest-verify, zeroize-verify --- */
+
+static int load_ak(const struct attest_verify_opts *o, EVP_PKEY **ret, struct diag *d)
+{
+	if (!o->ak)
+		return diag_set(d, DIAG_USAGE, EINVAL,
+				"--ak FILE is required: the appliance's attestation key as recorded");
+	return adminkey_load_public(o->ak, ret, d);
+}
+
+static int read_doc(const char *path, unsigned char **ret, size_t *len, struct diag *d)
+{
+	int r = fs_read_file(path, ATTEST_MAX_BYTES, ret, len);
+
+	return r < 0 ? diag_set(d, DIAG_USAGE, -r, "cannot read %s: %s", path,
+				r == -EFBIG ? "too large" : strerror(-r))
+		     : 0;
+}
+
+static int verdict(const struct attest_verify_opts *o, const char *what, int r,
+		   const struct diag *d, const char *summary)
+{
+	if (r < 0) {
+		fprintf(stderr, "%s: %s: %s\n", o->prog, what, d->msg);
+		if (o->json)
+			printf("{\"schema\":\"sealboot-admin-verify/1\",\"verified\":false}\n");
+		return diag_exit_code(d->cls);
+	}
+	if (o->json)
+		printf("{\"schema\":\"sealboot-admin-verify/1\",\"verified\":true}\n");
+	else
+		printf("%s\n", summary);
+	return 0;
+}
+
+int admin_attest_verify(const struct attest_verify_opts *o, const char *quote)
+{
+	uint8_t nonce[ATTEST_NONCE_MAX];
+	size_t n = o->nonce_hex ? strlen(o->nonce_hex) / 2 : 0, len = 0;
+	unsigned char *buf = NULL;
+	struct approval ap, *app = NULL;
+	EVP_PKEY *ak = NULL;
+	char *summary = NULL;
+	struct diag d = {0};
+	int r;
+
+	if (n == 0 || n > ATTEST_NONCE_MAX || strlen(o->nonce_hex) % 2 ||
+	    hex_decode(o->nonce_hex, nonce, n) < 0) {
+		r = diag_set(&d, DIAG_USAGE, EINVAL,
+			     "--nonce HEX is required: the nonce you gave the appliance (1 to %d "
+			     "bytes, lowercase hex)",
+			     ATTEST_NONCE_MAX);
+		goto out;
+	}
+	r = load_ak(o, &ak, &d);
+	if (r == 0 && o->state_dir) {
+		r = appliance_load_approval(o->state_dir, &ap, &d);
+		app = &ap;
+	}
+	if (r == 0)
+		r = read_doc(quote, &buf, &len, &d);
+	if (r == 0)
+		r = attest_verify_quote((const char *)buf, len, ak, nonce, n, app, &summary, &d);
+out:
+	r = verdict(o, "attest-verify", r, &d, summary);
+	free(summary);
+	free(buf);
+	EVP_PKEY_free(ak);
+	return r;
+}
+
+int admin_zeroize_verify(const struct attest_verify_opts *o, const char *receipt,
+			 const char *evidence)
+{
+	unsigned char *rb = NULL, *eb = NULL, *ob = NULL;
+	size_t rl = 0, el = 0, ol = 0;
+	EVP_PKEY *ak = NULL;
+	char *summary = NULL;
+	struct diag d = {0};
+	int r;
+
+	r = load_ak(o, &ak, &d);
+	if (r == 0)
+		r = read_doc(receipt, &rb, &rl, &d);
+	if (r == 0)
+		r = read_doc(evidence, &eb, &el, &d);
+	if (r == 0 && o->order)
+		r = read_doc(o->order, &ob, &ol, &d);
+	if (r == 0)
+		r = attest_verify_receipt((const char *)rb, rl, (const char *)eb, el, ak,
+					  (const char *)ob, ol, &summary, &d);
+	r = verdict(o, "zeroize-verify", r, &d, summary);
+	free(summary);
+	free(rb);
+	free(eb);
+	free(ob);
+	EVP_PKEY_free(ak);
+	return r;
 }

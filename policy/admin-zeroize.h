@@ -24,3 +24,18 @@ struct zeroize_authorize_opts {
 };
 
 int admin_zeroize_authorize(const struct zeroize_authorize_opts *o);
+
+/* sealboot-admin attest-verify and zeroize-verify: offline checks of what
+ * the appliance's attestation key signed (anchor/attest.h). ak: the
+ * attestation key's SPKI PEM the owner recorded. Return the exit code. */
+struct attest_verify_opts {
+	const char *prog;
+	const char *ak;
+	const char *nonce_hex; /* attest-verify */
+	const char *state_dir; /* attest-verify: pcr-policy.json for the approved state */
+	const char *order;     /* zeroize-verify: the order the receipt answers */
+	bool json;
+};
+int admin_attest_verify(const struct attest_verify_opts *o, const char *quote);
+int admin_zeroize_verify(const struct attest_verify_opts *o, const char *receipt,
+			 const char *evidence);
