@@ -276,7 +276,7 @@ static int journal_parse(const char *buf, size_t len, struct journal *j, struct 
 	for (size_t i = 0; r == 0 && i < j->n_vol; i++) {
 		json_object *v = json_object_array_get_idx(arr, i);
 		struct jvol *jv = &j->vol[i];
-		char where[24];
+		char where[40];
 
 		snprintf(where, sizeof(where), "volumes[%zu]", i);
 		if (!json_object_is_type(v, json_type_object)) {
