@@ -166,7 +166,7 @@ static int ak_and_name(struct tpm *t, struct tpm_ak *ak, uint8_t name[TPMPOLICY_
 int attest_quote(struct tpm *t, tpmpolicy_pcr_mask_t mask, const uint8_t *nonce,
 		 size_t nonce_len, const char *eventlog, char **ret, struct diag *d)
 {
-	struct tpmpolicy_pcr_values before, after;
+	struct tpmpolicy_pcr_values before = {0}, after = {0};
 	struct tpm_evidence ev;
 	uint8_t name[TPMPOLICY_NAME_SIZE];
 	char hex[2 * ATTEST_NONCE_MAX + 1], *pem = NULL;
