@@ -30,7 +30,6 @@
 
 static const char *prog = "sealboot-anchor";
 
-#define ZEROIZE_LAUNCHER "/usr/sbin/sealboot-launch"
 
 static void usage(FILE *f)
 {
@@ -65,7 +64,8 @@ static void usage(FILE *f)
 		"                  (seconds since the epoch)\n"
 		"  --order FILE    (zeroize) the signed order; its signature is FILE.sig\n"
 		"  --nonce HEX     (attest) the verifier's fresh value, 1 to 64 bytes in hex\n"
-		"  --launcher PATH (zeroize) sealboot-launch, to stop the guest (default\n"
+		"  --launcher PATH (zeroize, boot) sealboot-launch, to stop the guest when a\n"
+		"                  zeroize runs or is finished (default\n"
 		"                  %s)\n"
 		"  -q, --quiet     no progress lines\n"
 		"  --json          (status) print the status record as JSON\n"
@@ -89,7 +89,7 @@ static int cmd_zeroize(const struct anchor_opts *ao, const char *order, const ch
 		.state_dir = ao->state_dir,
 		.run_dir = ao->run_dir,
 		.tcti = ao->tcti,
-		.launcher = launcher ? launcher : ZEROIZE_LAUNCHER,
+		.launcher = launcher,
 		.at = ao->at,
 		.quiet = ao->quiet,
 	};
@@ -403,6 +403,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "boot")) {
 		if (json)
 			return usage_error("--json is for status");
+		o.launcher = launcher;
 		return cmd_boot(&o);
 	}
 	if (!strcmp(cmd, "status"))

@@ -56,7 +56,7 @@ const char *anchor_verdict_name(enum anchor_verdict v)
 		[ANCHOR_TPM] = "tpm",       [ANCHOR_STATE] = "state",
 		[ANCHOR_ZEROIZED] = "zeroized",
 	};
-	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "internal";
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) && names[v] ? names[v] : "internal";
 }
 
 /* Record why and where; the first failure wins (as in struct diag). */
@@ -176,6 +176,7 @@ static int check_zeroize(struct ctx *c)
 		struct zeroize_opts zo = {.state_dir = c->o->state_dir,
 					  .run_dir = c->o->run_dir,
 					  .tcti = c->o->tcti,
+					  .launcher = c->o->launcher,
 					  .quiet = c->o->quiet};
 		struct zeroize_result zr;
 		int r;

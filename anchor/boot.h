@@ -34,6 +34,7 @@ struct anchor_opts {
 	const char *tcti;      /* NULL: the kernel resource manager */
 	int64_t at;            /* certificate time, 0 = now */
 	bool no_activate;      /* key-check volumes even where device-mapper exists */
+	const char *launcher;  /* finishing a zeroize: sealboot-launch (NULL: default) */
 	bool quiet;
 };
 

@@ -54,7 +54,6 @@ struct journal {
 	uint64_t counter;
 	char storage_name[NAME_HEX];
 	bool clear_tpm;
-	char launcher[PATH_MAX];
 	unsigned done;
 	size_t n_vol;
 	struct jvol vol[POLICY_MAX_VOLUMES];
@@ -154,7 +153,6 @@ static int journal_write(struct zctx *z)
 	json_object_object_add(o, "counter", json_object_new_uint64(j->counter));
 	json_object_object_add(o, "storage_name", jstr(j->storage_name));
 	json_object_object_add(o, "clear_tpm", json_object_new_boolean(j->clear_tpm));
-	json_object_object_add(o, "launcher", jstr(j->launcher));
 	json_object_object_add(o, "done", json_object_new_int((int)j->done));
 	for (size_t i = 0; i < j->n_vol; i++) {
 		const struct jvol *v = &j->vol[i];
@@ -236,7 +234,7 @@ static int journal_parse(const char *buf, size_t len, struct journal *j, struct 
 {
 	static const char *const members[] = {
 		"format",  "format_version", "order_sha256", "appliance_id", "counter",
-		"storage_name", "clear_tpm", "launcher", "done", "volumes", "files", "guests",
+		"storage_name", "clear_tpm", "done", "volumes", "files", "guests",
 		"storage_after", "files_removed", NULL};
 	static const char *const vmembers[] = {"name",     "uuid",         "device",
 					       "present",  "luks2",        "header_bytes",
@@ -260,7 +258,6 @@ static int journal_parse(const char *buf, size_t len, struct journal *j, struct 
 	    (r = jf_u64(o, "counter", doc, "", &j->counter, d)) == 0 &&
 	    (r = jstring(o, "storage_name", j->storage_name, sizeof(j->storage_name), "", d)) == 0 &&
 	    (r = jbool(o, "clear_tpm", &j->clear_tpm, "", d)) == 0 &&
-	    (r = jstring(o, "launcher", j->launcher, sizeof(j->launcher), "", d)) == 0 &&
 	    (r = jcount(o, "done", &j->done, "", d)) == 0 &&
 	    (r = jstring(o, "guests", j->guests, sizeof(j->guests), "", d)) == 0 &&
 	    (r = jstring(o, "storage_after", j->storage_after, sizeof(j->storage_after), "", d)) ==
@@ -345,16 +342,18 @@ static int step_tpm(struct zctx *z)
 	return 0;
 }
 
-/* 2. Guests, through the launcher binary (the anchor does not link libvirt). */
+/* 2. Guests, through the launcher binary (the anchor does not link libvirt).
+ * The program is the caller's (never the journal's: a journal on the disk
+ * must not choose what the anchor runs). */
 static int step_guests(struct zctx *z)
 {
-	const char *launcher = z->j.launcher;
+	const char *launcher = z->o->launcher ? z->o->launcher : ZEROIZE_LAUNCHER;
 	int status = 0;
 	pid_t pid;
 
-	if (!launcher[0] || access(launcher, X_OK) < 0) {
+	if (access(launcher, X_OK) < 0) {
 		snprintf(z->j.guests, sizeof(z->j.guests), "no launcher");
-		say(z, "no launcher at %s: no guest can run here", launcher[0] ? launcher : "(none)");
+		say(z, "no launcher at %s: no guest can run here", launcher);
 		return 0;
 	}
 	pid = fork();
@@ -861,7 +860,6 @@ static int plan(struct zctx *z, const struct appliance *a, const struct zorder *
 	hex_encode(ord->storage_name, TPMPOLICY_NAME_SIZE, j->storage_name);
 	j->counter = ord->counter;
 	j->clear_tpm = ord->clear_tpm;
-	snprintf(j->launcher, sizeof(j->launcher), "%s", z->o->launcher ? z->o->launcher : "");
 	snprintf(j->guests, sizeof(j->guests), "pending");
 	for (size_t i = 0; i < ord->n_volumes; i++) {
 		bool found = false;

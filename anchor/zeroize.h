@@ -33,11 +33,13 @@ enum zeroize_exit {
 	ZEROIZE_STATE = 9,     /* no trusted policy; a volume the policy does not name */
 };
 
+#define ZEROIZE_LAUNCHER "/usr/sbin/sealboot-launch"
+
 struct zeroize_opts {
 	const char *state_dir;
 	const char *run_dir;
 	const char *tcti;
-	const char *launcher; /* sealboot-launch, for step 2 */
+	const char *launcher; /* sealboot-launch, for step 2; NULL: ZEROIZE_LAUNCHER */
 	int64_t at;           /* the time to judge the order's expiry by; 0 = now */
 	bool quiet;
 	/* Test builds only (tests/anchor/zeroize-crash.c): called after step

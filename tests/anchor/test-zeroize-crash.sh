@@ -52,7 +52,7 @@ for k in $(seq 0 $LAST); do
 		fi
 		if [ $((k % 2)) = 0 ]; then
 			rm -rf "$A/run" && mkdir -m 700 "$A/run"
-			expect_boot 12 "zeroized: ready for provisioning"
+			expect_zboot 12 "zeroized: ready for provisioning"
 		else
 			zeroize "$A/order"
 			[ "$ZRC" = 0 ] || fail "rerun after step $k: $ZRC $(cat "$A/z.err")"
@@ -112,11 +112,11 @@ done
 	grep -q '"done":1,' "$A/state/zeroize.journal" || fail "journal: $(cat "$A/state/zeroize.journal")"
 	cryptsetup isLuks "$A/data.img" || fail "volumes were wiped with the guest still running"
 	rm -rf "$A/run" && mkdir -m 700 "$A/run"
-	LAUNCHER_RC=5 expect_boot 9 "a zeroize was interrupted and could not be finished"
+	LAUNCHER_RC=5 expect_zboot 9 "a zeroize was interrupted and could not be finished"
 	swtpm_reboot
 	rm -rf "$A/run" && mkdir -m 700 "$A/run"
 	: >"$A/launcher.log"
-	LAUNCHER_RC=0 expect_boot 12 "zeroized: ready for provisioning"
+	LAUNCHER_RC=0 expect_zboot 12 "zeroized: ready for provisioning"
 	grep -q "^stop " "$A/launcher.log" || fail "the boot did not stop the guest"
 	expect_wiped
 	echo "ok: launcher failure: exit 1, journal at step 1, boot refuses (9) until the guest stops, then finishes (12)"

@@ -63,6 +63,16 @@ zeroize() { # ORDER [ARGS...]
 		--launcher "$ZLAUNCHER" "$@" >"$A/z.out" 2>"$A/z.err" || ZRC=$?
 }
 
+# sealboot-anchor boot with the test's launcher (what finishes a journal).
+expect_zboot() { # RC PATTERN
+	BOOT_RC=0
+	"$ANCHOR" boot --state "$A/state" --run "$A/run" --launcher "$ZLAUNCHER" >"$A/boot.out" 2>&1 ||
+		BOOT_RC=$?
+	[ "$BOOT_RC" = "$1" ] || fail "boot exit $BOOT_RC, want $1: $(cat "$A/boot.out")"
+	grep -qF -- "$2" "$A/boot.out" || fail "boot output lacks '$2': $(cat "$A/boot.out")"
+	echo "ok: boot exit $1: $(tail -1 "$A/boot.out")"
+}
+
 nothing_erased() {
 	[ ! -e "$A/state/zeroize.journal" ] || fail "a refused order left a journal"
 	cryptsetup isLuks "$A/data.img" || fail "the volume's header is gone"
