@@ -394,9 +394,12 @@ static int step_volume(struct zctx *z, struct jvol *v)
 	struct stat st;
 	int r;
 
-	if (!v->present && stat(v->device, &st) < 0) {
+	/* A disk that is gone (never there, or pulled during the wipe) cannot
+	 * be erased here; its sealed key died with the TPM step. Waiting for it
+	 * would keep the appliance from ever finishing. */
+	if (stat(v->device, &st) < 0 && errno == ENOENT) {
 		snprintf(v->data, sizeof(v->data), "absent");
-		say(z, "volume %s: %s was not there; nothing to erase", v->name, v->device);
+		say(z, "volume %s: %s is not there; nothing to erase here", v->name, v->device);
 		return 0;
 	}
 	r = luks_erase(v->device, v->header_bytes, v->name, v->data, &z->res->d);

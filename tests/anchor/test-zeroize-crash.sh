@@ -121,3 +121,24 @@ done
 	expect_wiped
 	echo "ok: launcher failure: exit 1, journal at step 1, boot refuses (9) until the guest stops, then finishes (12)"
 )
+
+(
+	echo "== a disk pulled during the wipe; a journal that names a program"
+	. "$SEALBOOT_SRC/tests/anchor/zeroize-lib.sh"
+	zsetup
+	challenge
+	authorize "$A/order"
+	crash_at 0 "$A/order"
+	mv "$A/data.img" "$A/pulled.img"
+	# A journal may not choose what the anchor runs: an extra member is refused.
+	cp "$A/state/zeroize.journal" "$A/journal.real"
+	sed 's/"done":0,/"done":0,"launcher":"\/bin\/sh",/' "$A/journal.real" >"$A/state/zeroize.journal"
+	rm -rf "$A/run" && mkdir -m 700 "$A/run"
+	expect_zboot 9 'zeroize journal: unknown member "launcher"'
+	cp "$A/journal.real" "$A/state/zeroize.journal"
+	zeroize "$A/order"
+	[ "$ZRC" = 0 ] || fail "rerun with the disk gone: $ZRC $(cat "$A/z.err")"
+	grep -q '"data_area": "absent"' "$A/z.out" || fail "receipt: $(cat "$A/z.out")"
+	grep -q '"verified": "device absent: not erased here"' "$A/z.out" || fail "receipt: $(cat "$A/z.out")"
+	echo "ok: a pulled disk is recorded absent and the wipe finishes; a journal with a program in it is refused"
+)
