@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"       %s zeroize-challenge [OPTIONS]\n"
 		"       %s zeroize --order FILE [--launcher PATH] [OPTIONS]\n"
 		"       %s attest --nonce HEX [OPTIONS]\n"
+		"       %s identity [OPTIONS]\n"
+		"       %s ak-activate --credential FILE [OPTIONS]\n"
 		"\n"
 		"Measured unlock for a sealboot appliance.\n"
 		"\n"
@@ -53,6 +55,10 @@ static void usage(FILE *f)
 		"           prints the receipt; an interrupted zeroize is finished first\n"
 		"  attest   a quote by the attestation key over the sealing PCRs and PCR 13,\n"
 		"           with the event log, for sealboot-admin attest-verify\n"
+		"  identity the attestation key and the TPM maker's EK certificate, for\n"
+		"           sealboot-admin ak-credential\n"
+		"  ak-activate  activate the owner's credential with the EK and the\n"
+		"           attestation key; prints the secret (proves both are in this TPM)\n"
 		"\n"
 		"Options:\n"
 		"  --state DIR     appliance state (default %s)\n"
@@ -64,6 +70,7 @@ static void usage(FILE *f)
 		"                  (seconds since the epoch)\n"
 		"  --order FILE    (zeroize) the signed order; its signature is FILE.sig\n"
 		"  --nonce HEX     (attest) the verifier's fresh value, 1 to 64 bytes in hex\n"
+		"  --credential FILE  (ak-activate) the credential from sealboot-admin\n"
 		"  --launcher PATH (zeroize, boot) sealboot-launch, to stop the guest when a\n"
 		"                  zeroize runs or is finished (default\n"
 		"                  %s)\n"
@@ -77,7 +84,7 @@ static void usage(FILE *f)
 		"fresh, 12 zeroized: ready for provisioning. zeroize: 0 done, 1 internal,\n"
 		"2 usage, 3 not signed by the zeroize key, 4 another appliance, 5 malformed,\n"
 		"6 replayed, 7 expired, 8 TPM, 9 no trusted policy. See sealboot-anchor(8).\n",
-		prog, prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR, ZEROIZE_LAUNCHER);
+		prog, prog, prog, prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR, ZEROIZE_LAUNCHER);
 }
 
 #define usage_error(...) cli_usage_error(prog, ANCHOR_USAGE, __VA_ARGS__)
@@ -155,6 +162,51 @@ static int cmd_attest(const struct anchor_opts *o, const char *nonce_hex)
 	}
 	fputs(doc, stdout);
 	free(doc);
+	return 0;
+}
+
+static int cmd_identity(const struct anchor_opts *o, const char *credential)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	struct secret *sec = NULL;
+	struct diag d = {0};
+	struct tpm *t = NULL;
+	char *doc = NULL;
+	int r = 0;
+
+	if (credential) {
+		r = fs_read_file(credential, 64 * 1024, &buf, &len);
+		if (r < 0)
+			return usage_error("cannot read %s: %s", credential, strerror(-r));
+	}
+	r = tpm_open(o->tcti, &t, &d);
+	if (r == 0 && credential)
+		r = attest_activate(t, (const char *)buf, len, &sec, &d);
+	else if (r == 0)
+		r = attest_identity(t, &doc, &d);
+	tpm_close(t);
+	free(buf);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, credential ? "ak-activate" : "identity", d.msg);
+		return r == -ENODEV ? ANCHOR_TPM : d.cls == DIAG_TRUST ? ANCHOR_POLICY : ANCHOR_INTERNAL;
+	}
+	if (sec) {
+		char hex[2 * ATTEST_CREDENTIAL_SECRET + 1];
+
+		if (sec->len != ATTEST_CREDENTIAL_SECRET) {
+			secret_free(sec);
+			fprintf(stderr, "%s: ak-activate: the credential is not %d bytes\n", prog,
+				ATTEST_CREDENTIAL_SECRET);
+			return ANCHOR_INTERNAL;
+		}
+		hex_encode(sec->data, sec->len, hex);
+		printf("%s\n", hex);
+		secret_free(sec);
+	} else {
+		fputs(doc, stdout);
+		free(doc);
+	}
 	return 0;
 }
 
@@ -318,7 +370,7 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 int main(int argc, char **argv)
 {
 	enum { OPT_STATE = 256, OPT_RUN, OPT_TCTI, OPT_NO_ACTIVATE, OPT_AT, OPT_JSON, OPT_ORDER,
-	       OPT_LAUNCHER, OPT_NONCE };
+	       OPT_LAUNCHER, OPT_NONCE, OPT_CREDENTIAL };
 	static const struct option opts[] = {
 		{"state", required_argument, NULL, OPT_STATE},
 		{"run", required_argument, NULL, OPT_RUN},
@@ -329,6 +381,7 @@ int main(int argc, char **argv)
 		{"order", required_argument, NULL, OPT_ORDER},
 		{"launcher", required_argument, NULL, OPT_LAUNCHER},
 		{"nonce", required_argument, NULL, OPT_NONCE},
+		{"credential", required_argument, NULL, OPT_CREDENTIAL},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -340,7 +393,8 @@ int main(int argc, char **argv)
 		.tcti = getenv("SEALBOOT_TCTI"),
 	};
 	bool json = false;
-	const char *cmd, *order = NULL, *launcher = NULL, *nonce = NULL;
+	const char *cmd, *order = NULL, *launcher = NULL, *nonce = NULL,
+		   *credential = NULL;
 	int c;
 
 	/* No core dump may hold a volume key. */
@@ -381,6 +435,9 @@ int main(int argc, char **argv)
 		case OPT_NONCE:
 			nonce = optarg;
 			break;
+		case OPT_CREDENTIAL:
+			credential = optarg;
+			break;
 		case 'q':
 			o.quiet = true;
 			break;
@@ -420,6 +477,14 @@ int main(int argc, char **argv)
 			return usage_error("attest: --nonce HEX is required");
 		return cmd_attest(&o, nonce);
 	}
-	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize, attest)",
+	if (!strcmp(cmd, "identity"))
+		return cmd_identity(&o, NULL);
+	if (!strcmp(cmd, "ak-activate")) {
+		if (!credential)
+			return usage_error("ak-activate: --credential FILE is required");
+		return cmd_identity(&o, credential);
+	}
+	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize, attest, "
+			   "identity, ak-activate)",
 			   cmd);
 }

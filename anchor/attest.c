@@ -7,7 +7,14 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/hmac.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -578,5 +585,295 @@ int attest_verify_receipt(const char *receipt, size_t receipt_len, const char *e
 out:
 	json_object_put(e);
 	json_object_put(rc);
+	return r;
+}
+
+/* --- the AK bound to the EK --- */
+
+#define IDENTITY_FORMAT "sealboot-identity"
+#define CREDENTIAL_FORMAT "sealboot-ak-credential"
+#define IDOC "identity"
+#define CDOC "ak credential"
+#define EK_CERT_MAX 4096
+
+int attest_identity(struct tpm *t, char **ret, struct diag *d)
+{
+	uint8_t name[TPMPOLICY_NAME_SIZE], *cert = NULL;
+	size_t cert_len = 0;
+	struct tpm_ak ak;
+	char *pem = NULL;
+	json_object *o;
+	int r;
+
+	r = ak_and_name(t, &ak, name, d);
+	if (r == 0)
+		r = attest_ak_pem(&ak, &pem, d);
+	if (r == 0)
+		r = tpm_ek_cert(t, &cert, &cert_len, d);
+	if (r < 0) {
+		free(pem);
+		return r;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "format", json_object_new_string(IDENTITY_FORMAT));
+	json_object_object_add(o, "format_version", json_object_new_int(1));
+	put_ak(o, &ak, name);
+	json_object_object_add(o, "ak_pem", json_object_new_string(pem));
+	json_object_object_add(o, "ek_cert", b64_string(cert, cert_len));
+	free(pem);
+	free(cert);
+	return dump(o, ret, d);
+}
+
+/* KDFa with SHA-256 (Part 1, 11.4.10.2): counter-mode HMAC over
+ * i || label || 0 || contextU || contextV || bits. */
+static int kdfa(const uint8_t *key, size_t klen, const char *label, const uint8_t *u,
+		size_t ulen, uint8_t *out, size_t bytes)
+{
+	uint8_t msg[4 + 32 + 1 + 64 + 4], md[32];
+	size_t ll = strlen(label), n;
+	uint32_t bits = (uint32_t)bytes * 8;
+
+	if (ll > 32 || ulen > 64)
+		return -EINVAL;
+	for (uint32_t i = 1, done = 0; done < bytes; i++) {
+		unsigned mdl = 0;
+
+		n = 0;
+		msg[n++] = (uint8_t)(i >> 24), msg[n++] = (uint8_t)(i >> 16);
+		msg[n++] = (uint8_t)(i >> 8), msg[n++] = (uint8_t)i;
+		memcpy(msg + n, label, ll + 1); /* with its NUL */
+		n += ll + 1;
+		if (ulen)
+			memcpy(msg + n, u, ulen);
+		n += ulen;
+		msg[n++] = (uint8_t)(bits >> 24), msg[n++] = (uint8_t)(bits >> 16);
+		msg[n++] = (uint8_t)(bits >> 8), msg[n++] = (uint8_t)bits;
+		if (!HMAC(EVP_sha256(), key, (int)klen, msg, n, md, &mdl))
+			return -EIO;
+		memcpy(out + done, md, bytes - done < 32 ? bytes - done : 32);
+		done += bytes - done < 32 ? (uint32_t)(bytes - done) : 32;
+	}
+	OPENSSL_cleanse(md, sizeof(md));
+	return 0;
+}
+
+/* MakeCredential (Part 1, 24.4-24.5; Part 3, 12.6) for an RSA EK with
+ * SHA-256 and AES-128-CFB: blob is a TPM2B_ID_OBJECT, secret a
+ * TPM2B_ENCRYPTED_SECRET. */
+static int make_credential(EVP_PKEY *ek, const uint8_t name[TPMPOLICY_NAME_SIZE],
+			   const uint8_t cred[ATTEST_CREDENTIAL_SECRET], uint8_t *blob,
+			   size_t *blob_len, uint8_t *secret, size_t *secret_len)
+{
+	static const unsigned char label[] = "IDENTITY"; /* sizeof includes the NUL */
+	uint8_t seed[32], sym[16], hkey[32], plain[2 + ATTEST_CREDENTIAL_SECRET],
+		enc[sizeof(plain)], hmac[32], iv[16] = {0};
+	unsigned char *lab = NULL;
+	EVP_PKEY_CTX *pc = NULL;
+	EVP_CIPHER_CTX *cc = NULL;
+	size_t ct_len = 256;
+	int r = -EIO, outl = 0, fl = 0;
+	unsigned hl = 0;
+
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		goto out;
+	/* The seed, to the EK: RSA-OAEP SHA-256, label "IDENTITY\0". */
+	lab = OPENSSL_memdup(label, sizeof(label));
+	pc = EVP_PKEY_CTX_new(ek, NULL);
+	if (!lab || !pc || EVP_PKEY_encrypt_init(pc) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(pc, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_CTX_set0_rsa_oaep_label(pc, lab, sizeof(label)) <= 0)
+		goto out;
+	lab = NULL; /* owned by pc now */
+	if (EVP_PKEY_encrypt(pc, secret + 2, &ct_len, seed, sizeof(seed)) <= 0 || ct_len != 256)
+		goto out;
+	secret[0] = (uint8_t)(ct_len >> 8), secret[1] = (uint8_t)ct_len;
+	*secret_len = 2 + ct_len;
+	/* The credential, encrypted to the AK's Name: symKey from the seed. */
+	if (kdfa(seed, sizeof(seed), "STORAGE", name, TPMPOLICY_NAME_SIZE, sym, sizeof(sym)) < 0 ||
+	    kdfa(seed, sizeof(seed), "INTEGRITY", NULL, 0, hkey, sizeof(hkey)) < 0)
+		goto out;
+	plain[0] = 0, plain[1] = ATTEST_CREDENTIAL_SECRET;
+	memcpy(plain + 2, cred, ATTEST_CREDENTIAL_SECRET);
+	cc = EVP_CIPHER_CTX_new();
+	if (!cc || EVP_EncryptInit_ex(cc, EVP_aes_128_cfb128(), NULL, sym, iv) != 1 ||
+	    EVP_EncryptUpdate(cc, enc, &outl, plain, sizeof(plain)) != 1 ||
+	    EVP_EncryptFinal_ex(cc, enc + outl, &fl) != 1 || outl + fl != (int)sizeof(plain))
+		goto out;
+	/* outerHMAC over encIdentity || Name. */
+	{
+		uint8_t m[sizeof(enc) + TPMPOLICY_NAME_SIZE];
+
+		memcpy(m, enc, sizeof(enc));
+		memcpy(m + sizeof(enc), name, TPMPOLICY_NAME_SIZE);
+		if (!HMAC(EVP_sha256(), hkey, sizeof(hkey), m, sizeof(m), hmac, &hl) || hl != 32)
+			goto out;
+	}
+	/* TPM2B_ID_OBJECT: size, then TPM2B_DIGEST(outerHMAC), then encIdentity. */
+	{
+		size_t total = 2 + 32 + sizeof(enc);
+
+		blob[0] = (uint8_t)(total >> 8), blob[1] = (uint8_t)total;
+		blob[2] = 0, blob[3] = 32;
+		memcpy(blob + 4, hmac, 32);
+		memcpy(blob + 36, enc, sizeof(enc));
+		*blob_len = 2 + total;
+	}
+	r = 0;
+out:
+	OPENSSL_cleanse(seed, sizeof(seed));
+	OPENSSL_cleanse(sym, sizeof(sym));
+	OPENSSL_cleanse(hkey, sizeof(hkey));
+	OPENSSL_cleanse(plain, sizeof(plain));
+	OPENSSL_free(lab);
+	EVP_PKEY_CTX_free(pc);
+	EVP_CIPHER_CTX_free(cc);
+	return r;
+}
+
+static int ek_trusted(const uint8_t *der, size_t len, const char *ca_pem, size_t ca_len,
+		      EVP_PKEY **ret, struct diag *d)
+{
+	const unsigned char *p = der;
+	X509 *cert = d2i_X509(NULL, &p, (long)len);
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	BIO *bio = BIO_new_mem_buf(ca_pem, (int)ca_len);
+	X509 *ca;
+	int r = 0, n = 0;
+
+	if (!cert || p != der + len) {
+		r = jf_fail(d, EBADMSG, IDOC, "ek_cert: not a DER certificate");
+		goto out;
+	}
+	if (!store || !ctx || !bio) {
+		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+		goto out;
+	}
+	while ((ca = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		X509_STORE_add_cert(store, ca);
+		X509_free(ca);
+		n++;
+	}
+	ERR_clear_error();
+	if (n == 0) {
+		r = diag_set(d, DIAG_USAGE, EINVAL, "--ek-ca holds no certificate");
+		goto out;
+	}
+	/* EK certificates carry a critical SAN naming the TPM maker; their
+	 * chain may be an intermediate the maker publishes: partial chains. */
+	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	if (X509_STORE_CTX_init(ctx, store, cert, NULL) != 1 ||
+	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY) != 1 ||
+	    X509_verify_cert(ctx) != 1) {
+		r = diag_set(d, DIAG_TRUST, EKEYREJECTED,
+			     "the EK certificate is not issued by the TPM maker's CA given (%s)",
+			     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		goto out;
+	}
+	*ret = X509_get_pubkey(cert);
+	if (!*ret || EVP_PKEY_get_base_id(*ret) != EVP_PKEY_RSA || EVP_PKEY_get_bits(*ret) != 2048) {
+		EVP_PKEY_free(*ret);
+		*ret = NULL;
+		r = jf_fail(d, EBADMSG, IDOC, "ek_cert: not an RSA 2048 EK");
+	}
+out:
+	X509_free(cert);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	BIO_free(bio);
+	return r;
+}
+
+int attest_credential(const char *identity, size_t len, const char *ca_pem, size_t ca_len,
+		      char **ret_cred, uint8_t ret_secret[ATTEST_CREDENTIAL_SECRET],
+		      char **ret_ak_pem, struct diag *d)
+{
+	static const char *const members[] = {"format", "format_version", "appliance_id", "ak",
+					      "ak_pem", "ek_cert", NULL};
+	static const char *const akm[] = {"x", "y", NULL};
+	uint8_t *der = NULL, blob[128], sec[512], name[TPMPOLICY_NAME_SIZE];
+	size_t der_len = 0, blob_len = 0, sec_len = 0;
+	struct tpm_ak ak;
+	uint8_t id[TPMPOLICY_NAME_SIZE];
+	uint64_t version = 0;
+	EVP_PKEY *ek = NULL;
+	json_object *o = NULL, *k, *c;
+	int r;
+
+	r = jf_parse(identity, len, 3, IDOC, &o, d);
+	if (r < 0)
+		return r;
+	der = malloc(EK_CERT_MAX);
+	if (!der) {
+		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = jf_only(o, members, IDOC, "", d)) < 0 ||
+	    (r = jf_str_eq(o, "format", IDENTITY_FORMAT, IDOC, "", d)) < 0 ||
+	    (r = jf_u64(o, "format_version", IDOC, "", &version, d)) < 0 ||
+	    (version != 1 && (r = jf_fail(d, EBADMSG, IDOC, "format_version is not 1")) < 0) ||
+	    (r = jf_hex(o, "appliance_id", IDOC, "", id, sizeof(id), d)) < 0 ||
+	    (r = jf_get(o, "ak", json_type_object, IDOC, "", &k, d)) < 0 ||
+	    (r = jf_only(k, akm, IDOC, "ak", d)) < 0 ||
+	    (r = jf_hex(k, "x", IDOC, "ak", ak.x, 32, d)) < 0 ||
+	    (r = jf_hex(k, "y", IDOC, "ak", ak.y, 32, d)) < 0 ||
+	    (r = b64_get(o, "ek_cert", IDOC, der, EK_CERT_MAX, &der_len, d)) < 0 ||
+	    (r = tpm_ak_name_of(&ak, name, d)) < 0)
+		goto out;
+	if (CRYPTO_memcmp(name, id, sizeof(id)) != 0) {
+		r = jf_fail(d, EBADMSG, IDOC, "appliance_id is not the Name of the key in ak");
+		goto out;
+	}
+	r = ek_trusted(der, der_len, ca_pem, ca_len, &ek, d);
+	if (r < 0)
+		goto out;
+	if (RAND_bytes(ret_secret, ATTEST_CREDENTIAL_SECRET) != 1 ||
+	    make_credential(ek, name, ret_secret, blob, &blob_len, sec, &sec_len) < 0) {
+		r = diag_set(d, DIAG_INTERNAL, EIO, "cannot make the credential");
+		goto out;
+	}
+	r = attest_ak_pem(&ak, ret_ak_pem, d);
+	if (r < 0)
+		goto out;
+	c = json_object_new_object();
+	json_object_object_add(c, "format", json_object_new_string(CREDENTIAL_FORMAT));
+	json_object_object_add(c, "format_version", json_object_new_int(1));
+	json_object_object_add(c, "appliance_id", json_object_get(json_object_object_get(o, "appliance_id")));
+	json_object_object_add(c, "credential", b64_string(blob, blob_len));
+	json_object_object_add(c, "secret", b64_string(sec, sec_len));
+	r = dump(c, ret_cred, d);
+out:
+	free(der);
+	EVP_PKEY_free(ek);
+	json_object_put(o);
+	return r;
+}
+
+int attest_activate(struct tpm *t, const char *cred, size_t len, struct secret **ret,
+		    struct diag *d)
+{
+	static const char *const members[] = {"format", "format_version", "appliance_id",
+					      "credential", "secret", NULL};
+	uint8_t blob[256], sec[512], id[TPMPOLICY_NAME_SIZE];
+	size_t blob_len = 0, sec_len = 0;
+	uint64_t version = 0;
+	json_object *o = NULL;
+	int r;
+
+	r = jf_parse(cred, len, 2, CDOC, &o, d);
+	if (r < 0)
+		return r;
+	if ((r = jf_only(o, members, CDOC, "", d)) == 0 &&
+	    (r = jf_str_eq(o, "format", CREDENTIAL_FORMAT, CDOC, "", d)) == 0 &&
+	    (r = jf_u64(o, "format_version", CDOC, "", &version, d)) == 0 &&
+	    (version == 1 || (r = jf_fail(d, EBADMSG, CDOC, "format_version is not 1")) == 0) &&
+	    (r = jf_hex(o, "appliance_id", CDOC, "", id, sizeof(id), d)) == 0 &&
+	    (r = b64_get(o, "credential", CDOC, blob, sizeof(blob), &blob_len, d)) == 0 &&
+	    (r = b64_get(o, "secret", CDOC, sec, sizeof(sec), &sec_len, d)) == 0)
+		r = tpm_ak_activate(t, blob, blob_len, sec, sec_len, ret, d);
+	json_object_put(o);
 	return r;
 }

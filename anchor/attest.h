@@ -58,3 +58,28 @@ int attest_verify_receipt(const char *receipt, size_t receipt_len, const char *e
 /* The attestation key as an OpenSSL key (SPKI PEM: what the owner records
  * and stock tpm2_checkquote reads). */
 int attest_ak_pem(const struct tpm_ak *ak, char **ret, struct diag *d);
+
+/*
+ * Binding the attestation key to the EK (TPM 2.0 Part 1, 24: credential
+ * protection). The appliance shows its identity: the AK and the EK
+ * certificate its maker stored. The owner checks the certificate against
+ * the maker's CA and makes a credential (MakeCredential, offline, with
+ * OpenSSL) that only a TPM holding both that EK and that AK can activate;
+ * the appliance activates it and returns the secret; the owner compares.
+ */
+#define ATTEST_CREDENTIAL_SECRET 32
+
+/* The identity document: AK (point, Name, PEM) and the EK certificate. */
+int attest_identity(struct tpm *t, char **ret, struct diag *d);
+
+/* Owner: check the identity's EK certificate against cas (the TPM maker's
+ * CA certificates), then make a credential for its AK with a fresh secret.
+ * *ret_cred (credential document) and *ret_ak_pem malloc'd. EK certificate
+ * not trusted: -EKEYREJECTED DIAG_TRUST. */
+int attest_credential(const char *identity, size_t len, const char *ca_pem, size_t ca_len,
+		      char **ret_cred, uint8_t ret_secret[ATTEST_CREDENTIAL_SECRET],
+		      char **ret_ak_pem, struct diag *d);
+
+/* Appliance: activate a credential document; *ret is the secret. */
+int attest_activate(struct tpm *t, const char *cred, size_t len, struct secret **ret,
+		    struct diag *d);

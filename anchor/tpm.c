@@ -1276,3 +1276,162 @@ int tpm_signature_parse(const uint8_t *sig, size_t len, uint8_t r[32], uint8_t s
 	memcpy(s + 32 - e->signatureS.size, e->signatureS.buffer, e->signatureS.size);
 	return 0;
 }
+
+/* --- EK certificate and credential activation --- */
+
+int tpm_ek_cert(struct tpm *t, uint8_t **ret, size_t *ret_len, struct diag *d)
+{
+	TPM2B_NV_PUBLIC *pub = NULL;
+	ESYS_TR h = ESYS_TR_NONE;
+	uint8_t *buf;
+	uint16_t size, off = 0;
+	TSS2_RC rc;
+	int r;
+
+	r = nv_handle(t, TPM_EK_CERT_RSA, "looking up the EK certificate", &h, d);
+	if (r < 0)
+		return r;
+	rc = Esys_NV_ReadPublic(t->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		nv_release(t, &h);
+		return rc_fail(t, rc, "reading the EK certificate's size", d);
+	}
+	size = pub->nvPublic.dataSize;
+	Esys_Free(pub);
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		nv_release(t, &h);
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	}
+	/* In pieces: a TPM reads at most TPM2_PT_NV_BUFFER_MAX (often 1024). */
+	while (off < size) {
+		TPM2B_MAX_NV_BUFFER *part = NULL;
+		uint16_t n = size - off > 512 ? 512 : size - off;
+
+		rc = Esys_NV_Read(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				  ESYS_TR_NONE, n, off, &part);
+		if (rc != TSS2_RC_SUCCESS || part->size != n) {
+			Esys_Free(part);
+			free(buf);
+			nv_release(t, &h);
+			return rc != TSS2_RC_SUCCESS ? rc_fail(t, rc, "reading the EK certificate", d)
+						     : diag_set(d, DIAG_INTERNAL, EIO,
+								"short read of the EK certificate");
+		}
+		memcpy(buf + off, part->buffer, n);
+		off += n;
+		Esys_Free(part);
+	}
+	nv_release(t, &h);
+	*ret = buf;
+	*ret_len = size;
+	return 0;
+}
+
+/* The TCG EK Credential Profile's default RSA 2048 EK (template L-1): its
+ * authPolicy is PolicySecret(TPM_RH_ENDORSEMENT). */
+static int create_ek(struct tpm *t, ESYS_TR *ret, struct diag *d)
+{
+	static const uint8_t policy[32] = {
+		0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
+		0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
+		0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
+	};
+	TPM2B_SENSITIVE_CREATE sens = {0};
+	TPM2B_PUBLIC tmpl = {
+		.publicArea = {
+			.type = TPM2_ALG_RSA,
+			.nameAlg = TPM2_ALG_SHA256,
+			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					    TPMA_OBJECT_SENSITIVEDATAORIGIN |
+					    TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED |
+					    TPMA_OBJECT_DECRYPT,
+			.authPolicy = {.size = 32},
+			.parameters.rsaDetail = {
+				.symmetric = {.algorithm = TPM2_ALG_AES,
+					      .keyBits.aes = 128,
+					      .mode.aes = TPM2_ALG_CFB},
+				.scheme = {.scheme = TPM2_ALG_NULL},
+				.keyBits = 2048,
+				.exponent = 0,
+			},
+			.unique.rsa = {.size = 256},
+		},
+	};
+	TPM2B_DATA outside = {0};
+	TPML_PCR_SELECTION none = {0};
+	TSS2_RC rc;
+
+	memcpy(tmpl.publicArea.authPolicy.buffer, policy, sizeof(policy));
+	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				ESYS_TR_NONE, &sens, &tmpl, &outside, &none, ret, NULL, NULL, NULL,
+				NULL);
+	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, "creating the EK", d);
+}
+
+int tpm_ak_activate(struct tpm *t, const uint8_t *blob, size_t blob_len, const uint8_t *secret,
+		    size_t secret_len, struct secret **ret, struct diag *d)
+{
+	TPM2B_ID_OBJECT id = {0};
+	TPM2B_ENCRYPTED_SECRET es = {0};
+	TPM2B_DIGEST *cert = NULL;
+	TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
+	ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	size_t off = 0;
+	TSS2_RC rc;
+	int r;
+
+	if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(blob, blob_len, &off, &id) != TSS2_RC_SUCCESS ||
+	    off != blob_len)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the credential blob is malformed");
+	off = 0;
+	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(secret, secret_len, &off, &es) !=
+		    TSS2_RC_SUCCESS ||
+	    off != secret_len)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the credential secret is malformed");
+	r = create_ek(t, &ek, d);
+	if (r == 0)
+		r = create_ak(t, &ak, d);
+	if (r < 0)
+		goto out;
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256,
+				   &session);
+	if (rc == TSS2_RC_SUCCESS)
+		rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, session, ESYS_TR_PASSWORD,
+				       ESYS_TR_NONE, ESYS_TR_NONE, NULL, NULL, NULL, 0, NULL, NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		r = rc_fail(t, rc, "authorizing the EK (PolicySecret)", d);
+		goto out;
+	}
+	rc = Esys_ActivateCredential(t->esys, ak, ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE,
+				     &id, &es, &cert);
+	if (rc != TSS2_RC_SUCCESS) {
+		TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
+		TSS2_RC fmt1 = (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
+
+		/* Another EK cannot decrypt the seed (libtpms reports that as
+		 * TPM_RC_FAILURE and keeps working), another AK fails the
+		 * integrity check. */
+		if (fmt1 == TPM2_RC_INTEGRITY || fmt1 == TPM2_RC_VALUE || fmt1 == TPM2_RC_SIZE ||
+		    base == TPM2_RC_FAILURE)
+			r = diag_set(d, DIAG_TRUST, EPERM,
+				     "the credential is not for this TPM's EK and attestation key");
+		else
+			r = rc_fail(t, rc, "activating the credential", d);
+		goto out;
+	}
+	r = secret_new(cert->size, ret);
+	if (r == 0)
+		memcpy((*ret)->data, cert->buffer, cert->size);
+	else
+		diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for the credential");
+out:
+	if (cert)
+		OPENSSL_cleanse(cert, sizeof(*cert));
+	Esys_Free(cert);
+	flush(t, &session);
+	flush(t, &ak);
+	flush(t, &ek);
+	return r;
+}

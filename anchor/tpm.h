@@ -240,3 +240,18 @@ int tpm_attest_parse(const uint8_t *attest, size_t len, struct tpm_attest_info *
 /* The r and s of a marshalled TPMT_SIGNATURE (ECDSA, SHA-256 only). */
 int tpm_signature_parse(const uint8_t *sig, size_t len, uint8_t r[32], uint8_t s[32],
 			struct diag *d);
+
+/* --- the attestation key bound to the EK (credential activation) --- */
+
+/* The RSA 2048 EK certificate the TPM maker stored at NV 0x01C00002 (DER,
+ * *ret malloc'd). -ENOENT when there is none. */
+#define TPM_EK_CERT_RSA 0x01C00002u
+int tpm_ek_cert(struct tpm *t, uint8_t **ret, size_t *ret_len, struct diag *d);
+
+/* TPM2_ActivateCredential with the attestation key and the RSA EK (the TCG
+ * default template): the TPM releases the credential only if the EK decrypts
+ * the secret and the blob names this attestation key, i.e. both keys are in
+ * this TPM. blob: a marshalled TPM2B_ID_OBJECT; secret: TPM2B_ENCRYPTED_SECRET.
+ * -EPERM when the blob is not for this TPM's keys. */
+int tpm_ak_activate(struct tpm *t, const uint8_t *blob, size_t blob_len, const uint8_t *secret,
+		    size_t secret_len, struct secret **ret, struct diag *d);

@@ -69,6 +69,8 @@ static void usage(FILE *f)
 		"                          [--volume NAME]... [--keep-tpm] [--expires SECONDS]\n"
 		"       %s attest-verify --ak AK.pem --nonce HEX [--state STATE_DIR] QUOTE\n"
 		"       %s zeroize-verify --ak AK.pem [--order ORDER] RECEIPT EVIDENCE\n"
+		"       %s ak-credential --identity FILE --ek-ca CA.pem --out CREDENTIAL\n"
+		"                          --ak-out AK.pem\n"
 		"\n"
 		"The security admin's tool for sealboot appliances.\n"
 		"\n"
@@ -91,8 +93,11 @@ static void usage(FILE *f)
 		"                    signature, the nonce, the event log against the PCRs and,\n"
 		"                    with --state, the approved PCR policy\n"
 		"  zeroize-verify    check a zeroize receipt and its TPM evidence offline\n"
+		"  ak-credential     check an appliance's EK certificate and make a credential\n"
+		"                    for its attestation key; prints the answer to expect from\n"
+		"                    sealboot-anchor ak-activate\n"
 		"\n",
-		prog, prog, prog, prog, prog, prog, prog, prog, prog);
+		prog, prog, prog, prog, prog, prog, prog, prog, prog, prog);
 	fprintf(f,
 		"Options:\n"
 		"  --key KEY         the admin's private key (PEM, ECDSA P-256)\n"
@@ -122,6 +127,9 @@ static void usage(FILE *f)
 		"  --nonce HEX       attest-verify: the nonce given to sealboot-anchor attest\n"
 		"  --state DIR       attest-verify: check the quote against DIR/pcr-policy.json\n"
 		"  --order ORDER     zeroize-verify: the order the receipt must answer\n"
+		"  --identity FILE   ak-credential: the appliance's identity\n"
+		"  --ek-ca CA.pem    ak-credential: the TPM maker's CA certificate(s)\n"
+		"  --ak-out AK.pem   ak-credential: where the attestation key goes\n"
 		"  --force           policy sign: replace a policy with the same serial\n"
 		"  --json            machine-readable output (schema sealboot-admin-policy/1)\n"
 		"  -h, --help        show this help\n"
@@ -152,6 +160,7 @@ struct opts {
 	bool from_tpm; /* pcr-policy sign: read unlisted PCRs and the record from the TPM */
 	struct zeroize_authorize_opts z;
 	struct attest_verify_opts v;
+	const char *identity, *ek_ca, *ak_out;
 };
 
 static int load_key(const struct opts *o, EVP_PKEY **ret, struct diag *d)
@@ -888,7 +897,7 @@ int main(int argc, char **argv)
 		OPT_KEY = 256, OPT_SECRET_FD, OPT_PASS_FD, OPT_TCTI, OPT_FORMAT, OPT_RECOVERY,
 		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON, OPT_FROM_TPM,
 		OPT_CHALLENGE, OPT_OUT, OPT_VOLUME, OPT_KEEP_TPM, OPT_EXPIRES,
-		OPT_AK, OPT_NONCE, OPT_STATE, OPT_ORDER,
+		OPT_AK, OPT_NONCE, OPT_STATE, OPT_ORDER, OPT_IDENTITY, OPT_EK_CA, OPT_AK_OUT,
 	};
 	static const struct option opts[] = {
 		{"key", required_argument, NULL, OPT_KEY},
@@ -912,6 +921,9 @@ int main(int argc, char **argv)
 		{"nonce", required_argument, NULL, OPT_NONCE},
 		{"state", required_argument, NULL, OPT_STATE},
 		{"order", required_argument, NULL, OPT_ORDER},
+		{"identity", required_argument, NULL, OPT_IDENTITY},
+		{"ek-ca", required_argument, NULL, OPT_EK_CA},
+		{"ak-out", required_argument, NULL, OPT_AK_OUT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -1003,6 +1015,15 @@ int main(int argc, char **argv)
 		case OPT_ORDER:
 			o.v.order = optarg;
 			break;
+		case OPT_IDENTITY:
+			o.identity = optarg;
+			break;
+		case OPT_EK_CA:
+			o.ek_ca = optarg;
+			break;
+		case OPT_AK_OUT:
+			o.ak_out = optarg;
+			break;
 		case OPT_EXPIRES:
 			errno = 0;
 			o.z.expires = strtoull(optarg, &end, 10);
@@ -1065,10 +1086,13 @@ int main(int argc, char **argv)
 	if (!strcmp(args[0], "zeroize-verify"))
 		return nargs == 3 ? admin_zeroize_verify(&o.v, args[1], args[2])
 				  : usage_error("zeroize-verify: expected RECEIPT EVIDENCE");
+	if (!strcmp(args[0], "ak-credential"))
+		return nargs == 1 ? admin_ak_credential(prog, o.identity, o.ek_ca, o.z.out, o.ak_out)
+				  : usage_error("ak-credential takes no arguments, only options");
 	if (!strcmp(args[0], "provision"))
 		return nargs == 2 ? provision(&o, args[1])
 				  : usage_error("provision: expected STATE_DIR");
 	return usage_error("unknown command '%s' (policy, provision, pcr-policy, zeroize-authorize, "
-			   "attest-verify, zeroize-verify)",
+			   "attest-verify, zeroize-verify, ak-credential)",
 			   args[0]);
 }

@@ -2,6 +2,7 @@
 #include "admin-zeroize.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -249,4 +250,50 @@ int admin_zeroize_verify(const struct attest_verify_opts *o, const char *receipt
 	free(ob);
 	EVP_PKEY_free(ak);
 	return r;
+}
+
+int admin_ak_credential(const char *prog, const char *identity, const char *ek_ca,
+			const char *out, const char *ak_out)
+{
+	unsigned char *id = NULL, *ca = NULL;
+	size_t id_len = 0, ca_len = 0;
+	uint8_t secret[ATTEST_CREDENTIAL_SECRET];
+	char *cred = NULL, *pem = NULL, hex[2 * ATTEST_CREDENTIAL_SECRET + 1];
+	struct diag d = {0};
+	int r;
+
+	if (!identity || !ek_ca || !out || !ak_out) {
+		fprintf(stderr, "%s: ak-credential needs --identity FILE, --ek-ca CA.pem, --out "
+				"CREDENTIAL and --ak-out AK.pem\n",
+			prog);
+		return 2;
+	}
+	r = read_doc(identity, &id, &id_len, &d);
+	if (r == 0)
+		r = read_doc(ek_ca, &ca, &ca_len, &d);
+	if (r == 0)
+		r = attest_credential((const char *)id, id_len, (const char *)ca, ca_len, &cred,
+				      secret, &pem, &d);
+	if (r == 0)
+		r = write_new(out, cred, strlen(cred), &d);
+	if (r == 0)
+		r = write_new(ak_out, pem, strlen(pem), &d);
+	free(id);
+	free(ca);
+	free(cred);
+	free(pem);
+	if (r < 0) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		fprintf(stderr, "%s: ak-credential: %s\n", prog, d.msg);
+		return diag_exit_code(d.cls);
+	}
+	hex_encode(secret, sizeof(secret), hex);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	printf("%s\n", hex);
+	fprintf(stderr,
+		"%s: the EK certificate is the TPM maker's; credential for the attestation key in "
+		"%s; trust %s once sealboot-anchor ak-activate on the appliance prints the line "
+		"above\n",
+		prog, out, ak_out);
+	return 0;
 }

@@ -39,3 +39,10 @@ struct attest_verify_opts {
 int admin_attest_verify(const struct attest_verify_opts *o, const char *quote);
 int admin_zeroize_verify(const struct attest_verify_opts *o, const char *receipt,
 			 const char *evidence);
+
+/* sealboot-admin ak-credential: check an appliance's identity (its EK
+ * certificate against the TPM maker's CA) and make a credential only a TPM
+ * holding both its EK and its attestation key can activate. Writes OUT and
+ * the attestation key to AK_OUT; prints the answer to expect. */
+int admin_ak_credential(const char *prog, const char *identity, const char *ek_ca,
+			const char *out, const char *ak_out);
