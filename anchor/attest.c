@@ -144,9 +144,8 @@ static void put_evidence(json_object *o, const struct tpm_evidence *ev)
 
 static int dump(json_object *o, char **ret, struct diag *d)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_SPACED |
-								  JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(
+	    o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t n = strlen(s);
 
 	*ret = malloc(n + 2);
@@ -170,8 +169,8 @@ static int ak_and_name(struct tpm *t, struct tpm_ak *ak, uint8_t name[TPMPOLICY_
 	return r == 0 ? tpm_ak_name_of(ak, name, d) : r;
 }
 
-int attest_quote(struct tpm *t, tpmpolicy_pcr_mask_t mask, const uint8_t *nonce,
-		 size_t nonce_len, const char *eventlog, char **ret, struct diag *d)
+int attest_quote(struct tpm *t, tpmpolicy_pcr_mask_t mask, const uint8_t *nonce, size_t nonce_len,
+		 const char *eventlog, char **ret, struct diag *d)
 {
 	struct tpmpolicy_pcr_values before = {0}, after = {0};
 	struct tpm_evidence ev;
@@ -318,7 +317,8 @@ static int check_signed(json_object *o, const char *doc, EVP_PKEY *want, struct 
 	OPENSSL_free(der);
 	if (r < 0)
 		return diag_set(d, DIAG_SIGNATURE, EBADMSG,
-				"%s: the attestation key's signature does not verify (edited)", doc);
+				"%s: the attestation key's signature does not verify (edited)",
+				doc);
 	return tpm_attest_parse(s->ev.attest, s->ev.attest_len, &s->info, d);
 }
 
@@ -331,9 +331,9 @@ int attest_verify_quote(const char *buf, size_t len, EVP_PKEY *ak, const uint8_t
 			size_t nonce_len, const struct approval *ap, char **ret_summary,
 			struct diag *d)
 {
-	static const char *const members[] = {"format", "format_version", "appliance_id", "ak",
-					      "ak_pem", "nonce", "pcrs", "attest", "signature",
-					      "eventlog", NULL};
+	static const char *const members[] = {
+	    "format", "format_version", "appliance_id", "ak",	    "ak_pem", "nonce",
+	    "pcrs",   "attest",		"signature",	"eventlog", NULL};
 	static const char *const pm[] = {"pcr", "sha256", NULL};
 	struct tpmpolicy_pcr_values quoted = {0}, replay, prefix;
 	tpmpolicy_pcr_mask_t mask = 0;
@@ -356,7 +356,8 @@ int attest_verify_quote(const char *buf, size_t len, EVP_PKEY *ak, const uint8_t
 	    (r = jf_u64(o, "format_version", QDOC, "", &version, d)) < 0)
 		goto out;
 	if (version != 1) {
-		r = jf_fail(d, EBADMSG, QDOC, "format_version %" PRIu64 " is not supported", version);
+		r = jf_fail(d, EBADMSG, QDOC, "format_version %" PRIu64 " is not supported",
+			    version);
 		goto out;
 	}
 	if ((r = jf_get(o, "ak_pem", json_type_string, QDOC, "", &v, d)) < 0 ||
@@ -448,9 +449,10 @@ int attest_verify_quote(const char *buf, size_t len, EVP_PKEY *ak, const uint8_t
 		}
 		eventlog_replay(&head, &prefix);
 		if (log->n == 0 || strcmp(log->r[log->n - 1].text, "sealboot cap") != 0) {
-			r = diag_set(d, DIAG_CONTENT, EBADE,
-				     "quote: the event log does not end with the cap: this boot did "
-				     "not unlock");
+			r = diag_set(
+			    d, DIAG_CONTENT, EBADE,
+			    "quote: the event log does not end with the cap: this boot did "
+			    "not unlock");
 			goto out;
 		}
 		for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++) {
@@ -460,10 +462,11 @@ int attest_verify_quote(const char *buf, size_t len, EVP_PKEY *ak, const uint8_t
 				continue;
 			if ((i != EVENTLOG_PCR_SEAL && !(mask & TPMPOLICY_PCR(i))) ||
 			    CRYPTO_memcmp(have, ap->values.v[i], 32) != 0) {
-				r = diag_set(d, DIAG_CONTENT, EBADE,
-					     "quote: PCR %u is not the value the PCR policy (serial "
-					     "%" PRIu64 ") approves",
-					     i, ap->serial);
+				r = diag_set(
+				    d, DIAG_CONTENT, EBADE,
+				    "quote: PCR %u is not the value the PCR policy (serial "
+				    "%" PRIu64 ") approves",
+				    i, ap->serial);
 				goto out;
 			}
 		}
@@ -489,10 +492,11 @@ int attest_verify_receipt(const char *receipt, size_t receipt_len, const char *e
 			  size_t evidence_len, EVP_PKEY *ak, const char *order, size_t order_len,
 			  char **ret_summary, struct diag *d)
 {
-	static const char *const members[] = {"format", "format_version", "receipt_sha256",
-					      "appliance_id", "ak", "attest", "signature", NULL};
+	static const char *const members[] = {
+	    "format", "format_version", "receipt_sha256", "appliance_id",
+	    "ak",     "attest",		"signature",	  NULL};
 	uint8_t dg[32], id[TPMPOLICY_NAME_SIZE], before[TPMPOLICY_NAME_SIZE],
-		after[TPMPOLICY_NAME_SIZE], order_dg[32];
+	    after[TPMPOLICY_NAME_SIZE], order_dg[32];
 	struct signed_doc s = {0};
 	json_object *e = NULL, *rc = NULL, *v;
 	uint64_t version = 0, counter = 0;
@@ -510,7 +514,8 @@ int attest_verify_receipt(const char *receipt, size_t receipt_len, const char *e
 	    (r = jf_u64(e, "format_version", EDOC, "", &version, d)) < 0)
 		goto out;
 	if (version != 1) {
-		r = jf_fail(d, EBADMSG, EDOC, "format_version %" PRIu64 " is not supported", version);
+		r = jf_fail(d, EBADMSG, EDOC, "format_version %" PRIu64 " is not supported",
+			    version);
 		goto out;
 	}
 	if ((r = check_signed(e, EDOC, ak, &s, d)) < 0)
@@ -567,8 +572,9 @@ int attest_verify_receipt(const char *receipt, size_t receipt_len, const char *e
 		r = zorder_parse(order, order_len, &ord, d);
 		if (r < 0)
 			goto out;
-		if (CRYPTO_memcmp(odg, order_dg, 32) || CRYPTO_memcmp(ord.appliance_id, id, sizeof(id)) ||
-		    ord.counter != counter || CRYPTO_memcmp(ord.storage_name, before, sizeof(before)) ||
+		if (CRYPTO_memcmp(odg, order_dg, 32) ||
+		    CRYPTO_memcmp(ord.appliance_id, id, sizeof(id)) || ord.counter != counter ||
+		    CRYPTO_memcmp(ord.storage_name, before, sizeof(before)) ||
 		    ord.clear_tpm != cleared) {
 			r = diag_set(d, DIAG_CONTENT, EBADE,
 				     "zeroize receipt: answers another order than the one given");
@@ -576,9 +582,8 @@ int attest_verify_receipt(const char *receipt, size_t receipt_len, const char *e
 		}
 	}
 	hex_encode(id, sizeof(id), idhex);
-	if (asprintf(ret_summary,
-		     "zeroize receipt verified: appliance %s, order %s, %s",
-		     idhex, order ? "matches" : "not checked (no --order)",
+	if (asprintf(ret_summary, "zeroize receipt verified: appliance %s, order %s, %s", idhex,
+		     order ? "matches" : "not checked (no --order)",
 		     cleared ? "TPM cleared (the storage primary the TPM certifies is new)"
 			     : "TPM kept (a saved header copy can still be unsealed)") < 0)
 		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
@@ -627,8 +632,8 @@ int attest_identity(struct tpm *t, char **ret, struct diag *d)
 
 /* KDFa with SHA-256 (Part 1, 11.4.10.2): counter-mode HMAC over
  * i || label || 0 || contextU || contextV || bits. */
-static int kdfa(const uint8_t *key, size_t klen, const char *label, const uint8_t *u,
-		size_t ulen, uint8_t *out, size_t bytes)
+static int kdfa(const uint8_t *key, size_t klen, const char *label, const uint8_t *u, size_t ulen,
+		uint8_t *out, size_t bytes)
 {
 	uint8_t msg[4 + 32 + 1 + 64 + 4], md[32];
 	size_t ll = strlen(label), n;
@@ -667,7 +672,7 @@ static int make_credential(EVP_PKEY *ek, const uint8_t name[TPMPOLICY_NAME_SIZE]
 {
 	static const unsigned char label[] = "IDENTITY"; /* sizeof includes the NUL */
 	uint8_t seed[32], sym[16], hkey[32], plain[2 + ATTEST_CREDENTIAL_SECRET],
-		enc[sizeof(plain)], hmac[32], iv[16] = {0};
+	    enc[sizeof(plain)], hmac[32], iv[16] = {0};
 	unsigned char *lab = NULL;
 	EVP_PKEY_CTX *pc = NULL;
 	EVP_CIPHER_CTX *cc = NULL;
@@ -766,15 +771,15 @@ static int ek_trusted(const uint8_t *der, size_t len, const char *ca_pem, size_t
 	 * chain may be an intermediate the maker publishes: partial chains. */
 	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
 	if (X509_STORE_CTX_init(ctx, store, cert, NULL) != 1 ||
-	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY) != 1 ||
-	    X509_verify_cert(ctx) != 1) {
+	    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY) != 1 || X509_verify_cert(ctx) != 1) {
 		r = diag_set(d, DIAG_TRUST, EKEYREJECTED,
 			     "the EK certificate is not issued by the TPM maker's CA given (%s)",
 			     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
 		goto out;
 	}
 	*ret = X509_get_pubkey(cert);
-	if (!*ret || EVP_PKEY_get_base_id(*ret) != EVP_PKEY_RSA || EVP_PKEY_get_bits(*ret) != 2048) {
+	if (!*ret || EVP_PKEY_get_base_id(*ret) != EVP_PKEY_RSA ||
+	    EVP_PKEY_get_bits(*ret) != 2048) {
 		EVP_PKEY_free(*ret);
 		*ret = NULL;
 		r = jf_fail(d, EBADMSG, IDOC, "ek_cert: not an RSA 2048 EK");
@@ -791,8 +796,8 @@ int attest_credential(const char *identity, size_t len, const char *ca_pem, size
 		      char **ret_cred, uint8_t ret_secret[ATTEST_CREDENTIAL_SECRET],
 		      char **ret_ak_pem, struct diag *d)
 {
-	static const char *const members[] = {"format", "format_version", "appliance_id", "ak",
-					      "ak_pem", "ek_cert", NULL};
+	static const char *const members[] = {
+	    "format", "format_version", "appliance_id", "ak", "ak_pem", "ek_cert", NULL};
 	static const char *const akm[] = {"x", "y", NULL};
 	uint8_t *der = NULL, blob[128], sec[512], name[TPMPOLICY_NAME_SIZE];
 	size_t der_len = 0, blob_len = 0, sec_len = 0;
@@ -841,7 +846,8 @@ int attest_credential(const char *identity, size_t len, const char *ca_pem, size
 	c = json_object_new_object();
 	json_object_object_add(c, "format", json_object_new_string(CREDENTIAL_FORMAT));
 	json_object_object_add(c, "format_version", json_object_new_int(1));
-	json_object_object_add(c, "appliance_id", json_object_get(json_object_object_get(o, "appliance_id")));
+	json_object_object_add(c, "appliance_id",
+			       json_object_get(json_object_object_get(o, "appliance_id")));
 	json_object_object_add(c, "credential", b64_string(blob, blob_len));
 	json_object_object_add(c, "secret", b64_string(sec, sec_len));
 	r = dump(c, ret_cred, d);
@@ -855,8 +861,8 @@ out:
 int attest_activate(struct tpm *t, const char *cred, size_t len, struct secret **ret,
 		    struct diag *d)
 {
-	static const char *const members[] = {"format", "format_version", "appliance_id",
-					      "credential", "secret", NULL};
+	static const char *const members[] = {"format",	    "format_version", "appliance_id",
+					      "credential", "secret",	      NULL};
 	uint8_t blob[256], sec[512], id[TPMPOLICY_NAME_SIZE];
 	size_t blob_len = 0, sec_len = 0;
 	uint64_t version = 0;

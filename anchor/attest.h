@@ -28,8 +28,8 @@
 
 /* The quote document for nonce (1..64 bytes), with the event log text
  * (eventlog.jsonl of this boot, may be empty). *ret malloc'd. */
-int attest_quote(struct tpm *t, tpmpolicy_pcr_mask_t mask, const uint8_t *nonce,
-		 size_t nonce_len, const char *eventlog, char **ret, struct diag *d);
+int attest_quote(struct tpm *t, tpmpolicy_pcr_mask_t mask, const uint8_t *nonce, size_t nonce_len,
+		 const char *eventlog, char **ret, struct diag *d);
 
 /* Check a quote document against the attestation key ak (recorded by the
  * owner), the nonce the verifier chose and, when ap is not NULL, the

@@ -177,7 +177,7 @@ static int journal_write(struct zctx *z)
 	json_object_object_add(o, "storage_after", jstr(j->storage_after));
 	json_object_object_add(o, "files_removed", json_object_new_int((int)j->files_removed));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE);
+						     JSON_C_TO_STRING_NOSLASHESCAPE);
 	dirfd = open(z->o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = dirfd < 0 ? -errno
 		      : fs_write_atomic_at(dirfd, APPLIANCE_ZEROIZE_JOURNAL, text, strlen(text),
@@ -217,8 +217,7 @@ static int jbool(json_object *o, const char *key, bool *out, const char *where, 
 	return r;
 }
 
-static int jcount(json_object *o, const char *key, unsigned *out, const char *where,
-		  struct diag *d)
+static int jcount(json_object *o, const char *key, unsigned *out, const char *where, struct diag *d)
 {
 	uint64_t v;
 	int r = jf_u64(o, key, "zeroize journal", where, &v, d);
@@ -232,13 +231,16 @@ static int jcount(json_object *o, const char *key, unsigned *out, const char *wh
 
 static int journal_parse(const char *buf, size_t len, struct journal *j, struct diag *d)
 {
-	static const char *const members[] = {
-		"format",  "format_version", "order_sha256", "appliance_id", "counter",
-		"storage_name", "clear_tpm", "done", "volumes", "files", "guests",
-		"storage_after", "files_removed", NULL};
-	static const char *const vmembers[] = {"name",     "uuid",         "device",
-					       "present",  "luks2",        "header_bytes",
-					       "keyslots", "tokens",       "data", NULL};
+	static const char *const members[] = {"format",	       "format_version",
+					      "order_sha256",  "appliance_id",
+					      "counter",       "storage_name",
+					      "clear_tpm",     "done",
+					      "volumes",       "files",
+					      "guests",	       "storage_after",
+					      "files_removed", NULL};
+	static const char *const vmembers[] = {
+	    "name",	    "uuid",	"device", "present", "luks2",
+	    "header_bytes", "keyslots", "tokens", "data",    NULL};
 	static const char *doc = "zeroize journal";
 	json_object *o = NULL, *arr, *files;
 	uint64_t version = 0;
@@ -251,17 +253,21 @@ static int journal_parse(const char *buf, size_t len, struct journal *j, struct 
 	if ((r = jf_only(o, members, doc, "", d)) == 0 &&
 	    (r = jf_str_eq(o, "format", JOURNAL_FORMAT, doc, "", d)) == 0 &&
 	    (r = jf_u64(o, "format_version", doc, "", &version, d)) == 0 && version != 1)
-		r = jf_fail(d, EBADMSG, doc, "format_version %" PRIu64 " is not supported", version);
+		r = jf_fail(d, EBADMSG, doc, "format_version %" PRIu64 " is not supported",
+			    version);
 	if (r == 0 &&
-	    (r = jstring(o, "order_sha256", j->order_sha256, sizeof(j->order_sha256), "", d)) == 0 &&
-	    (r = jstring(o, "appliance_id", j->appliance_id, sizeof(j->appliance_id), "", d)) == 0 &&
+	    (r = jstring(o, "order_sha256", j->order_sha256, sizeof(j->order_sha256), "", d)) ==
+		0 &&
+	    (r = jstring(o, "appliance_id", j->appliance_id, sizeof(j->appliance_id), "", d)) ==
+		0 &&
 	    (r = jf_u64(o, "counter", doc, "", &j->counter, d)) == 0 &&
-	    (r = jstring(o, "storage_name", j->storage_name, sizeof(j->storage_name), "", d)) == 0 &&
+	    (r = jstring(o, "storage_name", j->storage_name, sizeof(j->storage_name), "", d)) ==
+		0 &&
 	    (r = jbool(o, "clear_tpm", &j->clear_tpm, "", d)) == 0 &&
 	    (r = jcount(o, "done", &j->done, "", d)) == 0 &&
 	    (r = jstring(o, "guests", j->guests, sizeof(j->guests), "", d)) == 0 &&
 	    (r = jstring(o, "storage_after", j->storage_after, sizeof(j->storage_after), "", d)) ==
-		    0 &&
+		0 &&
 	    (r = jcount(o, "files_removed", &j->files_removed, "", d)) == 0 &&
 	    (r = jf_get(o, "volumes", json_type_array, doc, "", &arr, d)) == 0 &&
 	    (r = jf_get(o, "files", json_type_array, doc, "", &files, d)) == 0) {
@@ -329,7 +335,8 @@ static int step_tpm(struct zctx *z)
 	/* Gone already when a Clear ran before a power cut: spent for good. */
 	r = tpm_nv_increment(z->tpm, APPLIANCE_NV_ZEROIZE, &ignore);
 	if (r < 0 && r != -ENOENT)
-		return zfail(z, ZEROIZE_TPM, diag_set(&z->res->d, ignore.cls, -r, "%s", ignore.msg));
+		return zfail(z, ZEROIZE_TPM,
+			     diag_set(&z->res->d, ignore.cls, -r, "%s", ignore.msg));
 	if (!z->j.clear_tpm) {
 		say(z, "order spent; the TPM is kept (clear_tpm false): sealed copies of the "
 		       "volume keys stay releasable");
@@ -358,9 +365,9 @@ static int step_guests(struct zctx *z)
 	}
 	pid = fork();
 	if (pid < 0)
-		return zfail(z, ZEROIZE_INTERNAL,
-			     diag_set(&z->res->d, DIAG_INTERNAL, errno, "cannot fork: %s",
-				      strerror(errno)));
+		return zfail(
+		    z, ZEROIZE_INTERNAL,
+		    diag_set(&z->res->d, DIAG_INTERNAL, errno, "cannot fork: %s", strerror(errno)));
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
@@ -405,8 +412,9 @@ static int step_volume(struct zctx *z, struct jvol *v)
 	r = luks_erase(v->device, v->header_bytes, v->name, v->data, &z->res->d);
 	if (r < 0)
 		return zfail(z, ZEROIZE_INTERNAL, r);
-	say(z, "volume %s: keyslots and tokens destroyed, %" PRIu64
-	       " header bytes zeroed, data area %s",
+	say(z,
+	    "volume %s: keyslots and tokens destroyed, %" PRIu64
+	    " header bytes zeroed, data area %s",
 	    v->name, v->header_bytes, v->data);
 	return 0;
 }
@@ -494,8 +502,8 @@ static int remove_path(struct zctx *z, const char *path)
 static int step_files(struct zctx *z)
 {
 	static const char *const state[] = {APPLIANCE_POLICY_SIG, APPLIANCE_POLICY,
-					    APPLIANCE_APPROVAL,   APPLIANCE_ADMIN_PUB,
-					    APPLIANCE_RECORD,     NULL};
+					    APPLIANCE_APPROVAL,	  APPLIANCE_ADMIN_PUB,
+					    APPLIANCE_RECORD,	  NULL};
 	static const char *const run[] = {"handoff.json", "eventlog.jsonl", "status.json", NULL};
 	char p[PATH_MAX];
 	int r = 0;
@@ -556,18 +564,17 @@ static char *receipt_text(struct zctx *z)
 		json_object_object_add(vo, "before", before);
 		json_object_object_add(after, "luks2", json_object_new_boolean(0));
 		json_object_object_add(vo, "after", after);
-		json_object_object_add(vo, "header_bytes_zeroed",
-				       json_object_new_uint64(strcmp(v->data, "absent") ? v->header_bytes
-										: 0));
+		json_object_object_add(
+		    vo, "header_bytes_zeroed",
+		    json_object_new_uint64(strcmp(v->data, "absent") ? v->header_bytes : 0));
 		json_object_object_add(vo, "data_area", jstr(v->data));
 		json_object_object_add(
-			vo, "verified",
-			jstr(!strcmp(v->data, "absent")
-				     ? "device absent: not erased here"
-				 : j->clear_tpm ? "no LUKS header found; the sealed key died with the "
-						  "TPM's storage seed"
-						: "no LUKS header found; a saved copy of the header "
-						  "can still be unsealed by this TPM"));
+		    vo, "verified",
+		    jstr(!strcmp(v->data, "absent") ? "device absent: not erased here"
+			 : j->clear_tpm ? "no LUKS header found; the sealed key died with the "
+					  "TPM's storage seed"
+					: "no LUKS header found; a saved copy of the header "
+					  "can still be unsealed by this TPM"));
 		json_object_array_add(vols, vo);
 	}
 	json_object_object_add(o, "volumes", vols);
@@ -578,21 +585,21 @@ static char *receipt_text(struct zctx *z)
 		 "TPM; storage primary %s",
 		 strcmp(j->storage_name, j->storage_after) ? "changed" : "unchanged");
 	json_object_object_add(sp, "method", jstr(j->clear_tpm ? "purge" : "clear"));
-	json_object_object_add(sp, "technique", jstr(j->clear_tpm ? "cryptographic erase"
-								   : "key destruction (header)"));
+	json_object_object_add(
+	    sp, "technique",
+	    jstr(j->clear_tpm ? "cryptographic erase" : "key destruction (header)"));
 	json_object_object_add(sp, "tool", jstr("sealboot-anchor " SEALBOOT_VERSION));
 	json_object_object_add(sp, "verification", jstr(verification));
 	json_object_object_add(sp, "date", jstr(date));
 	json_object_object_add(sp, "post_sanitization", jstr("reuse: ready for provisioning"));
 	json_object_object_add(o, "sp800_88", sp);
 	json_object_object_add(
-		o, "escrow",
-		jstr("a LUKS header backup or a recovery passphrase kept outside the appliance is "
-		     "a copy of the key this wipe cannot reach; NIST SP 800-88 counts it as a copy "
-		     "to destroy"));
-	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							       JSON_C_TO_STRING_SPACED |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	    o, "escrow",
+	    jstr("a LUKS header backup or a recovery passphrase kept outside the appliance is "
+		 "a copy of the key this wipe cannot reach; NIST SP 800-88 counts it as a copy "
+		 "to destroy"));
+	out = strdup(json_object_to_json_string_ext(
+	    o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return out;
 }
@@ -699,9 +706,9 @@ static int load_journal(struct zctx *z)
 	path_in(p, sizeof(p), z->o->state_dir, APPLIANCE_ZEROIZE_JOURNAL);
 	r = fs_read_file(p, JOURNAL_MAX, &buf, &len);
 	if (r < 0)
-		return zfail(z, ZEROIZE_INTERNAL,
-			     diag_set(&z->res->d, DIAG_INTERNAL, -r, "cannot read %s: %s", p,
-				      strerror(-r)));
+		return zfail(
+		    z, ZEROIZE_INTERNAL,
+		    diag_set(&z->res->d, DIAG_INTERNAL, -r, "cannot read %s: %s", p, strerror(-r)));
 	r = journal_parse((const char *)buf, len, &z->j, &z->res->d);
 	free(buf);
 	if (r < 0)
@@ -722,8 +729,8 @@ int zeroize_resume(const struct zeroize_opts *o, struct zeroize_result *res)
 	res->resumed = true;
 	r = load_journal(&z);
 	if (r == 0) {
-		say(&z, "finishing the zeroize the journal records (step %u of %u done)",
-		    z.j.done, last_step(&z.j));
+		say(&z, "finishing the zeroize the journal records (step %u of %u done)", z.j.done,
+		    last_step(&z.j));
 		r = run_steps(&z);
 	}
 	tpm_close(z.tpm);
@@ -785,16 +792,17 @@ static int verify_order(struct zctx *z, const struct appliance *a, const unsigne
 				     &kd);
 	if (r < 0)
 		return zfail(z, ZEROIZE_STATE,
-			     diag_set(&z->res->d, DIAG_MALFORMED, -r, "the policy's zeroize_key: %s",
-				      kd.msg));
+			     diag_set(&z->res->d, DIAG_MALFORMED, -r,
+				      "the policy's zeroize_key: %s", kd.msg));
 	/* Over the raw bytes, before they are parsed. */
 	r = adminkey_verify(key, buf, len, sig, sig_len, &kd);
 	EVP_PKEY_free(key);
 	if (r < 0)
-		return zfail(z, ZEROIZE_SIGNATURE,
-			     diag_set(&z->res->d, DIAG_SIGNATURE, EBADMSG,
-				      "the order is not signed by this appliance's zeroize key (signed "
-				      "by another key, or edited after signing); nothing erased"));
+		return zfail(
+		    z, ZEROIZE_SIGNATURE,
+		    diag_set(&z->res->d, DIAG_SIGNATURE, EBADMSG,
+			     "the order is not signed by this appliance's zeroize key (signed "
+			     "by another key, or edited after signing); nothing erased"));
 	r = zorder_parse((const char *)buf, len, ord, &z->res->d);
 	return r < 0 ? zfail(z, ZEROIZE_MALFORMED, r) : 0;
 }
@@ -815,11 +823,12 @@ static int check_order_fresh(struct zctx *z, const struct zorder *ord)
 		char hex[NAME_HEX];
 
 		hex_encode(name, sizeof(name), hex);
-		return zfail(z, ZEROIZE_APPLIANCE,
-			     diag_set(&z->res->d, DIAG_TRUST, EXDEV,
-				      "the order is for another appliance (this one is %s); nothing "
-				      "erased",
-				      hex));
+		return zfail(
+		    z, ZEROIZE_APPLIANCE,
+		    diag_set(&z->res->d, DIAG_TRUST, EXDEV,
+			     "the order is for another appliance (this one is %s); nothing "
+			     "erased",
+			     hex));
 	}
 	r = tpm_nv_read_counter(z->tpm, APPLIANCE_NV_ZEROIZE, &counter, &cd);
 	if (r < 0 && r != -ENOENT && r != -ENODATA)
@@ -835,8 +844,8 @@ static int check_order_fresh(struct zctx *z, const struct zorder *ord)
 				      "%s); ask for a new challenge; nothing erased",
 				      ord->counter, counter,
 				      CRYPTO_memcmp(name, ord->storage_name, sizeof(name))
-					      ? ", and the TPM was cleared since"
-					      : ""));
+					  ? ", and the TPM was cleared since"
+					  : ""));
 	if (now > ord->not_after)
 		return zfail(z, ZEROIZE_EXPIRED,
 			     diag_set(&z->res->d, DIAG_EXPIRED, ETIME,
@@ -870,11 +879,12 @@ static int plan(struct zctx *z, const struct appliance *a, const struct zorder *
 		for (size_t k = 0; k < p->n_volumes; k++)
 			found = found || !strcmp(p->volumes[k].name, ord->volumes[i]);
 		if (!found)
-			return zfail(z, ZEROIZE_STATE,
-				     diag_set(&z->res->d, DIAG_CONTENT, ENOENT,
-					      "the order names volume %s, which the policy does not; "
-					      "nothing erased",
-					      ord->volumes[i]));
+			return zfail(
+			    z, ZEROIZE_STATE,
+			    diag_set(&z->res->d, DIAG_CONTENT, ENOENT,
+				     "the order names volume %s, which the policy does not; "
+				     "nothing erased",
+				     ord->volumes[i]));
 	}
 	for (size_t k = 0; k < p->n_volumes; k++) {
 		struct jvol *v = &j->vol[j->n_vol];
@@ -891,8 +901,9 @@ static int plan(struct zctx *z, const struct appliance *a, const struct zorder *
 		if (r == -ENOENT) {
 			v->present = false;
 		} else if (r < 0) {
-			return zfail(z, ZEROIZE_INTERNAL,
-				     diag_set(&z->res->d, hd.cls, -r, "%s; nothing erased", hd.msg));
+			return zfail(
+			    z, ZEROIZE_INTERNAL,
+			    diag_set(&z->res->d, hd.cls, -r, "%s; nothing erased", hd.msg));
 		} else {
 			v->present = true;
 			v->luks2 = h.luks2;

@@ -29,8 +29,8 @@ enum zeroize_exit {
 	ZEROIZE_MALFORMED = 5, /* not an order, or not canonical */
 	ZEROIZE_REPLAYED = 6,  /* the counter moved on: used, superseded, TPM cleared since */
 	ZEROIZE_EXPIRED = 7,
-	ZEROIZE_TPM = 8,       /* no TPM, or it cannot be cleared */
-	ZEROIZE_STATE = 9,     /* no trusted policy; a volume the policy does not name */
+	ZEROIZE_TPM = 8,   /* no TPM, or it cannot be cleared */
+	ZEROIZE_STATE = 9, /* no trusted policy; a volume the policy does not name */
 };
 
 #define ZEROIZE_LAUNCHER "/usr/sbin/sealboot-launch"
@@ -40,7 +40,7 @@ struct zeroize_opts {
 	const char *run_dir;
 	const char *tcti;
 	const char *launcher; /* sealboot-launch, for step 2; NULL: ZEROIZE_LAUNCHER */
-	int64_t at;           /* the time to judge the order's expiry by; 0 = now */
+	int64_t at;	      /* the time to judge the order's expiry by; 0 = now */
 	bool quiet;
 	/* Test builds only (tests/anchor/zeroize-crash.c): called after step
 	 * k's action, before the journal records it. Never set by

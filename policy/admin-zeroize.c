@@ -51,9 +51,10 @@ static int build(const struct zeroize_authorize_opts *o, const struct zorder_cha
 	ord->not_after = now + (int64_t)o->expires;
 	if (o->n_volumes == 0) {
 		if (c->n_volumes == 0)
-			return diag_set(d, DIAG_USAGE, EINVAL,
-					"the challenge lists no volume (the appliance has no policy?); "
-					"name them with --volume");
+			return diag_set(
+			    d, DIAG_USAGE, EINVAL,
+			    "the challenge lists no volume (the appliance has no policy?); "
+			    "name them with --volume");
 		for (size_t i = 0; i < c->n_volumes; i++)
 			snprintf(ord->volumes[i], sizeof(ord->volumes[0]), "%s", c->volumes[i]);
 		ord->n_volumes = c->n_volumes;
@@ -65,9 +66,10 @@ static int build(const struct zeroize_authorize_opts *o, const struct zorder_cha
 		for (size_t k = 0; k < c->n_volumes; k++)
 			known = known || !strcmp(c->volumes[k], o->volumes[i]);
 		if (!known)
-			return diag_set(d, DIAG_USAGE, EINVAL,
-					"--volume %s: the challenge's appliance lists no such volume",
-					o->volumes[i]);
+			return diag_set(
+			    d, DIAG_USAGE, EINVAL,
+			    "--volume %s: the challenge's appliance lists no such volume",
+			    o->volumes[i]);
 		if (strlen(o->volumes[i]) >= sizeof(ord->volumes[0]))
 			return diag_set(d, DIAG_USAGE, EINVAL, "--volume %s: name too long",
 					o->volumes[i]);
@@ -91,8 +93,9 @@ int admin_zeroize_authorize(const struct zeroize_authorize_opts *o)
 	int r;
 
 	if (!o->key || !o->challenge || !o->out) {
-		fprintf(stderr, "%s: zeroize-authorize needs --key ZEROIZE_KEY, --challenge FILE "
-				"and --out ORDER\n",
+		fprintf(stderr,
+			"%s: zeroize-authorize needs --key ZEROIZE_KEY, --challenge FILE "
+			"and --out ORDER\n",
 			o->prog);
 		return 2;
 	}
@@ -157,8 +160,9 @@ out:
 static int load_ak(const struct attest_verify_opts *o, EVP_PKEY **ret, struct diag *d)
 {
 	if (!o->ak)
-		return diag_set(d, DIAG_USAGE, EINVAL,
-				"--ak FILE is required: the appliance's attestation key as recorded");
+		return diag_set(
+		    d, DIAG_USAGE, EINVAL,
+		    "--ak FILE is required: the appliance's attestation key as recorded");
 	return adminkey_load_public(o->ak, ret, d);
 }
 
@@ -252,8 +256,8 @@ int admin_zeroize_verify(const struct attest_verify_opts *o, const char *receipt
 	return r;
 }
 
-int admin_ak_credential(const char *prog, const char *identity, const char *ek_ca,
-			const char *out, const char *ak_out)
+int admin_ak_credential(const char *prog, const char *identity, const char *ek_ca, const char *out,
+			const char *ak_out)
 {
 	unsigned char *id = NULL, *ca = NULL;
 	size_t id_len = 0, ca_len = 0;
@@ -263,8 +267,9 @@ int admin_ak_credential(const char *prog, const char *identity, const char *ek_c
 	int r;
 
 	if (!identity || !ek_ca || !out || !ak_out) {
-		fprintf(stderr, "%s: ak-credential needs --identity FILE, --ek-ca CA.pem, --out "
-				"CREDENTIAL and --ak-out AK.pem\n",
+		fprintf(stderr,
+			"%s: ak-credential needs --identity FILE, --ek-ca CA.pem, --out "
+			"CREDENTIAL and --ak-out AK.pem\n",
 			prog);
 		return 2;
 	}

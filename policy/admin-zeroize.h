@@ -12,15 +12,15 @@
  */
 struct zeroize_authorize_opts {
 	const char *prog;
-	const char *key;    /* the zeroize key (PEM), never the admin key */
-	int secret_fd;      /* its passphrase, or -1 */
+	const char *key; /* the zeroize key (PEM), never the admin key */
+	int secret_fd;	 /* its passphrase, or -1 */
 	const char *challenge;
-	const char *out;    /* ORDER; the signature goes to ORDER.sig */
+	const char *out; /* ORDER; the signature goes to ORDER.sig */
 	const char *volumes[POLICY_MAX_VOLUMES];
-	size_t n_volumes;   /* 0: every volume the challenge lists */
+	size_t n_volumes; /* 0: every volume the challenge lists */
 	bool keep_tpm;
-	uint64_t expires;   /* seconds from now (default 3600) */
-	int64_t at;         /* "now", 0 = the clock */
+	uint64_t expires; /* seconds from now (default 3600) */
+	int64_t at;	  /* "now", 0 = the clock */
 };
 
 int admin_zeroize_authorize(const struct zeroize_authorize_opts *o);
@@ -44,5 +44,5 @@ int admin_zeroize_verify(const struct attest_verify_opts *o, const char *receipt
  * certificate against the TPM maker's CA) and make a credential only a TPM
  * holding both its EK and its attestation key can activate. Writes OUT and
  * the attestation key to AK_OUT; prints the answer to expect. */
-int admin_ak_credential(const char *prog, const char *identity, const char *ek_ca,
-			const char *out, const char *ak_out);
+int admin_ak_credential(const char *prog, const char *identity, const char *ek_ca, const char *out,
+			const char *ak_out);

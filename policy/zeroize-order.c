@@ -74,10 +74,11 @@ int zorder_challenge_serialize(const struct zorder_challenge *c, char **ret, siz
 		return -ENOMEM;
 	hex_encode(c->appliance_id, TPMPOLICY_NAME_SIZE, id);
 	hex_encode(c->storage_name, TPMPOLICY_NAME_SIZE, sn);
-	fprintf(f,
-		"{\"format\":\"%s\",\"format_version\":%d,\"appliance_id\":\"%s\",\"counter\":%" PRIu64
-		",\"storage_name\":\"%s\",\"policy_serial\":%" PRIu64 ",\"volumes\":",
-		CHALLENGE_FORMAT, FORMAT_VERSION, id, c->counter, sn, c->policy_serial);
+	fprintf(
+	    f,
+	    "{\"format\":\"%s\",\"format_version\":%d,\"appliance_id\":\"%s\",\"counter\":%" PRIu64
+	    ",\"storage_name\":\"%s\",\"policy_serial\":%" PRIu64 ",\"volumes\":",
+	    CHALLENGE_FORMAT, FORMAT_VERSION, id, c->counter, sn, c->policy_serial);
 	put_names(f, c->volumes, c->n_volumes);
 	fprintf(f, ",\"time\":%" PRId64 "}\n", c->time);
 	return finish(f, &buf, &len, ret, ret_len);
@@ -96,11 +97,12 @@ int zorder_serialize(const struct zorder *o, char **ret, size_t *ret_len)
 		return -ENOMEM;
 	hex_encode(o->appliance_id, TPMPOLICY_NAME_SIZE, id);
 	hex_encode(o->storage_name, TPMPOLICY_NAME_SIZE, sn);
-	fprintf(f,
-		"{\"format\":\"%s\",\"format_version\":%d,\"appliance_id\":\"%s\",\"counter\":%" PRIu64
-		",\"storage_name\":\"%s\",\"not_after\":%" PRId64 ",\"clear_tpm\":%s,\"volumes\":",
-		ORDER_FORMAT, FORMAT_VERSION, id, o->counter, sn, o->not_after,
-		o->clear_tpm ? "true" : "false");
+	fprintf(
+	    f,
+	    "{\"format\":\"%s\",\"format_version\":%d,\"appliance_id\":\"%s\",\"counter\":%" PRIu64
+	    ",\"storage_name\":\"%s\",\"not_after\":%" PRId64 ",\"clear_tpm\":%s,\"volumes\":",
+	    ORDER_FORMAT, FORMAT_VERSION, id, o->counter, sn, o->not_after,
+	    o->clear_tpm ? "true" : "false");
 	put_names(f, o->volumes, o->n_volumes);
 	fputs("}\n", f);
 	return finish(f, &buf, &len, ret, ret_len);
@@ -126,25 +128,24 @@ static int get_names(json_object *o, const char *doc, bool need_one,
 		const char *s;
 
 		if (!json_object_is_type(v, json_type_string))
-			return jf_fail(d, EBADMSG, doc, "volumes[%zu]: expected a string, got %s", i,
-				       jf_type_name(json_object_get_type(v)));
+			return jf_fail(d, EBADMSG, doc, "volumes[%zu]: expected a string, got %s",
+				       i, jf_type_name(json_object_get_type(v)));
 		s = json_object_get_string(v);
 		if (!dm_name_valid(s))
 			return jf_fail(d, EBADMSG, doc,
-				       "volumes[%zu]: not a volume name ([A-Za-z0-9_-], 1 to %d)", i,
-				       POLICY_DM_NAME_MAX);
+				       "volumes[%zu]: not a volume name ([A-Za-z0-9_-], 1 to %d)",
+				       i, POLICY_DM_NAME_MAX);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(out[j], s))
-				return jf_fail(d, EBADMSG, doc, "volumes[%zu]: \"%s\" named twice", i,
-					       s);
+				return jf_fail(d, EBADMSG, doc, "volumes[%zu]: \"%s\" named twice",
+					       i, s);
 		snprintf(out[i], POLICY_DM_NAME_MAX + 1, "%s", s);
 	}
 	*n = len;
 	return 0;
 }
 
-static int get_i64(json_object *o, const char *key, const char *doc, int64_t *ret,
-		   struct diag *d)
+static int get_i64(json_object *o, const char *key, const char *doc, int64_t *ret, struct diag *d)
 {
 	uint64_t v;
 	int r = jf_u64(o, key, doc, "", &v, d);
@@ -157,8 +158,8 @@ static int get_i64(json_object *o, const char *key, const char *doc, int64_t *re
 	return 0;
 }
 
-static int head(json_object *o, const char *const *members, const char *format,
-		const char *doc, struct diag *d)
+static int head(json_object *o, const char *const *members, const char *format, const char *doc,
+		struct diag *d)
 {
 	uint64_t version = 0;
 	int r;
@@ -176,9 +177,9 @@ static int head(json_object *o, const char *const *members, const char *format,
 int zorder_challenge_parse(const char *buf, size_t len, struct zorder_challenge *ret,
 			   struct diag *d)
 {
-	static const char *const members[] = {"format",       "format_version", "appliance_id",
-					      "counter",      "storage_name",   "policy_serial",
-					      "volumes",      "time",           NULL};
+	static const char *const members[] = {"format",	 "format_version", "appliance_id",
+					      "counter", "storage_name",   "policy_serial",
+					      "volumes", "time",	   NULL};
 	static const char *doc = "zeroize challenge";
 	struct zorder_challenge c = {0};
 	json_object *o = NULL;
@@ -204,9 +205,9 @@ int zorder_challenge_parse(const char *buf, size_t len, struct zorder_challenge 
 
 int zorder_parse(const char *buf, size_t len, struct zorder *ret, struct diag *d)
 {
-	static const char *const members[] = {"format",  "format_version", "appliance_id",
-					      "counter", "storage_name",   "not_after",
-					      "clear_tpm", "volumes",      NULL};
+	static const char *const members[] = {"format",	   "format_version", "appliance_id",
+					      "counter",   "storage_name",   "not_after",
+					      "clear_tpm", "volumes",	     NULL};
 	static const char *doc = "zeroize order";
 	struct zorder z = {0};
 	json_object *o = NULL, *v;
@@ -235,8 +236,9 @@ int zorder_parse(const char *buf, size_t len, struct zorder *ret, struct diag *d
 	if (r < 0)
 		return diag_set(d, DIAG_INTERNAL, -r, "%s: cannot serialize", doc);
 	if (canon_len != len || memcmp(canon, buf, len) != 0)
-		r = jf_fail(d, EBADMSG, doc,
-			    "not in canonical form (as sealboot-admin zeroize-authorize writes it)");
+		r = jf_fail(
+		    d, EBADMSG, doc,
+		    "not in canonical form (as sealboot-admin zeroize-authorize writes it)");
 	free(canon);
 	if (r == 0)
 		*ret = z;

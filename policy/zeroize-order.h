@@ -25,9 +25,9 @@
 
 struct zorder_challenge {
 	uint8_t appliance_id[TPMPOLICY_NAME_SIZE]; /* the attestation key's Name */
-	uint64_t counter;                          /* the zeroize counter, just incremented */
+	uint64_t counter;			   /* the zeroize counter, just incremented */
 	uint8_t storage_name[TPMPOLICY_NAME_SIZE]; /* the storage primary's Name */
-	uint64_t policy_serial;                    /* 0: no policy */
+	uint64_t policy_serial;			   /* 0: no policy */
 	size_t n_volumes;
 	char volumes[POLICY_MAX_VOLUMES][POLICY_DM_NAME_MAX + 1];
 	int64_t time;

@@ -38,12 +38,12 @@ int main(int argc, char **argv)
 	}
 	step = (unsigned)strtoul(argv[1], NULL, 10);
 	struct zeroize_opts o = {
-		.state_dir = argv[3],
-		.run_dir = argv[4],
-		.tcti = getenv("SEALBOOT_TCTI"),
-		.launcher = argv[5],
-		.after_step = crash,
-		.arg = &step,
+	    .state_dir = argv[3],
+	    .run_dir = argv[4],
+	    .tcti = getenv("SEALBOOT_TCTI"),
+	    .launcher = argv[5],
+	    .after_step = crash,
+	    .arg = &step,
 	};
 	r = zeroize_run(&o, argv[2], &res);
 	if (r < 0)

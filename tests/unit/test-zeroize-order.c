@@ -15,17 +15,21 @@
 
 #include "zeroize-order.h"
 
-#define ID "000b" "1111111111111111111111111111111111111111111111111111111111111111"
-#define SN "000b" "2222222222222222222222222222222222222222222222222222222222222222"
-#define GOOD                                                                                  \
-	"{\"format\":\"sealboot-zeroize-order\",\"format_version\":1,\"appliance_id\":\"" ID    \
-	"\",\"counter\":37,\"storage_name\":\"" SN "\",\"not_after\":1796003600,"                 \
+#define ID                                                                                         \
+	"000b"                                                                                     \
+	"1111111111111111111111111111111111111111111111111111111111111111"
+#define SN                                                                                         \
+	"000b"                                                                                     \
+	"2222222222222222222222222222222222222222222222222222222222222222"
+#define GOOD                                                                                       \
+	"{\"format\":\"sealboot-zeroize-order\",\"format_version\":1,\"appliance_id\":\"" ID       \
+	"\",\"counter\":37,\"storage_name\":\"" SN "\",\"not_after\":1796003600,"                  \
 	"\"clear_tpm\":true,\"volumes\":[\"data\",\"images\"]}\n"
 
 static struct zorder good_order(void)
 {
-	struct zorder o = {.counter = 37, .not_after = 1796003600, .clear_tpm = true,
-			   .n_volumes = 2};
+	struct zorder o = {
+	    .counter = 37, .not_after = 1796003600, .clear_tpm = true, .n_volumes = 2};
 
 	o.appliance_id[1] = 0x0b;
 	memset(o.appliance_id + 2, 0x11, 32);
@@ -98,7 +102,9 @@ static void test_refusals(void **state)
 
 static void test_challenge(void **state)
 {
-	struct zorder_challenge c = {.counter = 5, .policy_serial = 3, .n_volumes = 1,
+	struct zorder_challenge c = {.counter = 5,
+				     .policy_serial = 3,
+				     .n_volumes = 1,
 				     .time = 1700000000},
 				back;
 	struct diag d = {0};
@@ -112,9 +118,9 @@ static void test_challenge(void **state)
 	assert_memory_equal(&c, &back, sizeof(c));
 	free(text);
 	/* The challenge is not signed: any layout, still strict. */
-	assert_int_equal(zorder_challenge_parse("{\"format\":\"sealboot-zeroize-challenge\"}", 39,
-						&back, &d),
-			 -EBADMSG);
+	assert_int_equal(
+	    zorder_challenge_parse("{\"format\":\"sealboot-zeroize-challenge\"}", 39, &back, &d),
+	    -EBADMSG);
 	strcpy(c.volumes[0], "bad name");
 	assert_int_equal(zorder_challenge_serialize(&c, &text, &len), -EINVAL);
 }
@@ -122,9 +128,9 @@ static void test_challenge(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_canonical),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_challenge),
+	    cmocka_unit_test(test_canonical),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_challenge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
