@@ -117,7 +117,7 @@ static int cmd_zeroize(const struct anchor_opts *ao, const char *order, const ch
 	if (text)
 		fputs(text, stdout);
 	if (res.receipt) {
-		printf("%s\n", res.receipt);
+		fputs(res.receipt, stdout); /* exactly the bytes the TPM certified */
 		fprintf(stderr, "%s: zeroized: ready for provisioning (receipt in %s/%s)\n", prog,
 			o.state_dir, APPLIANCE_ZEROIZE_RECEIPT);
 	}

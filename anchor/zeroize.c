@@ -598,8 +598,13 @@ static char *receipt_text(struct zctx *z)
 	    jstr("a LUKS header backup or a recovery passphrase kept outside the appliance is "
 		 "a copy of the key this wipe cannot reach; NIST SP 800-88 counts it as a copy "
 		 "to destroy"));
-	out = strdup(json_object_to_json_string_ext(
-	    o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* One trailing newline: the bytes on disk, on stdout and under the
+	 * TPM's certification are the same. */
+	if (asprintf(&out, "%s\n",
+		     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							   JSON_C_TO_STRING_SPACED |
+							   JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+		out = NULL;
 	json_object_put(o);
 	return out;
 }

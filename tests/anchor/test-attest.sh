@@ -87,7 +87,8 @@ challenge
 authorize "$A/order1"
 zeroize "$A/order1"
 [ "$ZRC" = 0 ] || fail "zeroize: $(cat "$A/z.err")"
-cp "$A/state/zeroize-receipt.json" "$A/receipt1"
+cmp -s "$A/z.out" "$A/state/zeroize-receipt.json" || fail "the receipt on stdout is not the file"
+cp "$A/z.out" "$A/receipt1"
 cp "$A/state/zeroize-receipt.evidence.json" "$A/evidence1"
 expect_verify 0 "TPM cleared (the storage primary the TPM certifies is new)" zeroize-verify \
 	--ak "$A/ak.pem" --order "$A/order1" "$A/receipt1" "$A/evidence1"
