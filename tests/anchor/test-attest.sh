@@ -60,9 +60,13 @@ sed -E '0,/"sha256": "[0-9a-f]{64}"/s//"sha256": "'"$(printf 'f%.0s' $(seq 64))"
 expect_verify 6 "not the ones the TPM quoted" attest-verify --ak "$A/ak.pem" --nonce "$N" "$A/q-pcr.json"
 # the attest edited (one byte of the clock)
 att=$(json_str "$A/quote.json" attest)
-bad=$(base64 -d <<<"$att" | od -An -tx1 -v | tr -d ' \n' | sed -E 's/^(.{60})(.)/\1f/' | sed 's/../\\x&/g')
+hex=$(base64 -d <<<"$att" | od -An -tx1 -v | tr -d ' \n')
+c=${hex:60:1}
+[ "$c" = f ] && c=0 || c=f # a nibble that surely differs
+bad=$(sed -E "s/^(.{60})./\1$c/" <<<"$hex" | sed 's/../\\x&/g')
 printf '%b' "$bad" | base64 -w0 >"$A/att.b64"
 sed "s|$att|$(cat "$A/att.b64")|" "$A/quote.json" >"$A/q-att.json"
+cmp -s "$A/quote.json" "$A/q-att.json" && fail "the attest edit did nothing"
 expect_verify 3 "signature does not verify" attest-verify --ak "$A/ak.pem" --nonce "$N" "$A/q-att.json"
 # another appliance's attestation key
 (
