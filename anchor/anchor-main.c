@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "appliance.h"
+#include "attest.h"
 #include "boot.h"
 #include "cli.h"
 #include "config.h"
@@ -25,14 +26,21 @@
 #include "hex.h"
 #include "jsonfield.h"
 #include "tpm.h"
+#include "zeroize.h"
 
 static const char *prog = "sealboot-anchor";
+
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s boot [OPTIONS]\n"
 		"       %s status [--json] [OPTIONS]\n"
+		"       %s zeroize-challenge [OPTIONS]\n"
+		"       %s zeroize --order FILE [--launcher PATH] [OPTIONS]\n"
+		"       %s attest --nonce HEX [OPTIONS]\n"
+		"       %s identity [OPTIONS]\n"
+		"       %s ak-activate --credential FILE [OPTIONS]\n"
 		"\n"
 		"Measured unlock for a sealboot appliance.\n"
 		"\n"
@@ -40,6 +48,17 @@ static void usage(FILE *f)
 		"           volumes, cap the PCRs, write the event log and the handoff\n"
 		"  status   the verdict of this boot in one line (--json: the whole record);\n"
 		"           with a TPM, also checks the event log against the PCRs\n"
+		"  zeroize-challenge  print a challenge naming this appliance and a fresh TPM\n"
+		"           counter value, for sealboot-admin zeroize-authorize\n"
+		"  zeroize  check the signed order FILE (and FILE.sig), then wipe: clear the\n"
+		"           TPM, stop the guest, erase every volume, remove sealboot's state;\n"
+		"           prints the receipt; an interrupted zeroize is finished first\n"
+		"  attest   a quote by the attestation key over the sealing PCRs and PCR 13,\n"
+		"           with the event log, for sealboot-admin attest-verify\n"
+		"  identity the attestation key and the TPM maker's EK certificate, for\n"
+		"           sealboot-admin ak-credential\n"
+		"  ak-activate  activate the owner's credential with the EK and the\n"
+		"           attestation key; prints the secret (proves both are in this TPM)\n"
 		"\n"
 		"Options:\n"
 		"  --state DIR     appliance state (default %s)\n"
@@ -47,7 +66,14 @@ static void usage(FILE *f)
 		"  --tcti TCTI     TPM connection (default device:/dev/tpmrm0; also\n"
 		"                  $SEALBOOT_TCTI)\n"
 		"  --no-activate   only check volume keys, do not create device-mapper devices\n"
-		"  --at TIME       judge certificates at TIME (seconds since the epoch)\n"
+		"  --at TIME       judge certificates (and a zeroize order's expiry) at TIME\n"
+		"                  (seconds since the epoch)\n"
+		"  --order FILE    (zeroize) the signed order; its signature is FILE.sig\n"
+		"  --nonce HEX     (attest) the verifier's fresh value, 1 to 64 bytes in hex\n"
+		"  --credential FILE  (ak-activate) the credential from sealboot-admin\n"
+		"  --launcher PATH (zeroize, boot) sealboot-launch, to stop the guest when a\n"
+		"                  zeroize runs or is finished (default\n"
+		"                  %s)\n"
 		"  -q, --quiet     no progress lines\n"
 		"  --json          (status) print the status record as JSON\n"
 		"  -h, --help      show this help\n"
@@ -56,11 +82,135 @@ static void usage(FILE *f)
 		"Exit status: 0 ok, 1 internal, 2 usage, 3 policy, 4 bundle, 5 rollback,\n"
 		"6 unseal refused, 7 volume, 8 TPM unavailable or locked out, 9 state not\n"
 		"fresh, 10 (boot) already done in this boot: nothing changed, 11 (boot)\n"
-		"another run holds the lock: nothing changed. See sealboot-anchor(8).\n",
-		prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
+		"another run holds the lock: nothing changed, 12 zeroized: ready for\n"
+		"provisioning. zeroize: 0 done, 1 internal, 2 usage, 3 not signed by the\n"
+		"zeroize key, 4 another appliance, 5 malformed, 6 replayed, 7 expired,\n"
+		"8 TPM, 9 no trusted policy. See sealboot-anchor(8).\n",
+		prog, prog, prog, prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR, ZEROIZE_LAUNCHER);
 }
 
 #define usage_error(...) cli_usage_error(prog, ANCHOR_USAGE, __VA_ARGS__)
+
+static int cmd_zeroize(const struct anchor_opts *ao, const char *order, const char *launcher,
+		       bool challenge)
+{
+	struct zeroize_opts o = {
+		.state_dir = ao->state_dir,
+		.run_dir = ao->run_dir,
+		.tcti = ao->tcti,
+		.launcher = launcher,
+		.at = ao->at,
+		.quiet = ao->quiet,
+	};
+	struct zeroize_result res;
+	char *text = NULL;
+	int r;
+
+	if (challenge)
+		r = zeroize_challenge(&o, &text, &res);
+	else
+		r = zeroize_run(&o, order, &res);
+	if (r < 0) {
+		fprintf(stderr, "%s: zeroize%s: %s\n", prog, challenge ? "-challenge" : "",
+			res.d.msg);
+		zeroize_result_free(&res);
+		return res.code ? (int)res.code : ZEROIZE_INTERNAL;
+	}
+	if (text)
+		fputs(text, stdout);
+	if (res.receipt) {
+		fputs(res.receipt, stdout); /* exactly the bytes the TPM certified */
+		fprintf(stderr, "%s: zeroized: ready for provisioning (receipt in %s/%s)\n", prog,
+			o.state_dir, APPLIANCE_ZEROIZE_RECEIPT);
+	}
+	free(text);
+	zeroize_result_free(&res);
+	return ZEROIZE_OK;
+}
+
+static int cmd_attest(const struct anchor_opts *o, const char *nonce_hex)
+{
+	tpmpolicy_pcr_mask_t mask =
+		TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
+	uint8_t nonce[ATTEST_NONCE_MAX];
+	size_t n = strlen(nonce_hex) / 2;
+	unsigned char *log = NULL;
+	size_t log_len = 0;
+	struct appliance a = {0};
+	struct diag d = {0}, ignore = {0};
+	struct tpm *t = NULL;
+	char *doc = NULL, path[4096];
+	int r;
+
+	if (n == 0 || n > ATTEST_NONCE_MAX || strlen(nonce_hex) % 2 ||
+	    hex_decode(nonce_hex, nonce, n) < 0)
+		return usage_error("--nonce '%s' is not 1 to %d bytes of lowercase hex", nonce_hex,
+				   ATTEST_NONCE_MAX);
+	/* The PCRs the policy seals to, when there is one: which PCRs to
+	 * quote is no secret and needs no trust. */
+	if (appliance_load(o->state_dir, NULL, NULL, &a, &ignore) == 0)
+		mask |= a.policy->seal_pcrs;
+	appliance_free(&a);
+	snprintf(path, sizeof(path), "%s/eventlog.jsonl", o->run_dir);
+	(void)fs_read_file(path, 1 << 20, &log, &log_len);
+	r = tpm_open(o->tcti, &t, &d);
+	if (r == 0)
+		r = attest_quote(t, mask, nonce, n, log ? (const char *)log : "", &doc, &d);
+	tpm_close(t);
+	free(log);
+	if (r < 0) {
+		fprintf(stderr, "%s: attest: %s\n", prog, d.msg);
+		return r == -ENODEV ? ANCHOR_TPM : ANCHOR_INTERNAL;
+	}
+	fputs(doc, stdout);
+	free(doc);
+	return 0;
+}
+
+static int cmd_identity(const struct anchor_opts *o, const char *credential)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	struct secret *sec = NULL;
+	struct diag d = {0};
+	struct tpm *t = NULL;
+	char *doc = NULL;
+	int r = 0;
+
+	if (credential) {
+		r = fs_read_file(credential, 64 * 1024, &buf, &len);
+		if (r < 0)
+			return usage_error("cannot read %s: %s", credential, strerror(-r));
+	}
+	r = tpm_open(o->tcti, &t, &d);
+	if (r == 0 && credential)
+		r = attest_activate(t, (const char *)buf, len, &sec, &d);
+	else if (r == 0)
+		r = attest_identity(t, &doc, &d);
+	tpm_close(t);
+	free(buf);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, credential ? "ak-activate" : "identity", d.msg);
+		return r == -ENODEV ? ANCHOR_TPM : d.cls == DIAG_TRUST ? ANCHOR_POLICY : ANCHOR_INTERNAL;
+	}
+	if (sec) {
+		char hex[2 * ATTEST_CREDENTIAL_SECRET + 1];
+
+		if (sec->len != ATTEST_CREDENTIAL_SECRET) {
+			secret_free(sec);
+			fprintf(stderr, "%s: ak-activate: the credential is not %d bytes\n", prog,
+				ATTEST_CREDENTIAL_SECRET);
+			return ANCHOR_INTERNAL;
+		}
+		hex_encode(sec->data, sec->len, hex);
+		printf("%s\n", hex);
+		secret_free(sec);
+	} else {
+		fputs(doc, stdout);
+		free(doc);
+	}
+	return 0;
+}
 
 static int cmd_boot(const struct anchor_opts *o)
 {
@@ -73,6 +223,12 @@ static int cmd_boot(const struct anchor_opts *o)
 	}
 	if (rep.verdict == ANCHOR_BUSY) {
 		fprintf(stderr, "%s: BUSY: %s\n", prog, rep.d.msg);
+		return rep.verdict;
+	}
+	if (rep.verdict == ANCHOR_ZEROIZED) {
+		fprintf(stderr, "%s: zeroized: ready for provisioning (no policy; receipt in "
+				"%s/%s)\n",
+			prog, o->state_dir, APPLIANCE_ZEROIZE_RECEIPT);
 		return rep.verdict;
 	}
 	if (rep.verdict != ANCHOR_OK) {
@@ -166,7 +322,7 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	    (r = jf_u64(st, "bundles_verified", "status", "", &nb, &d)) == 0 &&
 	    (r = jf_u64(st, "volumes_open", "status", "", &nv, &d)) == 0)
 		r = jf_get(st, "verdict", json_type_string, "status", "", &v, &d);
-	if (r < 0 || code > ANCHOR_STATE) {
+	if (r < 0 || code > ANCHOR_ZEROIZED) {
 		fprintf(stderr, "%s: %s/status.json is damaged: %s\n", prog, o->run_dir, d.msg);
 		close(dirfd);
 		free(buf);
@@ -224,6 +380,8 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 		printf("sealboot: SUSPECT: the boot succeeded but the event log does not match "
 		       "the TPM (%s)\n",
 		       ld.msg[0] ? ld.msg : "PCR values differ from the log");
+	} else if (code == ANCHOR_ZEROIZED) {
+		printf("sealboot: zeroized: ready for provisioning\n");
 	} else {
 		printf("sealboot: FAILED at %s (exit %llu): %s\n", stage, (unsigned long long)code,
 		       reason);
@@ -239,7 +397,8 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_STATE = 256, OPT_RUN, OPT_TCTI, OPT_NO_ACTIVATE, OPT_AT, OPT_JSON };
+	enum { OPT_STATE = 256, OPT_RUN, OPT_TCTI, OPT_NO_ACTIVATE, OPT_AT, OPT_JSON, OPT_ORDER,
+	       OPT_LAUNCHER, OPT_NONCE, OPT_CREDENTIAL };
 	static const struct option opts[] = {
 		{"state", required_argument, NULL, OPT_STATE},
 		{"run", required_argument, NULL, OPT_RUN},
@@ -247,6 +406,10 @@ int main(int argc, char **argv)
 		{"no-activate", no_argument, NULL, OPT_NO_ACTIVATE},
 		{"at", required_argument, NULL, OPT_AT},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"order", required_argument, NULL, OPT_ORDER},
+		{"launcher", required_argument, NULL, OPT_LAUNCHER},
+		{"nonce", required_argument, NULL, OPT_NONCE},
+		{"credential", required_argument, NULL, OPT_CREDENTIAL},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -258,7 +421,8 @@ int main(int argc, char **argv)
 		.tcti = getenv("SEALBOOT_TCTI"),
 	};
 	bool json = false;
-	const char *cmd;
+	const char *cmd, *order = NULL, *launcher = NULL, *nonce = NULL,
+		   *credential = NULL;
 	int c;
 
 	/* No core dump may hold a volume key. */
@@ -291,6 +455,18 @@ int main(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_ORDER:
+			order = optarg;
+			break;
+		case OPT_LAUNCHER:
+			launcher = optarg;
+			break;
+		case OPT_NONCE:
+			nonce = optarg;
+			break;
+		case OPT_CREDENTIAL:
+			credential = optarg;
+			break;
 		case 'q':
 			o.quiet = true;
 			break;
@@ -316,9 +492,31 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "boot")) {
 		if (json)
 			return usage_error("--json is for status");
+		o.launcher = launcher;
 		return cmd_boot(&o);
 	}
 	if (!strcmp(cmd, "status"))
 		return cmd_status(&o, json);
-	return usage_error("unknown command '%s' (boot, status)", cmd);
+	if (!strcmp(cmd, "zeroize-challenge"))
+		return cmd_zeroize(&o, NULL, NULL, true);
+	if (!strcmp(cmd, "zeroize")) {
+		if (!order)
+			return usage_error("zeroize: --order FILE is required");
+		return cmd_zeroize(&o, order, launcher, false);
+	}
+	if (!strcmp(cmd, "attest")) {
+		if (!nonce)
+			return usage_error("attest: --nonce HEX is required");
+		return cmd_attest(&o, nonce);
+	}
+	if (!strcmp(cmd, "identity"))
+		return cmd_identity(&o, NULL);
+	if (!strcmp(cmd, "ak-activate")) {
+		if (!credential)
+			return usage_error("ak-activate: --credential FILE is required");
+		return cmd_identity(&o, credential);
+	}
+	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize, attest, "
+			   "identity, ak-activate)",
+			   cmd);
 }

@@ -35,9 +35,12 @@
 #define APPLIANCE_POLICY_SIG "policy.json.sig"
 #define APPLIANCE_APPROVAL "pcr-policy.json"
 #define APPLIANCE_ZEROIZE_JOURNAL "zeroize.journal"
+#define APPLIANCE_ZEROIZE_RECEIPT "zeroize-receipt.json"
+#define APPLIANCE_ZEROIZE_EVIDENCE "zeroize-receipt.evidence.json"
 
 #define APPLIANCE_NV_ANCHOR 0x01A5B000u
 #define APPLIANCE_NV_PCR 0x01A5B001u
+#define APPLIANCE_NV_ZEROIZE 0x01A5B002u /* counter: one-use zeroize orders */
 #define APPLIANCE_NV_ROLLBACK 0x01A5B010u /* + slot */
 #define APPLIANCE_SLOTS 8                  /* = POLICY_MAX_BUNDLES */
 #define APPLIANCE_NV_ANCHOR_SIZE (32 + 8 * APPLIANCE_SLOTS)

@@ -21,6 +21,7 @@
 #include "luks.h"
 #include "rerun.h"
 #include "token.h"
+#include "zeroize.h"
 
 #define HANDOFF ANCHOR_RUN_HANDOFF
 #define STATUS ANCHOR_RUN_STATUS
@@ -56,8 +57,9 @@ const char *anchor_verdict_name(enum anchor_verdict v)
 		[ANCHOR_UNSEAL] = "unseal", [ANCHOR_VOLUME] = "volume",
 		[ANCHOR_TPM] = "tpm",       [ANCHOR_STATE] = "state",
 		[ANCHOR_DONE] = "done",     [ANCHOR_BUSY] = "busy",
+		[ANCHOR_ZEROIZED] = "zeroized",
 	};
-	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "internal";
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) && names[v] ? names[v] : "internal";
 }
 
 /* Record why and where; the first failure wins (as in struct diag). */
@@ -224,21 +226,35 @@ static int used_pcr(struct ctx *c)
 	return 0;
 }
 
-/* 1. A zeroize that was cut short must be finished before anything else
- * (DESIGN step 1). This version cannot finish one: it refuses to unlock a
- * half-wiped appliance rather than carry on. */
+/* 1. A zeroize that was cut short is finished before anything else
+ * (docs/design.md, "Zeroize"); a zeroized appliance unlocks nothing and
+ * says it is ready for provisioning. */
 static int check_zeroize(struct ctx *c)
 {
-	char path[PATH_MAX];
-	struct stat st;
+	if (zeroize_pending(c->o->state_dir)) {
+		struct zeroize_opts zo = {.state_dir = c->o->state_dir,
+					  .run_dir = c->o->run_dir,
+					  .tcti = c->o->tcti,
+					  .launcher = c->o->launcher,
+					  .quiet = c->o->quiet};
+		struct zeroize_result zr;
+		int r;
 
-	snprintf(path, sizeof(path), "%s/%s", c->o->state_dir, APPLIANCE_ZEROIZE_JOURNAL);
-	if (lstat(path, &st) == 0)
-		return fail(c, ANCHOR_STATE, "state",
-			    diag_set(&c->rep->d, DIAG_INTERNAL, EINPROGRESS,
-				     "a zeroize was interrupted (%s exists); this sealboot cannot "
-				     "finish it, so nothing is unlocked: run the zeroize again",
-				     path));
+		progress(c, "a zeroize was interrupted: finishing it before anything else");
+		r = zeroize_resume(&zo, &zr);
+		zeroize_result_free(&zr);
+		if (r < 0)
+			return fail(c, ANCHOR_STATE, "state",
+				    diag_set(&c->rep->d, DIAG_INTERNAL, EINPROGRESS,
+					     "a zeroize was interrupted and could not be finished "
+					     "(%s); nothing is unlocked: run sealboot-anchor zeroize "
+					     "again",
+					     zr.d.msg));
+	}
+	if (zeroize_done(c->o->state_dir))
+		return fail(c, ANCHOR_ZEROIZED, "zeroized",
+			    diag_set(&c->rep->d, DIAG_USAGE, ECANCELED,
+				     "zeroized: ready for provisioning"));
 	return 0;
 }
 
@@ -590,7 +606,11 @@ static void write_status(struct ctx *c)
 	fs_boot_id(bid);
 	fprintf(f, "{\n  \"format\": \"sealboot-status\",\n  \"format_version\": 1,\n"
 		   "  \"boot_id\": \"%s\",\n  \"verdict\": \"%s\",\n  \"exit_code\": %d,\n  \"stage\": ",
-		bid, rep->verdict == ANCHOR_OK ? "ok" : "failed", (int)rep->verdict);
+		bid,
+		rep->verdict == ANCHOR_OK         ? "ok"
+		: rep->verdict == ANCHOR_ZEROIZED ? "zeroized"
+						  : "failed",
+		(int)rep->verdict);
 	json_str(f, rep->verdict == ANCHOR_OK ? "done" : rep->stage);
 	fprintf(f, ",\n  \"reason\": ");
 	json_str(f, rep->verdict == ANCHOR_OK ? "" : rep->d.msg);

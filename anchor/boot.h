@@ -30,6 +30,7 @@ enum anchor_verdict {
 	ANCHOR_DONE = 10, /* the anchor already ran in this boot (its event log
 			   * replays to the TPM); its verdict stands */
 	ANCHOR_BUSY = 11, /* another sealboot-anchor holds the run lock */
+	ANCHOR_ZEROIZED = 12, /* zeroized: ready for provisioning (a state, not a fault) */
 };
 
 struct anchor_opts {
@@ -38,6 +39,7 @@ struct anchor_opts {
 	const char *tcti;      /* NULL: the kernel resource manager */
 	int64_t at;            /* certificate time, 0 = now */
 	bool no_activate;      /* key-check volumes even where device-mapper exists */
+	const char *launcher;  /* finishing a zeroize: sealboot-launch (NULL: default) */
 	bool quiet;
 };
 

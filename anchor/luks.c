@@ -2,11 +2,17 @@
 #include "luks.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 
 static int fail(int r, const char *what, const char *path, struct diag *d)
 {
@@ -330,4 +336,167 @@ int luks_add_passphrase(const char *path, const struct secret *vk,
 						    passphrase->len);
 	crypt_free(cd);
 	return r < 0 ? fail(r, "adding a passphrase to", path, d) : r;
+}
+
+/* --- zeroize --- */
+
+static int device_size(int fd, uint64_t *ret)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, ret) < 0 ? -errno : 0;
+	if (!S_ISREG(st.st_mode))
+		return -ENOTBLK;
+	*ret = (uint64_t)st.st_size;
+	return 0;
+}
+
+int luks_header_info(const char *path, struct luks_header_info *ret, struct diag *d)
+{
+	struct luks_header_info h = {0};
+	struct crypt_device *cd = NULL;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(-errno, "reading the header of", path, d);
+	r = device_size(fd, &h.device_bytes);
+	close(fd);
+	if (r < 0)
+		return fail(r, "reading the size of", path, d);
+	r = init(&cd, path);
+	if (r < 0)
+		return fail(r, "reading the header of", path, d);
+	if (crypt_load(cd, CRYPT_LUKS2, NULL) == 0) {
+		uint64_t md = 0, ks = 0;
+
+		h.luks2 = true;
+		h.header_bytes = crypt_get_data_offset(cd) * 512;
+		if (crypt_get_metadata_size(cd, &md, &ks) == 0 && 2 * md + ks > h.header_bytes)
+			h.header_bytes = 2 * md + ks;
+		for (int s = 0; s < crypt_keyslot_max(CRYPT_LUKS2); s++)
+			if (crypt_keyslot_status(cd, s) >= CRYPT_SLOT_ACTIVE)
+				h.keyslots++;
+		for (int t = 0; t < 32; t++)
+			if (crypt_token_status(cd, t, NULL) != CRYPT_TOKEN_INACTIVE &&
+			    crypt_token_status(cd, t, NULL) != CRYPT_TOKEN_INVALID)
+				h.tokens++;
+		snprintf(h.uuid, sizeof(h.uuid), "%s", crypt_get_uuid(cd) ? crypt_get_uuid(cd) : "");
+	} else {
+		h.header_bytes = LUKS_HEADER_DEFAULT;
+	}
+	crypt_free(cd);
+	if (h.header_bytes == 0 || h.header_bytes > h.device_bytes)
+		h.header_bytes = h.device_bytes < LUKS_HEADER_DEFAULT ? h.device_bytes
+								      : LUKS_HEADER_DEFAULT;
+	*ret = h;
+	return 0;
+}
+
+/* Keyslots and tokens, through libcryptsetup, while the header still loads. */
+static int destroy_slots(const char *path, const char *dm_name, struct diag *d)
+{
+	struct crypt_device *cd = NULL;
+	int r;
+
+	r = init(&cd, path);
+	if (r < 0)
+		return fail(r, "erasing", path, d);
+	if (dm_name && crypt_status(NULL, dm_name) == CRYPT_ACTIVE) {
+		r = crypt_deactivate(NULL, dm_name);
+		if (r < 0) {
+			crypt_free(cd);
+			return diag_set(d, DIAG_INTERNAL, -r,
+					"erasing %s: the mapping %s is still open and cannot be "
+					"closed (%s)",
+					path, dm_name, strerror(-r));
+		}
+	}
+	if (crypt_load(cd, CRYPT_LUKS2, NULL) == 0) {
+		for (int s = 0; s < crypt_keyslot_max(CRYPT_LUKS2); s++)
+			if (crypt_keyslot_status(cd, s) >= CRYPT_SLOT_ACTIVE &&
+			    (r = crypt_keyslot_destroy(cd, s)) < 0)
+				break;
+		for (int t = 0; r >= 0 && t < 32; t++) {
+			crypt_token_info ti = crypt_token_status(cd, t, NULL);
+
+			if (ti != CRYPT_TOKEN_INACTIVE && ti != CRYPT_TOKEN_INVALID)
+				r = crypt_token_json_set(cd, t, NULL);
+		}
+	}
+	crypt_free(cd);
+	return r < 0 ? fail(r, "destroying the keyslots of", path, d) : 0;
+}
+
+int luks_erase(const char *path, uint64_t header_bytes, const char *dm_name, char ret_data[24],
+	       struct diag *d)
+{
+	static const size_t chunk = 1u << 20;
+	struct crypt_device *cd = NULL;
+	uint64_t size = 0;
+	unsigned char *zero;
+	int fd, r;
+
+	r = destroy_slots(path, dm_name, d);
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(-errno, "erasing", path, d);
+	r = device_size(fd, &size);
+	zero = calloc(1, chunk);
+	if (r == 0 && !zero)
+		r = -ENOMEM;
+	if (header_bytes > size)
+		header_bytes = size;
+	for (uint64_t off = 0; r == 0 && off < header_bytes;) {
+		size_t n = header_bytes - off < chunk ? (size_t)(header_bytes - off) : chunk;
+		ssize_t w = pwrite(fd, zero, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			r = w < 0 ? -errno : -EIO;
+		else
+			off += (uint64_t)w;
+	}
+	free(zero);
+	if (r == 0 && fdatasync(fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(fd);
+		return fail(r, "zeroing the header of", path, d);
+	}
+	/* The data area: ciphertext under a key nothing holds any more;
+	 * discarding it is a courtesy to thin storage and SSDs, not the erase. */
+	snprintf(ret_data, 24, "not supported");
+	if (size > header_bytes) {
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && S_ISBLK(st.st_mode)) {
+			uint64_t range[2] = {header_bytes, size - header_bytes};
+
+			if (ioctl(fd, BLKDISCARD, range) == 0)
+				snprintf(ret_data, 24, "discarded");
+		} else if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				     (off_t)header_bytes, (off_t)(size - header_bytes)) == 0) {
+			snprintf(ret_data, 24, "hole punched");
+		}
+	} else {
+		snprintf(ret_data, 24, "none");
+	}
+	close(fd);
+	/* Verified: nothing libcryptsetup would load is left. */
+	r = init(&cd, path);
+	if (r < 0)
+		return fail(r, "checking the erase of", path, d);
+	r = crypt_load(cd, CRYPT_LUKS, NULL) == 0 ? -EIO : 0;
+	crypt_free(cd);
+	if (r < 0)
+		return diag_set(d, DIAG_INTERNAL, EIO,
+				"erasing %s: a LUKS header is still found after zeroing", path);
+	return 0;
 }

@@ -80,3 +80,31 @@ int luks_add_passphrase(const char *path, const struct secret *vk,
  */
 int luks_unlock(const char *path, const struct secret *vk, const char *name,
 		uint8_t ret_identity[32], struct diag *d);
+
+/* --- zeroize --- */
+
+/* What a volume's header holds now: LUKS2 or not, the bytes from 0 to the
+ * data offset (both binary headers, both JSON areas, the keyslot area),
+ * active keyslots and tokens, UUID. Not LUKS2: luks2 false, header_bytes
+ * LUKS_HEADER_DEFAULT (cut to the device size), 0 returned. Missing: -ENOENT. */
+#define LUKS_HEADER_DEFAULT (16u * 1024u * 1024u)
+struct luks_header_info {
+	bool luks2;
+	uint64_t header_bytes;
+	uint64_t device_bytes;
+	unsigned keyslots, tokens;
+	char uuid[LUKS_UUID_MAX];
+};
+int luks_header_info(const char *path, struct luks_header_info *ret, struct diag *d);
+
+/*
+ * Cryptographic erase of one volume: deactivate dm_name if it is active
+ * (NULL: none), destroy every keyslot (recovery passphrases too) and every
+ * token through libcryptsetup, zero bytes [0, header_bytes) and sync, then
+ * discard the rest (BLKDISCARD on a block device, a punched hole in a file);
+ * ret_data says which ("discarded", "hole punched", "not supported").
+ * Idempotent: a header already (partly) gone is zeroed again. Verified: if
+ * libcryptsetup still finds a LUKS header afterwards, -EIO.
+ */
+int luks_erase(const char *path, uint64_t header_bytes, const char *dm_name,
+	       char ret_data[24], struct diag *d);

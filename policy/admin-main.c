@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin-zeroize.h"
 #include "adminkey.h"
 #include "appliance.h"
 #include "bootpredict.h"
@@ -70,6 +71,12 @@ static void usage(FILE *f)
 		"       %s pcr-policy predict [--event-log FILE] [--kernel FILE] [--initrd FILE]\n"
 		"                          [--cmdline STRING] [--qemu-memory MIB] [--pcrs LIST]\n"
 		"                          [--json]\n"
+		"       %s zeroize-authorize --key ZEROIZE_KEY --challenge FILE --out ORDER\n"
+		"                          [--volume NAME]... [--keep-tpm] [--expires SECONDS]\n"
+		"       %s attest-verify --ak AK.pem --nonce HEX [--state STATE_DIR] QUOTE\n"
+		"       %s zeroize-verify --ak AK.pem [--order ORDER] RECEIPT EVIDENCE\n"
+		"       %s ak-credential --identity FILE --ek-ca CA.pem --out CREDENTIAL\n"
+		"                          --ak-out AK.pem\n"
 		"\n"
 		"The security admin's tool for sealboot appliances.\n"
 		"\n"
@@ -89,9 +96,18 @@ static void usage(FILE *f)
 		"                    of STATE_DIR/pcr-policy.json, retiring every older one\n"
 		"  pcr-policy predict  print the PCR values a boot of these artifacts reaches\n"
 		"                    before the anchor runs (offline, no TPM), one N=HEX a line\n"
+		"  zeroize-authorize turn an appliance's zeroize challenge into an order signed\n"
+		"                    by the zeroize key (ORDER and ORDER.sig)\n"
+		"  attest-verify     check an appliance's quote offline: the attestation key's\n"
+		"                    signature, the nonce, the event log against the PCRs and,\n"
+		"                    with --state, the approved PCR policy\n"
+		"  zeroize-verify    check a zeroize receipt and its TPM evidence offline\n"
+		"  ak-credential     check an appliance's EK certificate and make a credential\n"
+		"                    for its attestation key; prints the answer to expect from\n"
+		"                    sealboot-anchor ak-activate\n"
 		"\n",
-		prog, prog, prog, prog, prog, prog, prog);
-	/* Two strings: one would pass the 4095 bytes C11 compilers must accept. */
+		prog, prog, prog, prog, prog, prog, prog, prog, prog, prog, prog);
+	/* Several strings: one would pass the 4095 bytes C11 compilers must accept. */
 	fputs("Options:\n"
 		"  --key KEY         the admin's private key (PEM, ECDSA P-256)\n"
 		"  --secret-fd N     read the key's passphrase from file descriptor N\n"
@@ -116,7 +132,25 @@ static void usage(FILE *f)
 		"                    of RAM below 4 GiB: model the setup header QEMU rewrites\n"
 		"  --pcrs LIST       pcr-policy predict: the PCRs to print, e.g. 4,9 or 0-7,9\n"
 		"                    (default 0-9 with --event-log, else 9)\n"
-		"  --at TIME         judge bundle certificates at TIME (seconds since the epoch)\n"
+		"  --at TIME         judge bundle certificates at TIME (seconds since the epoch);\n"
+		"                    zeroize-authorize: the time the expiry counts from\n"
+		"  --challenge FILE  zeroize-authorize: the appliance's challenge\n"
+		"  --out ORDER       zeroize-authorize: where the order goes (and ORDER.sig)\n"
+		"  --volume NAME     zeroize-authorize: a volume to wipe (repeat; default every\n"
+		"                    volume the challenge lists)\n"
+		"  --keep-tpm        zeroize-authorize: do not clear the TPM (saved header copies\n"
+		"                    stay unsealable: not a cryptographic erase)\n"
+		"  --expires SECONDS zeroize-authorize: the order's lifetime (default 3600)\n"
+		"  --ak AK.pem       attest-verify, zeroize-verify: the appliance's attestation\n"
+		"                    key as recorded (SPKI PEM)\n"
+		"  --nonce HEX       attest-verify: the nonce given to sealboot-anchor attest\n"
+		"  --state DIR       attest-verify: check the quote against DIR/pcr-policy.json\n"
+		"  --order ORDER     zeroize-verify: the order the receipt must answer\n"
+		"  --identity FILE   ak-credential: the appliance's identity\n"
+		"  --ek-ca CA.pem    ak-credential: the TPM maker's CA certificate(s)\n"
+		"  --ak-out AK.pem   ak-credential: where the attestation key goes\n",
+	      f);
+	fputs(
 		"  --force           policy sign: replace a policy with the same serial\n"
 		"  --allow-unmeasured-boot  policy sign: sign a seal_pcrs without 4, 7, 9 and 15\n"
 		"                    (or 4, 7, 11, 12, 15): code before the anchor could then\n"
@@ -153,6 +187,9 @@ struct opts {
 	struct bootpredict_args boot; /* pcr-policy predict/sign: the boot artifacts */
 	tpmpolicy_pcr_mask_t pcrs;    /* pcr-policy predict --pcrs, 0 if not given */
 	bool allow_unmeasured;        /* policy sign --allow-unmeasured-boot */
+	struct zeroize_authorize_opts z;
+	struct attest_verify_opts v;
+	const char *identity, *ek_ca, *ak_out;
 };
 
 static int load_key(const struct opts *o, EVP_PKEY **ret, struct diag *d)
@@ -1030,6 +1067,8 @@ int main(int argc, char **argv)
 		OPT_KEY = 256, OPT_SECRET_FD, OPT_PASS_FD, OPT_TCTI, OPT_FORMAT, OPT_RECOVERY,
 		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON, OPT_FROM_TPM, OPT_EVENT_LOG,
 		OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_QEMU_MEMORY, OPT_PCRS, OPT_ALLOW_UNMEASURED,
+		OPT_CHALLENGE, OPT_OUT, OPT_VOLUME, OPT_KEEP_TPM, OPT_EXPIRES,
+		OPT_AK, OPT_NONCE, OPT_STATE, OPT_ORDER, OPT_IDENTITY, OPT_EK_CA, OPT_AK_OUT,
 	};
 	static const struct option opts[] = {
 		{"key", required_argument, NULL, OPT_KEY},
@@ -1051,6 +1090,18 @@ int main(int argc, char **argv)
 		{"qemu-memory", required_argument, NULL, OPT_QEMU_MEMORY},
 		{"pcrs", required_argument, NULL, OPT_PCRS},
 		{"allow-unmeasured-boot", no_argument, NULL, OPT_ALLOW_UNMEASURED},
+		{"challenge", required_argument, NULL, OPT_CHALLENGE},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"volume", required_argument, NULL, OPT_VOLUME},
+		{"keep-tpm", no_argument, NULL, OPT_KEEP_TPM},
+		{"expires", required_argument, NULL, OPT_EXPIRES},
+		{"ak", required_argument, NULL, OPT_AK},
+		{"nonce", required_argument, NULL, OPT_NONCE},
+		{"state", required_argument, NULL, OPT_STATE},
+		{"order", required_argument, NULL, OPT_ORDER},
+		{"identity", required_argument, NULL, OPT_IDENTITY},
+		{"ek-ca", required_argument, NULL, OPT_EK_CA},
+		{"ak-out", required_argument, NULL, OPT_AK_OUT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -1147,6 +1198,48 @@ int main(int argc, char **argv)
 						   "4,9 or 0-7,9",
 						   optarg);
 			break;
+		case OPT_CHALLENGE:
+			o.z.challenge = optarg;
+			break;
+		case OPT_OUT:
+			o.z.out = optarg;
+			break;
+		case OPT_VOLUME:
+			if (o.z.n_volumes == POLICY_MAX_VOLUMES)
+				return usage_error("too many --volume");
+			o.z.volumes[o.z.n_volumes++] = optarg;
+			break;
+		case OPT_KEEP_TPM:
+			o.z.keep_tpm = true;
+			break;
+		case OPT_AK:
+			o.v.ak = optarg;
+			break;
+		case OPT_NONCE:
+			o.v.nonce_hex = optarg;
+			break;
+		case OPT_STATE:
+			o.v.state_dir = optarg;
+			break;
+		case OPT_ORDER:
+			o.v.order = optarg;
+			break;
+		case OPT_IDENTITY:
+			o.identity = optarg;
+			break;
+		case OPT_EK_CA:
+			o.ek_ca = optarg;
+			break;
+		case OPT_AK_OUT:
+			o.ak_out = optarg;
+			break;
+		case OPT_EXPIRES:
+			errno = 0;
+			o.z.expires = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || o.z.expires == 0)
+				return usage_error("--expires '%s' is not a positive number of seconds",
+						   optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -1190,8 +1283,32 @@ int main(int argc, char **argv)
 		return usage_error("unknown command 'pcr-policy %s' (sign, activate, predict)",
 				   args[1]);
 	}
+	if (!strcmp(args[0], "zeroize-authorize")) {
+		if (nargs != 1)
+			return usage_error("zeroize-authorize takes no arguments, only options");
+		o.z.prog = prog;
+		o.z.key = o.key;
+		o.z.secret_fd = o.secret_fd;
+		o.z.at = o.at;
+		if (!o.z.expires)
+			o.z.expires = 3600;
+		return admin_zeroize_authorize(&o.z);
+	}
+	o.v.prog = prog;
+	o.v.json = o.json;
+	if (!strcmp(args[0], "attest-verify"))
+		return nargs == 2 ? admin_attest_verify(&o.v, args[1])
+				  : usage_error("attest-verify: expected QUOTE");
+	if (!strcmp(args[0], "zeroize-verify"))
+		return nargs == 3 ? admin_zeroize_verify(&o.v, args[1], args[2])
+				  : usage_error("zeroize-verify: expected RECEIPT EVIDENCE");
+	if (!strcmp(args[0], "ak-credential"))
+		return nargs == 1 ? admin_ak_credential(prog, o.identity, o.ek_ca, o.z.out, o.ak_out)
+				  : usage_error("ak-credential takes no arguments, only options");
 	if (!strcmp(args[0], "provision"))
 		return nargs == 2 ? provision(&o, args[1])
 				  : usage_error("provision: expected STATE_DIR");
-	return usage_error("unknown command '%s' (policy, provision, pcr-policy)", args[0]);
+	return usage_error("unknown command '%s' (policy, provision, pcr-policy, zeroize-authorize, "
+			   "attest-verify, zeroize-verify, ak-credential)",
+			   args[0]);
 }

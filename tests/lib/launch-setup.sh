@@ -71,8 +71,8 @@ launch_setup() {
 		fail "sealboot-sign: $(cat "$A/err")"
 
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$A/admin.pem" 2>/dev/null
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
-		openssl pkey -pubout -out "$A/zeroize.pub"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$A/zeroize.pem" 2>/dev/null
+	openssl pkey -in "$A/zeroize.pem" -pubout -out "$A/zeroize.pub"
 	truncate -s 32M "$A/data.img"
 	write_policy 1 "$STRICT"
 	# The launcher's tests seal to PCR 15 alone: the host swtpm has no
