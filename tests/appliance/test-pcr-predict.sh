@@ -14,9 +14,10 @@
 #   2. a good boot opens the volume; after the anchor's cap the TPM releases
 #      nothing (probe-unseal); its PCR 15 events are public;
 #   3. control: an initramfs with an extra hook before the anchor replays them
-#      into PCR 15 (tpm2_pcrextend) and asks the TPM for the key with the
-#      admin's approval (probe-unseal): RELEASED. Without PCR 9 in the seal
-#      the pre-anchor code gets the key;
+#      into PCR 15 (tpm2_pcrextend) and unseals with tpm2-tools and the
+#      admin's signed approval (PolicyPCR, PolicyNV, PolicyAuthorize): the
+#      TPM gives the 64-byte volume key (and probe-unseal, sealboot's own
+#      path, agrees). Without PCR 9 in the seal the pre-anchor code gets it;
 #   4. the admin updates the initramfs and re-signs the policy with PCRs
 #      4, 7, 9, 15: a new approval computed offline from the first boot's
 #      event log and the new artifacts (pcr-policy sign --event-log ...),
@@ -47,7 +48,7 @@ CMDLINE="console=ttyS0 panic=-1 quiet"
 SEEN="$CMDLINE initrd=initrd" # what the kernel receives from OVMF
 
 [ "$(uname -m)" = x86_64 ] || skip "the guest is x86_64 and uses this host's libraries"
-need qemu-system-x86_64 swtpm openssl ldd awk base64 truncate tar setpriv osslsigncode
+need qemu-system-x86_64 swtpm openssl ldd awk base64 truncate tar setpriv osslsigncode cryptsetup paste
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
 	skip "a static /bin/busybox is needed for the guest (apt-get install busybox-static)"
 fi
@@ -84,7 +85,7 @@ pem_json() { awk '{printf "%s\\n", $0}' "$1"; }
 R=$A/root
 mkdir -p "$R"/{bin,proc,sys,dev,run,tmp,modules,lib64,lib/x86_64-linux-gnu}
 cp /bin/busybox "$R/bin/"
-for t in sh mount mkdir sleep cat sed grep tr tar sync insmod poweroff base64; do
+for t in sh mount mkdir sleep cat sed grep tr tar sync insmod poweroff base64 wc rm; do
 	ln -s busybox "$R/bin/$t"
 done
 cp "$ADMIN" "$R/bin/sealboot-admin"
@@ -224,15 +225,64 @@ predict() { # ARGS...: sealboot-admin pcr-policy predict, output in $A/predict
 	"$ADMIN" pcr-policy predict "$@" >"$A/predict" 2>"$A/err" || fail "predict $*: $(cat "$A/err")"
 }
 predicted() { sed -n "s/^$1=//p" "$A/predict"; }
-hook() { # NAME BOOT: the attacker's initramfs addition, replaying BOOT's PCR 15 events
-	mkdir -p "$A/$1"
+unhex() { printf "$(sed 's/../\\x&/g')"; } # hex on stdin -> bytes on stdout
+der_int() { # HEX: an ASN.1 INTEGER, as hex
+	local h=$1
+	while [ ${#h} -gt 2 ] && [ "${h:0:2}" = 00 ]; do h=${h:2}; done
+	case ${h:0:1} in [89a-f]) h=00$h ;; esac
+	printf '02%02x%s' $((${#h} / 2)) "$h"
+}
+# hook NAME BOOT: the attacker's initramfs addition, from public material
+# only: BOOT's PCR 15 events (the public event log), the volume's LUKS2
+# token (the sealed blob, in the header), the admin's public key and signed
+# approval (in the state directory). It replays PCR 15 with tpm2_pcrextend,
+# then unseals with tpm2-tools alone: re-create the storage primary, load
+# the sealed object, verify the approval's signature (ticket), satisfy
+# PolicyPCR + PolicyNV and PolicyAuthorize, unseal. It prints how many bytes
+# the TPM gave, never the key; then asks once more through probe-unseal.
+hook() {
+	local d=$A/$1 ap=$A/state/pcr-policy.json tok body r s
+	mkdir -p "$d/t2"
+	tok=$(cryptsetup token export --token-id 0 "$A/data.img") || fail "no token on the volume"
+	sed 's/.*"tpm2_public": *"\([^"]*\)".*/\1/' <<<"$tok" | base64 -d >"$d/t2/pub.bin"
+	sed 's/.*"tpm2_private": *"\([^"]*\)".*/\1/' <<<"$tok" | base64 -d >"$d/t2/priv.bin"
+	printf '%016x' "$(sed -n 's/.*"serial": \([0-9]*\).*/\1/p' "$ap")" | unhex >"$d/t2/serial.bin"
+	sed -n 's/.*{"pcr": [0-9]*, "sha256": "\([0-9a-f]*\)"}.*/\1/p' "$ap" | tr -d '\n' | unhex >"$d/t2/pcrs.bin"
+	pcrs=sha256:$(sed -n 's/.*{"pcr": \([0-9]*\), .*/\1/p' "$ap" | paste -sd,)
+	r=$(sed -n 's/.*"r": "\([0-9a-f]*\)".*/\1/p' "$ap")
+	s=$(sed -n 's/.*"s": "\([0-9a-f]*\)".*/\1/p' "$ap")
+	body=$(der_int "$r")$(der_int "$s")
+	printf '30%02x%s' $((${#body} / 2)) "$body" | unhex >"$d/t2/sig.der"
 	{
 		echo '#!/bin/sh'
 		sed -n 's/^SB pcr15 /tpm2 pcrextend 15:sha256=/p' "$A/$2.sb"
-		echo 'probe-unseal /var/lib/sealboot /dev/vdb'
-	} >"$A/$1/attack"
-	chmod 755 "$A/$1/attack"
-	[ "$(grep -c pcrextend "$A/$1/attack")" = 2 ] || fail "boot $2 logged no policy and bundle events: $(cat "$A/$2.sb")"
+		cat <<HOOK
+cd /tmp
+tpm2 createprimary -C o -g sha256 -G ecc256:aes128cfb -c prim.ctx \\
+	-a 'restricted|decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda' >/dev/null
+tpm2 load -C prim.ctx -u /t2/pub.bin -r /t2/priv.bin -c seal.ctx >/dev/null
+tpm2 loadexternal -C o -G ecc:ecdsa-sha256:null -a 'sign|userwithauth' \\
+	-u /var/lib/sealboot/admin.pub -c admin.ctx -n admin.name >/dev/null
+tpm2 startauthsession -S trial.ctx
+tpm2 policypcr -S trial.ctx -l $pcrs -f /t2/pcrs.bin >/dev/null
+tpm2 policynv -S trial.ctx -i /t2/serial.bin -L approved.dig 0x01A5B001 ule >/dev/null
+tpm2 flushcontext trial.ctx
+tpm2 verifysignature -c admin.ctx -g sha256 -m approved.dig -s /t2/sig.der -f ecdsa -t ticket.bin
+tpm2 startauthsession --policy-session -S s.ctx
+tpm2 policypcr -S s.ctx -l $pcrs >/dev/null
+tpm2 policynv -S s.ctx -i /t2/serial.bin 0x01A5B001 ule >/dev/null
+tpm2 policyauthorize -S s.ctx -i approved.dig -n admin.name -t ticket.bin >/dev/null
+if tpm2 unseal -c seal.ctx -p session:s.ctx -o /tmp/key 2>/tmp/unseal.err; then
+	echo "tpm2-unseal: UNSEALED \$(wc -c </tmp/key) bytes"
+else
+	echo "tpm2-unseal: refused: \$(grep -m1 ERROR /tmp/unseal.err)"
+fi
+rm -f /tmp/key
+echo "probe: \$(probe-unseal /var/lib/sealboot /dev/vdb 2>&1)"
+HOOK
+	} >"$d/attack"
+	chmod 755 "$d/attack"
+	[ "$(grep -c pcrextend "$d/attack")" = 2 ] || fail "boot $2 logged no policy and bundle events: $(cat "$A/$2.sb")"
 }
 
 # 1. Provision, sealed without PCR 9 (the override), then predict.
@@ -277,9 +327,10 @@ hook hook1 good1
 # 3. Control: the same initramfs plus a hook that runs before the anchor.
 initrd a1 "$A/hook1"
 guest attack1 boot a1
-[ "$(sb attack1 hook-out)" = RELEASED ] ||
-	fail "control: the pre-anchor hook did not get the key with PCR 9 unsealed: $(cat "$A/attack1.sb")"
-echo "ok: control: sealed to 4, 7, 15, an initramfs with a pre-anchor hook replays PCR 15 and the TPM releases the key"
+grep -qx 'SB hook-out tpm2-unseal: UNSEALED 64 bytes' "$A/attack1.sb" &&
+	grep -qx 'SB hook-out probe: RELEASED' "$A/attack1.sb" ||
+	fail "control: the pre-anchor hook did not get the key with PCR 9 unsealed: $(grep -v '^SB log' "$A/attack1.sb")"
+echo "ok: control: sealed to 4, 7, 15, an initramfs with a pre-anchor hook replays PCR 15 and tpm2-tools unseal the 64-byte volume key with the admin's approval"
 
 # 4. The initramfs update, and the policy sealing to PCR 9: a new approval,
 #    offline, from the reference log and the new artifacts.
@@ -312,9 +363,10 @@ hook hook2 good2
 mkdir -p "$A/hook2/etc" && cp "$A/update/etc/sealboot-release" "$A/hook2/etc/"
 initrd a2 "$A/hook2"
 guest attack2 boot a2
-out=$(sb attack2 hook-out)
-[[ "$out" == refused:* ]] || fail "the pre-anchor hook got an answer other than a refusal: $(cat "$A/attack2.sb")"
-! grep -q RELEASED "$A/attack2.sb" || fail "the key was released to the pre-anchor hook"
+out=$(sed -n 's/^SB hook-out tpm2-unseal: //p' "$A/attack2.sb")
+[[ "$out" == refused:* ]] && grep -q '^SB hook-out probe: refused' "$A/attack2.sb" ||
+	fail "the pre-anchor hook got an answer other than a refusal: $(grep -v '^SB log' "$A/attack2.sb")"
+! grep -q 'UNSEALED\|RELEASED' "$A/attack2.sb" || fail "the key was released to the pre-anchor hook"
 predict --event-log "$A/reference.log" --kernel "$KERNEL" --initrd "$A/a2.img" --qemu-memory $MEM \
 	--cmdline "$SEEN" --pcrs 9
 [ "$(predicted 9)" = "$(pcr attack2 9)" ] && [ "$(predicted 9)" != "$P9" ] ||
