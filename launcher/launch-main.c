@@ -122,6 +122,20 @@ static int audit_domain(struct virt *v, const struct spec *s, char *offender, si
 		return r == -ENOENT ? EXIT_NOT_RUNNING : EXIT_LIBVIRT;
 	r = audit_live_xml(xml, strlen(xml), s, offender, size, d);
 	free(xml);
+	if (r == 0) {
+		char **taints = NULL;
+		size_t n = 0;
+		bool persistent = false;
+
+		/* What reached QEMU around the XML (monitor passthrough, custom
+		 * argv) shows only in libvirt's taint flags. */
+		r = virt_libvirt_state(v, s->name, &taints, &n, &persistent, d);
+		if (r < 0)
+			return r == -ENOENT ? EXIT_NOT_RUNNING : EXIT_LIBVIRT;
+		r = audit_libvirt_state((const char *const *)taints, n, persistent, offender, size,
+					d);
+		virt_free_strings(taints, n);
+	}
 	if (r == -EPERM)
 		return EXIT_AUDIT;
 	return r < 0 ? EXIT_INTERNAL : EXIT_OK;

@@ -127,6 +127,41 @@ int virt_state(struct virt *v, const char *name, enum virt_state *ret, struct di
 	return 0;
 }
 
+int virt_libvirt_state(struct virt *v, const char *name, char ***ret_taints, size_t *ret_n,
+		       bool *ret_persistent, struct diag *d)
+{
+	virDomainPtr dom = lookup(v, name);
+	char **msgs = NULL;
+	int n, pers;
+
+	if (!dom)
+		return fail(d, "looking up the guest");
+	n = virDomainGetMessages(dom, &msgs, VIR_DOMAIN_MESSAGE_TAINTING);
+	if (n < 0) {
+		virDomainFree(dom);
+		return fail(d, "reading the guest's taint flags");
+	}
+	pers = virDomainIsPersistent(dom);
+	virDomainFree(dom);
+	if (pers < 0) {
+		virt_free_strings(msgs, (size_t)n);
+		return fail(d, "reading whether the guest is persistent");
+	}
+	*ret_taints = msgs;
+	*ret_n = (size_t)n;
+	*ret_persistent = pers == 1;
+	return 0;
+}
+
+void virt_free_strings(char **list, size_t n)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
 int virt_destroy(struct virt *v, const char *name, struct diag *d)
 {
 	virDomainPtr dom = lookup(v, name);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "diag.h"
 
@@ -31,6 +32,14 @@ int virt_start(struct virt *v, const char *xml, struct diag *d);
 int virt_live_xml(struct virt *v, const char *name, char **ret, struct diag *d);
 
 int virt_state(struct virt *v, const char *name, enum virt_state *ret, struct diag *d);
+
+/* libvirt's own record of a running domain: its tainting messages
+ * (virDomainGetMessages, VIR_DOMAIN_MESSAGE_TAINTING; *ret_taints is a
+ * NULL-terminated malloc'd array of n strings, free with virt_free_strings)
+ * and whether it has a persistent definition. -ENOENT when it is gone. */
+int virt_libvirt_state(struct virt *v, const char *name, char ***ret_taints, size_t *ret_n,
+		       bool *ret_persistent, struct diag *d);
+void virt_free_strings(char **list, size_t n);
 
 /* Pull the plug. Absent is not an error. */
 int virt_destroy(struct virt *v, const char *name, struct diag *d);

@@ -6,8 +6,12 @@
 #  - the strictest profile: the live XML and the guest's own PCI list show no
 #    USB controller, no balloon, no graphics, video or sound, no NIC; the
 #    virtio-rng it allows is there; host USB (a fake sysfs) is locked down;
-#  - status and audit are clean; a disk hot-plugged behind the launcher's
-#    back is named by the audit and the guest destroyed;
+#  - status and audit are clean; hot-plug fails at the source (no spare
+#    PCIe root port, hot-plug off on each): attach-device of a disk or a
+#    NIC, attach-disk; info qtree shows no vmport/vmmouse; a NIC through
+#    monitor passthrough is caught by libvirt's taint flag and the guest
+#    destroyed; controls: without the defences the same XML takes a disk
+#    and has vmport/vmmouse;
 #  - stop is graceful (ACPI power button) within the timeout;
 #  - a missing or edited handoff, a PCR extended after the anchor and a
 #    payload swapped after verification are refused before anything starts;
@@ -87,20 +91,72 @@ launch 0 status --json
 launch 0 audit
 echo "ok: status and audit clean"
 
-echo "== a disk hot-plugged behind the launcher's back"
+echo "== hot-plug closed at the source"
+# Every PCIe root port is listed, holds its device and has hot-plug off: no
+# slot for a disk or a NIC, and QEMU refuses one on pcie.0.
+ports=$(printf '%s\n' "$xml" | grep -c "model='pcie-root-port'" || true)
+[ "$ports" = 2 ] || fail "want 2 root ports (vda, rng), no spare; live XML has $ports"
+[ "$(printf '%s\n' "$xml" | grep -c "hotplug='off'" || true)" = 2 ] || fail "a root port has hot-plug on: $xml"
+[[ "$xml" == *"<vmport state='off'/>"* ]] || fail "vmport is not off: $xml"
 truncate -s 8M "$A/extra.img"
 chmod 644 "$A/extra.img"
 cat >"$A/extra.xml" <<XML
 <disk type='file' device='disk'><driver name='qemu' type='raw'/>
   <source file='$A/extra.img'/><target dev='vdz' bus='virtio'/></disk>
 XML
-virsh_sys attach-device "$DOM" "$A/extra.xml" --live >/dev/null 2>"$A/err" || fail "hot-plug: $(cat "$A/err")"
+cat >"$A/nic.xml" <<XML
+<interface type='user'><model type='virtio'/></interface>
+XML
+"$LAUNCH" xml --state "$A/state" --run "$A/run" --name "$DOM" --console-log "$CONSOLE" \
+	--without-volumes --virt tcg >"$A/domain.xml" 2>"$A/err" || fail "xml: $(cat "$A/err")"
+for dev in extra nic; do
+	rc=0
+	virsh_sys attach-device "$DOM" "$A/$dev.xml" --live >/dev/null 2>"$A/err" || rc=$?
+	[ "$rc" != 0 ] && grep -q "No more available PCI slots" "$A/err" ||
+		fail "attach-device $dev: exit $rc: $(cat "$A/err")"
+done
+rc=0
+virsh_sys attach-disk "$DOM" "$A/extra.img" vdy --live >/dev/null 2>"$A/err" || rc=$?
+[ "$rc" != 0 ] || fail "attach-disk worked"
+launch 0 audit
+echo "ok: attach-device of a disk and a NIC and attach-disk all fail (no PCI slot); audit clean"
+
+echo "== no VMware backdoor port, no vmmouse (info qtree)"
+virsh_sys qemu-monitor-command --hmp "$DOM" 'info qtree' >"$A/qtree" || fail "info qtree failed"
+grep -q 'dev: pcie-root-port' "$A/qtree" || fail "info qtree: $(head -c 400 "$A/qtree")"
+! grep -qE 'dev: (vmport|vmmouse)' "$A/qtree" || fail "the guest has vmport/vmmouse: $(grep -E 'vmport|vmmouse' "$A/qtree")"
+echo "ok: info qtree lists no vmport and no vmmouse"
+
+echo "== monitor passthrough: caught by libvirt's taint"
+# (info qtree above already went through the monitor: that alone taints)
+virsh_sys qemu-monitor-command --hmp "$DOM" 'netdev_add user,id=sbn1' >/dev/null 2>&1 || true
+out=$(virsh_sys qemu-monitor-command --hmp "$DOM" 'device_add virtio-net-pci,netdev=sbn1,id=sbnic1' 2>&1 || true)
+[[ "$out" == *"does not support hotplugging"* ]] || fail "device_add on a hot-plug-off guest: $out"
 launch 6 status
-[[ "$(cat "$A/launch.out")" == *"holds disk vdz"* ]] || fail "status missed it: $(cat "$A/launch.out")"
+[[ "$(cat "$A/launch.out")" == *"holds taint (custom monitor control commands issued)"* ]] ||
+	fail "status missed the taint: $(cat "$A/launch.out")"
 launch 6 audit
-[[ "$(cat "$A/launch.out")" == *"holds disk vdz"*"destroyed it"* ]] || fail "audit: $(cat "$A/launch.out")"
-[ -z "$(virsh_sys list --name | grep -x "$DOM" || true)" ] || fail "the tampered guest still runs"
+[[ "$(cat "$A/launch.out")" == *"taint (custom monitor control commands issued)"*"destroyed it"* ]] ||
+	fail "audit: $(cat "$A/launch.out")"
+[ -z "$(virsh_sys list --name | grep -x "$DOM" || true)" ] || fail "the tainted guest still runs"
 echo "ok: $(cat "$A/launch.out")"
+
+echo "== controls: the same XML without the defences"
+# Without the listed root ports libvirt adds a spare one, and the disk plugs
+# in; without vmport off QEMU gives the guest vmport and vmmouse.
+sed -e '/pcie-root-port/,/<\/controller>/d' -e '/<vmport /d' \
+	"$A/domain.xml" >"$A/control.xml"
+grep -q 'pcie-root-port\|vmport' "$A/control.xml" && fail "control XML still has the defences"
+virsh_sys create "$A/control.xml" >/dev/null 2>"$A/err" || fail "control create: $(cat "$A/err")"
+virsh_sys attach-device "$DOM" "$A/extra.xml" --live >/dev/null 2>"$A/err" ||
+	fail "control: attach-device failed: $(cat "$A/err")"
+virsh_sys qemu-monitor-command --hmp "$DOM" 'info qtree' >"$A/qtree"
+grep -q 'dev: vmport' "$A/qtree" && grep -q 'dev: vmmouse' "$A/qtree" ||
+	fail "control: no vmport/vmmouse in info qtree"
+launch 6 status
+[[ "$(cat "$A/launch.out")" == *"holds "* ]] || fail "control status: $(cat "$A/launch.out")"
+virsh_sys destroy "$DOM" >/dev/null
+echo "ok: without them a disk hot-plugs and vmport/vmmouse appear ($(sed 's/.*holds //' "$A/launch.out"))"
 
 echo "== start again, then a graceful stop"
 rm -f "$CONSOLE"
