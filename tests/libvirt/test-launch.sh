@@ -8,10 +8,9 @@
 #    virtio-rng it allows is there; host USB (a fake sysfs) is locked down;
 #  - status and audit are clean; hot-plug fails at the source (no spare
 #    PCIe root port, hot-plug off on each): attach-device of a disk or a
-#    NIC, attach-disk; info qtree shows no vmport/vmmouse; a NIC through
-#    monitor passthrough is caught by libvirt's taint flag and the guest
-#    destroyed; controls: without the defences the same XML takes a disk
-#    and has vmport/vmmouse;
+#    NIC, attach-disk; controls: without the defences (and without the
+#    watch) the same XML takes a disk and has vmport/vmmouse, and the disk
+#    stays; (test-watch.sh: what the watch catches);
 #  - stop is graceful (ACPI power button) within the timeout;
 #  - a missing or edited handoff, a PCR extended after the anchor and a
 #    payload swapped after verification are refused before anything starts;
@@ -121,26 +120,7 @@ virsh_sys attach-disk "$DOM" "$A/extra.img" vdy --live >/dev/null 2>"$A/err" || 
 launch 0 audit
 echo "ok: attach-device of a disk and a NIC and attach-disk all fail (no PCI slot); audit clean"
 
-echo "== no VMware backdoor port, no vmmouse (info qtree)"
-virsh_sys qemu-monitor-command --hmp "$DOM" 'info qtree' >"$A/qtree" || fail "info qtree failed"
-grep -q 'dev: pcie-root-port' "$A/qtree" || fail "info qtree: $(head -c 400 "$A/qtree")"
-! grep -qE 'dev: (vmport|vmmouse)' "$A/qtree" || fail "the guest has vmport/vmmouse: $(grep -E 'vmport|vmmouse' "$A/qtree")"
-echo "ok: info qtree lists no vmport and no vmmouse"
-
-echo "== monitor passthrough: caught by libvirt's taint"
-# (info qtree above already went through the monitor: that alone taints)
-virsh_sys qemu-monitor-command --hmp "$DOM" 'netdev_add user,id=sbn1' >/dev/null 2>&1 || true
-out=$(virsh_sys qemu-monitor-command --hmp "$DOM" 'device_add virtio-net-pci,netdev=sbn1,id=sbnic1' 2>&1 || true)
-[[ "$out" == *"does not support hotplugging"* ]] || fail "device_add on a hot-plug-off guest: $out"
-launch 6 status
-[[ "$(cat "$A/launch.out")" == *"holds taint (custom monitor control commands issued)"* ]] ||
-	fail "status missed the taint: $(cat "$A/launch.out")"
-launch 6 audit
-[[ "$(cat "$A/launch.out")" == *"taint (custom monitor control commands issued)"*"destroyed it"* ]] ||
-	fail "audit: $(cat "$A/launch.out")"
-[ -z "$(virsh_sys list --name | grep -x "$DOM" || true)" ] || fail "the tainted guest still runs"
-echo "ok: $(cat "$A/launch.out")"
-
+launch 0 stop --timeout 0
 echo "== controls: the same XML without the defences"
 # Without the listed root ports libvirt adds a spare one, and the disk plugs
 # in; without vmport off QEMU gives the guest vmport and vmmouse.
@@ -155,6 +135,9 @@ grep -q 'dev: vmport' "$A/qtree" && grep -q 'dev: vmmouse' "$A/qtree" ||
 	fail "control: no vmport/vmmouse in info qtree"
 launch 6 status
 [[ "$(cat "$A/launch.out")" == *"holds "* ]] || fail "control status: $(cat "$A/launch.out")"
+# nothing watches it: the disk is still there seconds later
+sleep 3
+[[ "$(virsh_sys dumpxml "$DOM")" == *"dev='vdz'"* ]] || fail "control: the disk went away by itself"
 virsh_sys destroy "$DOM" >/dev/null
 echo "ok: without them a disk hot-plugs and vmport/vmmouse appear ($(sed 's/.*holds //' "$A/launch.out"))"
 
