@@ -225,7 +225,7 @@ static int cmd_start(struct opts *o)
 	struct spec s;
 	struct virt *v = NULL;
 	struct diag d = {0};
-	char why[256] = "", offender[256] = "", *xml = NULL, *dir = NULL;
+	char why[256] = "", offender[256] = "", *xml = NULL, *dir = NULL, copy_dir[4400];
 	unsigned changed = 0;
 	struct timespec t0, t1;
 	struct watch_cfg cfg = {.interval_ms = o->interval_ms};
@@ -240,6 +240,14 @@ static int cmd_start(struct opts *o)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!strcmp(o->virt, "auto"))
 		o->g.virt = kvm_works(2000, why, sizeof(why)) ? SPEC_VIRT_KVM : SPEC_VIRT_TCG;
+	if (watch_prepare(o->g.run_dir, o->g.name, &dir, &d) < 0) {
+		code = report(&d, EXIT_INTERNAL);
+		goto out;
+	}
+	cfg.dir = dir;
+	/* kernel and initrd: QEMU gets the copies read (and hashed) now */
+	snprintf(copy_dir, sizeof(copy_dir), "%s/boot", dir);
+	o->g.copy_dir = copy_dir;
 	code = spec_or_fail(o, &s, &d);
 	if (code)
 		goto out;
@@ -247,11 +255,6 @@ static int cmd_start(struct opts *o)
 		code = report(&d, EXIT_PROFILE);
 		goto out;
 	}
-	if (watch_prepare(o->g.run_dir, s.name, &dir, &d) < 0) {
-		code = report(&d, EXIT_INTERNAL);
-		goto out;
-	}
-	cfg.dir = dir;
 	if (!o->no_lockdown) {
 		if (lockdown_usb(o->sysfs_root, &changed, &d) < 0) {
 			code = report(&d, EXIT_INTERNAL);

@@ -56,18 +56,48 @@ enum watch_verdict watch_audit(struct virt *v, const struct spec *s, char *offen
 
 /* ---- the record ------------------------------------------------------------- */
 
+/* mkdir that also fixes the mode of one that exists (and refuses a
+ * symlink in its place). */
+static int make_dir(const char *path, mode_t mode, struct diag *d)
+{
+	int fd;
+
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return diag_set(d, DIAG_INTERNAL, errno, "cannot make %s: %s", path,
+				strerror(errno));
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, mode) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return diag_set(d, DIAG_INTERNAL, e, "%s: not a directory of ours: %s", path,
+				strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
 int watch_prepare(const char *run_dir, const char *name, char **ret_dir, struct diag *d)
 {
 	char path[4200];
+	int r;
 
+	/* 0711: QEMU (the libvirt-qemu user) must pass through to the boot
+	 * copies; nobody but root can list or write. */
 	snprintf(path, sizeof(path), "%s/launch", run_dir);
-	if (mkdir(path, 0711) < 0 && errno != EEXIST)
-		return diag_set(d, DIAG_INTERNAL, errno, "cannot make %s: %s", path,
-				strerror(errno));
+	r = make_dir(path, 0711, d);
 	snprintf(path, sizeof(path), "%s/launch/%s", run_dir, name);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return diag_set(d, DIAG_INTERNAL, errno, "cannot make %s: %s", path,
-				strerror(errno));
+	if (r == 0)
+		r = make_dir(path, 0711, d);
+	if (r == 0) {
+		char boot[4300];
+
+		snprintf(boot, sizeof(boot), "%s/boot", path);
+		r = make_dir(boot, 0711, d);
+	}
+	if (r < 0)
+		return r;
 	*ret_dir = strdup(path);
 	return *ret_dir ? 0 : diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 }

@@ -41,8 +41,10 @@ struct watch_cfg {
 	unsigned interval_ms; /* the periodic re-audit */
 };
 
-/* RUN/launch (0711) and RUN/launch/NAME (0700), root's; *ret_dir is
- * malloc'd. */
+/* RUN/launch, RUN/launch/NAME and RUN/launch/NAME/boot (the verified
+ * copies of kernel and initrd QEMU boots, verified.h), root's, mode 0711:
+ * QEMU's user passes through, only root lists or writes. *ret_dir (NAME)
+ * is malloc'd. */
 int watch_prepare(const char *run_dir, const char *name, char **ret_dir, struct diag *d);
 
 /* Subscribe to the domain's events (before it is started). */

@@ -72,6 +72,11 @@ for good in "<controller type='usb' index='0' model='none'" "<memballoon model='
 	"<model type='none'" "<rng model='virtio'" "<serial type='file'"; do
 	[[ "$xml" == *"$good"* ]] || fail "the live domain lacks $good: $xml"
 done
+# QEMU boots the launcher's verified copies, not the bundle's files.
+[[ "$xml" == *"<kernel>$A/run/launch/$DOM/boot/kernel</kernel>"* && "$xml" == *"<initrd>$A/run/launch/$DOM/boot/initrd</initrd>"* ]] ||
+	fail "kernel/initrd not the launcher's copies: $(printf '%s\n' "$xml" | grep -E '<kernel|<initrd')"
+cmp -s "$A/run/launch/$DOM/boot/kernel" "$A/bundles/os/vmlinuz" || fail "the kernel copy differs"
+[ "$(stat -c %a "$A/run/launch/$DOM/boot")" = 711 ] || fail "boot dir mode $(stat -c %a "$A/run/launch/$DOM/boot")"
 # The verified image, read-only, as vda; and the guest sees it.
 disk=$(printf '%s\n' "$xml" | sed -n "/<disk type='file' device='disk'>/,/<\/disk>/p")
 [[ "$disk" == *"<source file='$A/bundles/os/disk.img'"* && "$disk" == *"<target dev='vda' bus='virtio'/>"* &&
@@ -171,13 +176,52 @@ launch 3 start
 cp "$A/handoff.good" "$A/run/handoff.json"
 printf 'evil\n' >>"$A/bundles/os/cmdline"
 launch 3 start
-[[ "$(cat "$A/launch.out")" == *"payload cmdline is not the regular file"* ]] || fail "$(cat "$A/launch.out")"
+[[ "$(cat "$A/launch.out")" == *"payload cmdline: not a regular file of the signed size"* ]] || fail "$(cat "$A/launch.out")"
 truncate -s -5 "$A/bundles/os/cmdline"
+# Same-size swaps after the anchor verified them: the size check alone let
+# them through; start reads each payload once more, hashed, and QEMU boots
+# the launcher's copies.
+cp "$A/bundles/os/cmdline" "$A/cmdline.good"
+sed -i 's/marker=hello/marker=hellp/' "$A/bundles/os/cmdline"
+[ "$(stat -c %s "$A/bundles/os/cmdline")" = "$(stat -c %s "$A/cmdline.good")" ] || fail "not the same size"
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"payload cmdline: its content does not hash to the signed digest"* ]] ||
+	fail "cmdline swap: $(cat "$A/launch.out")"
+cp "$A/cmdline.good" "$A/bundles/os/cmdline"
+cp "$A/bundles/os/disk.img" "$A/disk.good"
+printf 'X' | dd of="$A/bundles/os/disk.img" bs=1 seek=4096 conv=notrunc status=none
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"payload disk.img: its content does not hash to the signed digest"* ]] ||
+	fail "disk swap: $(cat "$A/launch.out")"
+cp "$A/disk.good" "$A/bundles/os/disk.img"
+cp "$A/bundles/os/initrd.img" "$A/initrd.good"
+printf 'X' | dd of="$A/bundles/os/initrd.img" bs=1 seek=100 conv=notrunc status=none
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"payload initrd.img: its content does not hash to the signed digest"* ]] ||
+	fail "initrd swap: $(cat "$A/launch.out")"
+cp "$A/initrd.good" "$A/bundles/os/initrd.img"
+[ ! -e "$A/run/launch/$DOM/boot/initrd" ] || fail "the refused initrd copy was left"
+
+# control: the same cmdline swap given to QEMU by path (virsh create of the
+# bundle-path XML) reaches the guest
+sed -i 's/marker=hello/marker=hellp/' "$A/bundles/os/cmdline"
+"$LAUNCH" xml --state "$A/state" --run "$A/run" --name "$DOM" --console-log "$CONSOLE" \
+	--without-volumes --virt tcg >"$A/bypath.xml" 2>"$A/err" || fail "xml: $(cat "$A/err")"
+cp "$A/cmdline.good" "$A/bundles/os/cmdline"
+grep -q 'marker=hellp' "$A/bypath.xml" || fail "control: xml read the swapped cmdline? $(grep cmdline "$A/bypath.xml")"
+echo "ok: same-size swaps of cmdline, disk image and initrd refused (exit 3); by path the swapped cmdline would have gone to QEMU"
+# The handoff's volume device must be the policy's.
+sed "s#\"device\": \"$A/data.img\"#\"device\": \"/dev/evil\"#" "$A/handoff.good" >"$A/run/handoff.json"
+grep -q '/dev/evil' "$A/run/handoff.json" || fail "handoff edit did not apply"
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"volume data: the handoff names device /dev/evil, the policy $A/data.img"* ]] ||
+	fail "volume device: $(cat "$A/launch.out")"
+cp "$A/handoff.good" "$A/run/handoff.json"
 tpm2_pcrextend 13:sha256=0000000000000000000000000000000000000000000000000000000000000001
 launch 3 start
 [[ "$(cat "$A/launch.out")" == *"does not replay to the TPM's PCRs"* ]] || fail "$(cat "$A/launch.out")"
 [ -z "$(virsh_sys list --name | grep -x "$DOM" || true)" ] || fail "a refused start left a guest"
-echo "ok: missing, edited, swapped payload, PCR moved: exit 3, nothing started"
+echo "ok: missing, edited, swapped payload, a volume's device, PCR moved: exit 3, nothing started"
 
 echo "== a profile asking for a host device cannot be signed"
 write_policy 2 '{"vcpus": 1, "memory_mib": 256, "network": "none", "console": "log", "rng": true, "vtpm": false, "hostdev": ["0000:03:00.0"]}'
