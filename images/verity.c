@@ -64,8 +64,8 @@ static int open_data(int dirfd, const char *rel, uint64_t *ret_blocks, struct di
 	return fd;
 }
 
-int verity_format(int dirfd, const char *data_rel, const char *tree_rel,
-		  struct payload_verity *v, struct diag *d)
+int verity_format(int dirfd, const char *data_rel, const char *tree_rel, struct payload_verity *v,
+		  struct diag *d)
 {
 	struct crypt_params_verity p;
 	struct crypt_device *cd = NULL;

@@ -17,5 +17,5 @@
  * not empty, of a whole number of 4096-byte blocks. Errors: -EINVAL
  * (DIAG_USAGE) for the size, -errno (DIAG_INTERNAL) for I/O or
  * libcryptsetup. */
-int verity_format(int dirfd, const char *data_rel, const char *tree_rel,
-		  struct payload_verity *v, struct diag *d);
+int verity_format(int dirfd, const char *data_rel, const char *tree_rel, struct payload_verity *v,
+		  struct diag *d);

@@ -135,8 +135,8 @@ int verified_read(int bundle_dirfd, const struct payload *p, size_t max, unsigne
 	int r;
 
 	if (p->size > max)
-		return diag_set(d, DIAG_CONTENT, EFBIG, "payload %s: larger than %zu bytes", p->path,
-				max);
+		return diag_set(d, DIAG_CONTENT, EFBIG, "payload %s: larger than %zu bytes",
+				p->path, max);
 	mem = malloc((size_t)p->size + 1);
 	if (!mem)
 		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");

@@ -27,8 +27,8 @@
 
 /* ---- the audit -------------------------------------------------------------- */
 
-enum watch_verdict watch_audit(struct virt *v, const struct spec *s, char *offender,
-			       size_t size, struct diag *d)
+enum watch_verdict watch_audit(struct virt *v, const struct spec *s, char *offender, size_t size,
+			       struct diag *d)
 {
 	char *xml = NULL, **taints = NULL;
 	size_t n = 0;
@@ -341,19 +341,22 @@ enum watch_verdict watch_run(struct virt *v, const struct spec *s, const char *u
 			snprintf(offender, sizeof(offender), "the watch was stopped (signal %d)",
 				 (int)stop_signal);
 			say("%s: destroyed %s", offender, s->name);
-			(void)write_record(cfg->dir, s->name, "destroyed", "signal", offender, 0, 0, d);
+			(void)write_record(cfg->dir, s->name, "destroyed", "signal", offender, 0, 0,
+					   d);
 			return WATCH_CLEAN;
 		}
 		if (w->gone) {
 			say("%s stopped (%s)", s->name, w->gone_how);
-			(void)write_record(cfg->dir, s->name, "stopped", w->event, w->gone_how, 0, 0, d);
+			(void)write_record(cfg->dir, s->name, "stopped", w->event, w->gone_how, 0,
+					   0, d);
 			return WATCH_CLEAN;
 		}
 		if (w->closed) {
 			snprintf(offender, sizeof(offender), "libvirt connection lost");
 			say("%s: destroying %s", offender, s->name);
 			destroy_unwatched(uri, s->name);
-			(void)write_record(cfg->dir, s->name, "destroyed", w->event, offender, 0, 0, d);
+			(void)write_record(cfg->dir, s->name, "destroyed", w->event, offender, 0, 0,
+					   d);
 			return WATCH_OFFENDER;
 		}
 		if (!w->dirty && !w->tick)
@@ -400,10 +403,12 @@ enum watch_verdict watch_run(struct virt *v, const struct spec *s, const char *u
 				say("%s: %s holds %s; destroying it failed: %s", event, s->name,
 				    offender, dd.msg);
 			else
-				say("%s: %s holds %s, which the profile does not allow: paused %ld ms "
+				say("%s: %s holds %s, which the profile does not allow: paused %ld "
+				    "ms "
 				    "and destroyed %ld ms after the event",
 				    event, s->name, offender, frozen_ms, ms);
-			(void)write_record(cfg->dir, s->name, "destroyed", event, offender, frozen_ms, ms, d);
+			(void)write_record(cfg->dir, s->name, "destroyed", event, offender,
+					   frozen_ms, ms, d);
 			diag_set(d, DIAG_CONTENT, EPERM, "%s", offender);
 			return WATCH_OFFENDER;
 		}

@@ -33,8 +33,8 @@ enum watch_verdict {
 
 /* One audit of the live domain: its XML (audit_live_xml) and what libvirt
  * records beside it (taints, persistence: audit_libvirt_state). */
-enum watch_verdict watch_audit(struct virt *v, const struct spec *s, char *offender,
-			       size_t size, struct diag *d);
+enum watch_verdict watch_audit(struct virt *v, const struct spec *s, char *offender, size_t size,
+			       struct diag *d);
 
 struct watch_cfg {
 	const char *dir;      /* RUN/launch/NAME, made by watch_prepare */

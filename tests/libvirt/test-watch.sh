@@ -13,6 +13,8 @@
 #  - the watch killed (SIGKILL): libvirtd destroys the guest (AUTODESTROY);
 #    the watch stopped (SIGTERM): it destroys the guest itself;
 #  - a clean stop: the watch records it and exits;
+#  - start --foreground: the watch is that process; a monitor command gets
+#    the guest destroyed, the reason on stderr, exit 6;
 #  - control: the same monitor NIC on the same XML created by virsh (no
 #    watch) leaves the guest running, tainted, seconds later.
 set -eu -o pipefail
@@ -142,6 +144,27 @@ wait_watch_exit "$WPID"
 [ "$(field state)" = stopped ] || fail "record: $(cat "$RECORD")"
 launch 7 status
 echo "ok: stopped ($(field reason)); status says not running (7)"
+
+echo "== start --foreground: the watch is this process, its status the watch's"
+fake_usb
+"$LAUNCH" start --foreground --interval 200 --state "$A/state" --run "$A/run" --name "$DOM" \
+	--console-log "$CONSOLE" --without-volumes --sysfs-root "$A/fakesys" --virt tcg \
+	>"$A/fg.out" 2>&1 &
+FG=$!
+for _ in $(seq 1 300); do
+	running && [ "$(field state)" = watching ] && [ "$(field pid)" = "$FG" ] && break
+	kill -0 "$FG" 2>/dev/null || fail "start --foreground exited: $(cat "$A/fg.out")"
+	sleep 0.1
+done
+[ "$(field pid)" = "$FG" ] || fail "the watch is not the foreground process: $(cat "$RECORD")"
+virsh_sys qemu-monitor-command --hmp "$DOM" 'info version' >/dev/null 2>&1 || true
+rc=0
+wait "$FG" || rc=$?
+[ "$rc" = 6 ] || fail "start --foreground: exit $rc, want 6: $(cat "$A/fg.out")"
+grep -q "watch: .*: $DOM holds taint (custom monitor control commands issued), which the profile does not allow: paused" "$A/fg.out" ||
+	fail "no reason on stderr: $(cat "$A/fg.out")"
+running && fail "the guest still runs"
+echo "ok: the foreground watch logged the reason on stderr and exited 6"
 
 echo "== control: the same attack on the same XML without the watch"
 "$LAUNCH" xml --state "$A/state" --run "$A/run" --name "$DOM" --console-log "$CONSOLE" \
