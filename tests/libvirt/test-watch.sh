@@ -152,11 +152,14 @@ fake_usb
 	>"$A/fg.out" 2>&1 &
 FG=$!
 for _ in $(seq 1 300); do
-	running && [ "$(field state)" = watching ] && [ "$(field pid)" = "$FG" ] && break
+	# (the record says watching from before the create; the loop starts
+	# after start's own audit, and says so)
+	grep -q "watch: watching $DOM" "$A/fg.out" && break
 	kill -0 "$FG" 2>/dev/null || fail "start --foreground exited: $(cat "$A/fg.out")"
 	sleep 0.1
 done
-[ "$(field pid)" = "$FG" ] || fail "the watch is not the foreground process: $(cat "$RECORD")"
+running && [ "$(field state)" = watching ] && [ "$(field pid)" = "$FG" ] ||
+	fail "the watch is not the foreground process: $(cat "$RECORD") $(cat "$A/fg.out")"
 virsh_sys qemu-monitor-command --hmp "$DOM" 'info version' >/dev/null 2>&1 || true
 rc=0
 wait "$FG" || rc=$?
