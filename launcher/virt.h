@@ -75,8 +75,8 @@ void virt_free_strings(char **list, size_t n);
 int virt_destroy(struct virt *v, const char *name, struct diag *d);
 
 /* Stop its vCPUs and devices now (virDomainSuspend: QEMU's `stop`, tens of
- * ms), before the destroy that takes QEMU's teardown (about 1.5 s for a TCG
- * guest here). Absent or already stopped is not an error. */
+ * ms), before the destroy, which waits until QEMU's process is gone (about
+ * 1.3 s on the test machines, whose init reaps orphans slowly). Absent or already stopped is not an error. */
 int virt_freeze(struct virt *v, const char *name, struct diag *d);
 
 /* ACPI shutdown, then destroy if it is still there after timeout_s.
