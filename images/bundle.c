@@ -372,6 +372,21 @@ static int build_manifest(const struct bundle_sign_opts *o, struct manifest **re
 		m->n_payloads++;
 		p->role = o->payloads[i].role;
 		p->alg = o->alg;
+		if (o->payloads[i].verity) {
+			p->verity = malloc(sizeof(*p->verity));
+			if (p->verity) {
+				*p->verity = *o->payloads[i].verity;
+				p->verity->hash_tree = strdup(o->payloads[i].verity->hash_tree);
+			}
+			if (!p->verity || !p->verity->hash_tree) {
+				manifest_free(m);
+				return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+			}
+			m->format_version = MANIFEST_FORMAT_VERSION_VERITY;
+			/* the size the tree was built for; hashing sets the real one,
+			 * and serializing checks they agree */
+			p->size = p->verity->data_blocks * VERITY_BLOCK_SIZE;
+		}
 	}
 	*ret = m;
 	return 0;

@@ -15,7 +15,7 @@
 
 static const char *const role_names[_ROLE_COUNT] = {
     [ROLE_DISK] = "disk",	[ROLE_KERNEL] = "kernel", [ROLE_INITRD] = "initrd",
-    [ROLE_CMDLINE] = "cmdline", [ROLE_DATA] = "data",
+    [ROLE_CMDLINE] = "cmdline", [ROLE_DATA] = "data",	  [ROLE_VERITY] = "verity",
 };
 
 static const struct {
@@ -154,8 +154,12 @@ void manifest_free(struct manifest *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n_payloads; i++)
+	for (size_t i = 0; i < m->n_payloads; i++) {
 		free(m->payloads[i].path);
+		if (m->payloads[i].verity)
+			free(m->payloads[i].verity->hash_tree);
+		free(m->payloads[i].verity);
+	}
 	free(m->payloads);
 	free(m->name);
 	free(m->appliance_class);
@@ -184,11 +188,55 @@ static bool dir_prefix(const char *a, const char *b)
 	return !strncmp(a, b, n) && b[n] == '/';
 }
 
+/* Version 2's verity rules for payload i (see manifest.h). */
+static int validate_verity(const struct manifest *m, size_t i, struct diag *d)
+{
+	const struct payload *p = &m->payloads[i];
+	const struct payload_verity *v = p->verity;
+	size_t users = 0, tree = m->n_payloads;
+
+	if (p->role == ROLE_VERITY) {
+		for (size_t j = 0; j < m->n_payloads; j++)
+			if (m->payloads[j].verity && m->payloads[j].verity->hash_tree &&
+			    !strcmp(m->payloads[j].verity->hash_tree, p->path))
+				users++;
+		if (users != 1)
+			return invalid(d,
+				       "payloads[%zu]: a verity hash tree must belong to exactly one "
+				       "disk payload (%zu do)",
+				       i, users);
+	}
+	if (!v)
+		return 0;
+	if (p->role != ROLE_DISK)
+		return invalid(d, "payloads[%zu].verity: only a disk payload has one", i);
+	for (size_t j = 0; v->hash_tree && j < m->n_payloads; j++)
+		if (!strcmp(m->payloads[j].path, v->hash_tree))
+			tree = j;
+	if (tree == m->n_payloads || m->payloads[tree].role != ROLE_VERITY)
+		return invalid(d,
+			       "payloads[%zu].verity.hash_tree: not the path of a payload of role "
+			       "verity in this manifest",
+			       i);
+	if (v->salt_len < 1 || v->salt_len > VERITY_SALT_MAX)
+		return invalid(d, "payloads[%zu].verity.salt: 1 to %d bytes", i, VERITY_SALT_MAX);
+	if (v->data_blocks == 0 || v->data_blocks > UINT64_MAX / VERITY_BLOCK_SIZE ||
+	    v->data_blocks * VERITY_BLOCK_SIZE != p->size)
+		return invalid(d,
+			       "payloads[%zu].verity.data_blocks: %llu blocks of %d bytes is not the "
+			       "payload's size %llu",
+			       i, (unsigned long long)v->data_blocks, VERITY_BLOCK_SIZE,
+			       (unsigned long long)p->size);
+	return 0;
+}
+
 int manifest_validate(const struct manifest *m, struct diag *d)
 {
-	if (m->format_version != MANIFEST_FORMAT_VERSION)
-		return invalid(d, "unsupported format_version %u (this verifier knows %d)",
-			       m->format_version, MANIFEST_FORMAT_VERSION);
+	if (m->format_version < MANIFEST_FORMAT_VERSION ||
+	    m->format_version > MANIFEST_FORMAT_VERSION_MAX)
+		return invalid(d, "unsupported format_version %u (this verifier knows %d to %d)",
+			       m->format_version, MANIFEST_FORMAT_VERSION,
+			       MANIFEST_FORMAT_VERSION_MAX);
 	if (!m->name || !name_valid(m->name))
 		return invalid(d, "name must be 1 to %d characters of A-Z a-z 0-9 . _ -",
 			       MANIFEST_NAME_MAX);
@@ -220,6 +268,10 @@ int manifest_validate(const struct manifest *m, struct diag *d)
 			return invalid(d, "payloads[%zu].role: unknown role", i);
 		if ((unsigned)p->alg >= _DIGEST_COUNT)
 			return invalid(d, "payloads[%zu].digest.alg: unknown algorithm", i);
+		if (m->format_version < MANIFEST_FORMAT_VERSION_VERITY &&
+		    (p->role == ROLE_VERITY || p->verity))
+			return invalid(d, "payloads[%zu]: dm-verity needs format_version %d", i,
+				       MANIFEST_FORMAT_VERSION_VERITY);
 		for (size_t j = 0; j < i; j++) {
 			const char *q = m->payloads[j].path;
 
@@ -233,6 +285,12 @@ int manifest_validate(const struct manifest *m, struct diag *d)
 				    "is a directory of the other)",
 				    i, p->path, q);
 		}
+	}
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		int r = validate_verity(m, i, d);
+
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -270,9 +328,50 @@ static int dup_string(json_object *v, char **ret, struct diag *d)
 	return *ret ? 0 : diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 }
 
-static int parse_payload(json_object *o, size_t i, struct payload *p, struct diag *d)
+/* Version 2: "verity": {"hash_tree", "data_blocks", "salt", "root_hash"} */
+static int parse_verity(json_object *o, const char *where, struct payload *p, struct diag *d)
+{
+	static const char *const members[] = {"hash_tree", "data_blocks", "salt", "root_hash",
+					      NULL};
+	struct payload_verity *v;
+	json_object *x;
+	const char *hex;
+	size_t hexlen;
+	int r;
+
+	if ((r = only_members(o, members, where, d)) < 0)
+		return r;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	p->verity = v;
+	if ((r = get_member(o, "hash_tree", json_type_string, where, false, &x, d)) < 0 ||
+	    (r = dup_string(x, &v->hash_tree, d)) < 0)
+		return r;
+	if ((r = get_u64(o, "data_blocks", where, &v->data_blocks, d)) < 0)
+		return r;
+	if ((r = get_member(o, "salt", json_type_string, where, false, &x, d)) < 0)
+		return r;
+	hex = json_object_get_string(x);
+	hexlen = strlen(hex);
+	if (hexlen < 2 || hexlen > 2 * VERITY_SALT_MAX || hexlen % 2 ||
+	    hex_decode(hex, v->salt, hexlen / 2) < 0)
+		return bad(d, "%s.salt: expected 2 to %d lowercase hex digits, an even number",
+			   where, 2 * VERITY_SALT_MAX);
+	v->salt_len = hexlen / 2;
+	if ((r = get_member(o, "root_hash", json_type_string, where, false, &x, d)) < 0)
+		return r;
+	if (hex_decode(json_object_get_string(x), v->root_hash, VERITY_ROOT_HASH_LEN) < 0)
+		return bad(d, "%s.root_hash: expected %d lowercase hex digits", where,
+			   2 * VERITY_ROOT_HASH_LEN);
+	return 0;
+}
+
+static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *p,
+			 struct diag *d)
 {
 	static const char *const members[] = {"path", "role", "size", "digest", NULL};
+	static const char *const members2[] = {"path", "role", "size", "digest", "verity", NULL};
 	static const char *const dmembers[] = {"alg", "value", NULL};
 	char where[48], dwhere[64], show[4 * 64 + 4];
 	json_object *v, *dg;
@@ -283,7 +382,8 @@ static int parse_payload(json_object *o, size_t i, struct payload *p, struct dia
 	if (!json_object_is_type(o, json_type_object))
 		return bad(d, "%s: expected an object, got %s", where,
 			   jf_type_name(json_object_get_type(o)));
-	if ((r = only_members(o, members, where, d)) < 0)
+	if ((r = only_members(o, fv >= MANIFEST_FORMAT_VERSION_VERITY ? members2 : members, where,
+			       d)) < 0)
 		return r;
 	if ((r = get_member(o, "path", json_type_string, where, false, &v, d)) < 0)
 		return r;
@@ -291,11 +391,13 @@ static int parse_payload(json_object *o, size_t i, struct payload *p, struct dia
 		return r;
 	if ((r = get_member(o, "role", json_type_string, where, false, &v, d)) < 0)
 		return r;
-	if (payload_role_from_name(json_object_get_string(v), &p->role) < 0)
+	if (payload_role_from_name(json_object_get_string(v), &p->role) < 0 ||
+	    (p->role == ROLE_VERITY && fv < MANIFEST_FORMAT_VERSION_VERITY))
 		return bad(d,
 			   "%s.role: unknown role \"%s\" (disk, kernel, initrd, cmdline, "
-			   "data)",
-			   where, jf_shown(json_object_get_string(v), 32, show));
+			   "data%s)",
+			   where, jf_shown(json_object_get_string(v), 32, show),
+			   fv >= MANIFEST_FORMAT_VERSION_VERITY ? ", verity" : "");
 	if ((r = get_u64(o, "size", where, &p->size, d)) < 0)
 		return r;
 	if ((r = get_member(o, "digest", json_type_object, where, false, &dg, d)) < 0)
@@ -312,6 +414,15 @@ static int parse_payload(json_object *o, size_t i, struct payload *p, struct dia
 	if (hex_decode(json_object_get_string(v), p->digest, digest_alg_len(p->alg)) < 0)
 		return bad(d, "%s.value: expected %zu lowercase hex digits", dwhere,
 			   2 * digest_alg_len(p->alg));
+	if (fv >= MANIFEST_FORMAT_VERSION_VERITY) {
+		char vwhere[64];
+
+		snprintf(vwhere, sizeof(vwhere), "payloads[%zu].verity", i);
+		if ((r = get_member(o, "verity", json_type_object, where, true, &v, d)) < 0)
+			return r;
+		if (v && (r = parse_verity(v, vwhere, p, d)) < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -353,9 +464,10 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 
 		if ((r = get_u64(root, "format_version", "", &fv, d)) < 0)
 			goto out;
-		if (fv != MANIFEST_FORMAT_VERSION) {
-			r = bad(d, "unsupported format_version %llu (this verifier knows %d)",
-				(unsigned long long)fv, MANIFEST_FORMAT_VERSION);
+		if (fv < MANIFEST_FORMAT_VERSION || fv > MANIFEST_FORMAT_VERSION_MAX) {
+			r = bad(d, "unsupported format_version %llu (this verifier knows %d to %d)",
+				(unsigned long long)fv, MANIFEST_FORMAT_VERSION,
+				MANIFEST_FORMAT_VERSION_MAX);
 			goto out;
 		}
 		m->format_version = (unsigned)fv;
@@ -397,7 +509,8 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 		}
 		for (size_t i = 0; i < n; i++) {
 			m->n_payloads++;
-			r = parse_payload(json_object_array_get_idx(arr, i), i, &m->payloads[i], d);
+			r = parse_payload(json_object_array_get_idx(arr, i), i, m->format_version,
+					  &m->payloads[i], d);
 			if (r < 0)
 				goto out;
 		}
@@ -489,9 +602,22 @@ int manifest_serialize(const struct manifest *m, char **ret, size_t *ret_len)
 		sb_printf(&b,
 			  "    {\n      \"path\": \"%s\",\n      \"role\": \"%s\",\n"
 			  "      \"size\": %llu,\n      \"digest\": {\n        \"alg\": \"%s\",\n"
-			  "        \"value\": \"%s\"\n      }\n    }%s\n",
+			  "        \"value\": \"%s\"\n      }",
 			  p->path, payload_role_name(p->role), (unsigned long long)p->size,
-			  digest_alg_name(p->alg), hex, i + 1 < m->n_payloads ? "," : "");
+			  digest_alg_name(p->alg), hex);
+		if (p->verity) {
+			char salt[2 * VERITY_SALT_MAX + 1], root[2 * VERITY_ROOT_HASH_LEN + 1];
+
+			hex_encode(p->verity->salt, p->verity->salt_len, salt);
+			hex_encode(p->verity->root_hash, VERITY_ROOT_HASH_LEN, root);
+			sb_printf(&b,
+				  ",\n      \"verity\": {\n        \"hash_tree\": \"%s\",\n"
+				  "        \"data_blocks\": %llu,\n        \"salt\": \"%s\",\n"
+				  "        \"root_hash\": \"%s\"\n      }",
+				  p->verity->hash_tree, (unsigned long long)p->verity->data_blocks,
+				  salt, root);
+		}
+		sb_printf(&b, "\n    }%s\n", i + 1 < m->n_payloads ? "," : "");
 	}
 	sb_printf(&b, "  ]\n}\n");
 	if (b.oom) {

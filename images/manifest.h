@@ -15,7 +15,11 @@
  */
 
 #define MANIFEST_FORMAT "sealboot-bundle-manifest"
+/* The version sealboot-sign writes with dm-verity; 1 is still read and
+ * written (bundle.md section 6, "Version 2"). */
 #define MANIFEST_FORMAT_VERSION 1
+#define MANIFEST_FORMAT_VERSION_VERITY 2
+#define MANIFEST_FORMAT_VERSION_MAX 2
 #define MANIFEST_MAX_BYTES (1024u * 1024u)
 #define MANIFEST_MAX_DEPTH 8
 #define MANIFEST_MAX_PAYLOADS 1024
@@ -29,6 +33,7 @@ enum payload_role {
 	ROLE_INITRD,  /* an initrd for direct boot */
 	ROLE_CMDLINE, /* a kernel command line (text) */
 	ROLE_DATA,    /* any other file; verified, not attached to the guest (yet) */
+	ROLE_VERITY,  /* version 2: a disk payload's dm-verity hash tree */
 	_ROLE_COUNT,
 };
 
@@ -38,12 +43,32 @@ enum digest_alg {
 	_DIGEST_COUNT,
 };
 
+/*
+ * Version 2: a disk payload's dm-verity parameters (bundle.md, "Version 2").
+ * Fixed by the format: hash type 1 (the kernel's current format), no
+ * superblock, the tree at offset 0 of its own file, hash sha256, 4096-byte
+ * data and hash blocks. The tree file is itself a payload (role verity) with
+ * its own digest, so the signature covers it whole, as RAUC's verity bundles
+ * cover theirs.
+ */
+#define VERITY_BLOCK_SIZE 4096
+#define VERITY_ROOT_HASH_LEN 32
+#define VERITY_SALT_MAX 256
+struct payload_verity {
+	char *hash_tree; /* the path of the role-verity payload holding the tree */
+	uint64_t data_blocks; /* payload size / VERITY_BLOCK_SIZE */
+	unsigned char salt[VERITY_SALT_MAX];
+	size_t salt_len; /* 1..VERITY_SALT_MAX */
+	unsigned char root_hash[VERITY_ROOT_HASH_LEN];
+};
+
 struct payload {
 	char *path; /* relative, validated by manifest_path_valid() */
 	uint64_t size;
 	enum payload_role role;
 	enum digest_alg alg;
 	unsigned char digest[DIGEST_MAX_LEN]; /* digest_alg_len(alg) bytes */
+	struct payload_verity *verity; /* version 2, disk payloads; else NULL */
 };
 
 struct manifest {
@@ -68,7 +93,10 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 int manifest_serialize(const struct manifest *m, char **ret, size_t *ret_len);
 
 /* The checks manifest_parse() makes on the decoded struct (names, paths,
- * duplicates, limits); also used before signing. 0 or -EINVAL with d set. */
+ * duplicates, limits; in version 2 the verity rules: only on disk payloads,
+ * hash_tree naming a role-verity payload used by exactly one disk, the size
+ * a whole number of data blocks; in version 1 no verity at all); also used
+ * before signing. 0 or -EINVAL with d set. */
 int manifest_validate(const struct manifest *m, struct diag *d);
 
 void manifest_free(struct manifest *m);

@@ -5,6 +5,7 @@
  * arguments, call the library, print. Exit codes: sealboot-sign(1).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -17,6 +18,8 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "fsutil.h"
+#include "verity.h"
 #include "config.h"
 #include "hex.h"
 
@@ -81,6 +84,9 @@ static void usage_sign(FILE *f)
 		"  --payload ROLE:PATH  a payload (roles: disk kernel initrd cmdline data),\n"
 		"                       PATH relative to BUNDLE_DIR\n"
 		"  --digest ALG         sha256 (default) or sha384\n"
+		"  --verity             a dm-verity hash tree for each disk payload, written\n"
+		"                       as PATH.verity (manifest format_version 2, which\n"
+		"                       anchors before it do not accept)\n"
 		"  --force              replace an existing manifest and signature\n"
 		"  --threads N          payloads hashed at once (default: online CPUs)\n"
 		"  --no-progress        no progress meter on a terminal\n"
@@ -216,6 +222,7 @@ enum {
 	OPT_THREADS,
 	OPT_NO_PROGRESS,
 	OPT_JSON,
+	OPT_VERITY,
 	OPT_KEY,
 	OPT_CERT,
 	OPT_CHAIN,
@@ -369,10 +376,63 @@ static int parse_payload(const char *arg, struct bundle_payload_spec *ret)
 		return -EINVAL;
 	memcpy(role, arg, (size_t)(colon - arg));
 	role[colon - arg] = 0;
-	if (payload_role_from_name(role, &ret->role) < 0)
+	/* verity trees are the signer's own payloads, never given */
+	if (payload_role_from_name(role, &ret->role) < 0 || ret->role == ROLE_VERITY)
 		return -EINVAL;
 	ret->path = colon + 1;
 	return 0;
+}
+
+/*
+ * Every disk payload gets a dm-verity hash tree, written beside it as
+ * PATH.verity by libcryptsetup and listed as a payload of role verity
+ * (bundle.md, version 2). specs has room for it (argc entries). Nothing is
+ * written while a signed manifest is there without --force (bundle_sign
+ * then refuses).
+ */
+static int add_verity(const char *dir, struct bundle_sign_opts *bo,
+		      struct bundle_payload_spec *specs, struct payload_verity **ret_v,
+		      char ***ret_paths, struct diag *d)
+{
+	size_t n = bo->n_payloads;
+	struct payload_verity *v;
+	char **paths;
+	int dirfd, r = 0;
+
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return diag_set(d, DIAG_USAGE, errno, "cannot open %s: %s", dir, strerror(errno));
+	if (!bo->force && faccessat(dirfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(dirfd);
+		return 0;
+	}
+	v = calloc(n ? n : 1, sizeof(*v));
+	paths = calloc(n + 1, sizeof(*paths)); /* NULL-terminated */
+	*ret_v = v;
+	*ret_paths = paths;
+	if (!v || !paths) {
+		close(dirfd);
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (specs[i].role != ROLE_DISK)
+			continue;
+		if (asprintf(&paths[i], "%s.verity", specs[i].path) < 0) {
+			paths[i] = NULL;
+			r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+			break;
+		}
+		r = verity_format(dirfd, specs[i].path, paths[i], &v[i], d);
+		if (r < 0)
+			break;
+		v[i].hash_tree = paths[i];
+		specs[i].verity = &v[i];
+		specs[bo->n_payloads].path = paths[i];
+		specs[bo->n_payloads].role = ROLE_VERITY;
+		bo->n_payloads++;
+	}
+	close(dirfd);
+	return r;
 }
 
 static int cmd_sign(int argc, char **argv)
@@ -393,10 +453,15 @@ static int cmd_sign(int argc, char **argv)
 		{"threads", required_argument, NULL, OPT_THREADS},
 		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"verity", no_argument, NULL, OPT_VERITY},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct cms_signer_opts so = {.secret_fd = -1};
+	struct payload_verity *verity = NULL;
+	char **tree_paths = NULL;
+	size_t n_given = 0;
+	bool with_verity = false;
 	struct bundle_sign_opts bo = {.alg = DIGEST_SHA256};
 	struct bundle_payload_spec *specs;
 	struct cms_signer *signer = NULL;
@@ -407,7 +472,8 @@ static int cmd_sign(int argc, char **argv)
 	const char *dir;
 	int c, code = EXIT_USAGE;
 
-	specs = calloc((size_t)argc, sizeof(*specs));
+	/* room for each --payload and a verity tree for each */
+	specs = calloc(2 * (size_t)argc, sizeof(*specs));
 	if (!specs)
 		return EXIT_INTERNAL;
 	bo.payloads = specs;
@@ -491,6 +557,9 @@ static int cmd_sign(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_VERITY:
+			with_verity = true;
+			break;
 		case 'h':
 			usage_sign(stdout);
 			code = EXIT_OK;
@@ -527,7 +596,10 @@ static int cmd_sign(int argc, char **argv)
 	 * ptrace by other users' processes. */
 	(void)prctl(PR_SET_DUMPABLE, 0);
 
-	if (cms_signer_load(&so, &signer, &d) < 0 || bundle_sign(dir, &bo, signer, &m, sha, &d) < 0) {
+	n_given = bo.n_payloads;
+	if (cms_signer_load(&so, &signer, &d) < 0 ||
+	    (with_verity && add_verity(dir, &bo, specs, &verity, &tree_paths, &d) < 0) ||
+	    bundle_sign(dir, &bo, signer, &m, sha, &d) < 0) {
 		code = report_failure("sign", SIGN_SCHEMA, dir, json, &d);
 		goto out;
 	}
@@ -551,6 +623,10 @@ static int cmd_sign(int argc, char **argv)
 out:
 	manifest_free(m);
 	cms_signer_free(signer);
+	for (size_t i = 0; tree_paths && i < n_given; i++)
+		free(tree_paths[i]);
+	free(tree_paths);
+	free(verity);
 	free(specs);
 	return code;
 }

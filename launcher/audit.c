@@ -24,6 +24,8 @@ struct audit {
 	bool disk_seen[SPEC_MAX_DISKS];
 	unsigned n_emulator, n_iface, n_serial, n_console, n_rng, n_tpm;
 	unsigned n_kbd, n_mouse, n_video, n_audio, n_balloon, n_usb, n_sata;
+	unsigned n_pcie_root, n_root_ports;
+	bool vmport_off;
 };
 
 static int offend(struct audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -262,16 +264,48 @@ static int check_disk(struct audit *a, const xmlNode *n)
 	return check_children(a, n, what, allowed);
 }
 
+/*
+ * The PCIe topology: pcie-root once (index 0) and pcie-root-ports, each
+ * with hot-plug off; how many is checked once all devices are seen
+ * (check_present). Any other PCI controller (pci-bridge, a switch, an
+ * expander bus, dmi-to-pci) is a bus the spec never asks for, and the way
+ * to hang further devices somewhere.
+ */
+static int check_pci_controller(struct audit *a, const xmlNode *n)
+{
+	static const char *const root_children[] = {"model", "target", NULL};
+	static const char *const none[] = {NULL};
+	const char *model = attr(n, "model");
+	const xmlNode *tgt = child(n, "target"), *m = child(n, "model");
+	char what[160];
+
+	if (model && strcmp(model, "pcie-root") == 0) {
+		if (!attr_is(n, "index", "0") || ++a->n_pcie_root > 1)
+			return offend(a, "controller pci (pcie-root index %s)",
+				      q(attr(n, "index")).s);
+		return check_children(a, n, "controller pci (pcie-root)", none);
+	}
+	if (!model || strcmp(model, "pcie-root-port") != 0)
+		return offend(a, "controller pci (%s)", q(model ? model : "default model").s);
+	snprintf(what, sizeof(what), "controller pci (pcie-root-port index %s)",
+		 q(attr(n, "index")).s);
+	a->n_root_ports++;
+	/* QEMU's own pcie-root-port, not ioh3420 (which has no hotplug knob) */
+	if (m && !attr_is(m, "name", "pcie-root-port"))
+		return offend(a, "%s: model %s", what, q(attr(m, "name")).s);
+	if (!tgt || !attr_is(tgt, "hotplug", "off"))
+		return offend(a, "%s: hot-plug %s", what,
+			      tgt && attr(tgt, "hotplug") ? q(attr(tgt, "hotplug")).s : "on");
+	return check_children(a, n, what, root_children);
+}
+
 static int check_controller(struct audit *a, const xmlNode *n)
 {
-	static const char *const pci_children[] = {"model", "target", NULL};
 	static const char *const none[] = {NULL};
 	const char *type = attr(n, "type"), *model = attr(n, "model");
 
-	/* The PCIe topology libvirt lays out for q35 (pcie-root, root ports,
-	 * bridges): buses, not devices a guest can use to reach anything. */
 	if (type && strcmp(type, "pci") == 0)
-		return check_children(a, n, "controller pci", pci_children);
+		return check_pci_controller(a, n);
 	/* q35's ICH9 has a built-in AHCI controller at 00:1f.2 that cannot be
 	 * removed; libvirt lists it as sata index 0. It has no disk here. */
 	if (type && strcmp(type, "sata") == 0 && attr_is(n, "index", "0") && ++a->n_sata == 1)
@@ -526,6 +560,49 @@ static int check_present(struct audit *a)
 		return offend(a, "rng (virtio): missing");
 	if (s->vtpm && !a->n_tpm)
 		return offend(a, "tpm (tpm-crb): missing");
+	/* One root port per PCIe device and no more: a spare one is a free
+	 * hot-plug slot. (Fewer cannot hold the devices; libvirt would have
+	 * refused the domain.) */
+	if (a->n_root_ports > domxml_pcie_ports(s))
+		return offend(a, "controller pci: %u pcie-root-ports for %u PCIe devices (a spare "
+				 "port is a hot-plug slot)",
+			      a->n_root_ports, domxml_pcie_ports(s));
+	if (!a->vmport_off)
+		return offend(a, "features: vmport not off");
+	return 0;
+}
+
+/*
+ * <features>: ACPI (the power button stop uses) and vmport off, nothing
+ * else. Every other feature is a hypervisor knob the spec never turns
+ * (Hyper-V enlightenments, KVM hidden state, SMM, IOAPIC, PMU...), so it is
+ * refused rather than judged.
+ */
+static int check_features(struct audit *a, const xmlNode *f)
+{
+	static const char *const none[] = {NULL};
+
+	for (const xmlNode *c = f->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_el(c, "acpi")) {
+			if (c->properties || c->children)
+				return offend(a, "features: acpi with settings");
+			continue;
+		}
+		if (is_el(c, "vmport")) {
+			if (!attr_is(c, "state", "off"))
+				return offend(a, "features: vmport %s",
+					      q(attr(c, "state") ? attr(c, "state") : "on").s);
+			if (a->vmport_off)
+				return offend(a, "features: a second vmport");
+			a->vmport_off = true;
+			if (check_children(a, c, "features: vmport", none) < 0)
+				return -EPERM;
+			continue;
+		}
+		return offend(a, "features: unexpected <%s>", q((const char *)c->name).s);
+	}
 	return 0;
 }
 
@@ -570,6 +647,7 @@ static int check_domain(struct audit *a, const xmlNode *root, struct diag *d)
 	const char *want = s->virt == SPEC_VIRT_KVM ? "kvm" : "qemu";
 	const char *type = attr(root, "type");
 	bool have_name = false, have_vcpu = false, have_memory = false, have_devices = false;
+	unsigned have_features = 0;
 	int r;
 
 	r = check_namespaces(a, root, true);
@@ -606,6 +684,12 @@ static int check_domain(struct audit *a, const xmlNode *root, struct diag *d)
 				return offend(a, "memory %s %s (spec: %llu MiB)", q(t).s,
 					      q(unit ? unit : "KiB").s,
 					      (unsigned long long)s->memory_mib);
+		} else if (is_el(c, "features")) {
+			if (have_features++)
+				return offend(a, "features: a second <features>");
+			r = check_features(a, c);
+			if (r < 0)
+				return r;
 		} else if (is_el(c, "devices")) {
 			have_devices = true;
 			for (const xmlNode *dev = c->children; dev; dev = dev->next) {
@@ -694,4 +778,31 @@ int audit_live_xml(const char *xml, size_t len, const struct spec *s, char *ret_
 			 s->name, a.off);
 	}
 	return r;
+}
+
+int audit_libvirt_state(const char *const *taints, size_t n_taints, bool persistent,
+			char *ret_offender, size_t offender_size, struct diag *d)
+{
+	static const char prefix[] = "tainted: ";
+	char off[192] = "";
+
+	if (ret_offender && offender_size)
+		ret_offender[0] = 0;
+	if (n_taints && !taints)
+		return diag_set(d, DIAG_USAGE, EINVAL, "audit: taints missing");
+	if (n_taints) {
+		const char *t = taints[0] ? taints[0] : "";
+
+		/* libvirt writes "tainted: <why>"; quote the why */
+		if (strncmp(t, prefix, sizeof(prefix) - 1) == 0)
+			t += sizeof(prefix) - 1;
+		snprintf(off, sizeof(off), "taint (%s)", q(t).s);
+	} else if (persistent) {
+		snprintf(off, sizeof(off), "persistent definition (defined behind the launcher)");
+	} else {
+		return 0;
+	}
+	if (ret_offender && offender_size)
+		snprintf(ret_offender, offender_size, "%s", off);
+	return diag_set(d, DIAG_CONTENT, EPERM, "live domain: %s", off);
 }

@@ -35,6 +35,12 @@
  * children listed in audit.c are accepted (plus <alias> and <address>).
  * Elements of another namespace are refused at the top level and inside
  * <devices> (<qemu:commandline> can add any device behind libvirt's back).
+ * The PCIe topology is pcie-root and exactly domxml_pcie_ports(s)
+ * pcie-root-ports, each with <target hotplug='off'/> (a spare port is a
+ * hot-plug slot: "controller pci: 4 pcie-root-ports for 3 PCIe devices
+ * ..."); any other PCI controller is an offender. <features> holds <acpi/>
+ * and <vmport state='off'/> and nothing else ("features: vmport not off",
+ * "features: unexpected <smm>").
  * The domain's type, name, vcpu count and memory must match the spec, and
  * every device the spec asks for must be there.
  *
@@ -49,3 +55,24 @@
  */
 int audit_live_xml(const char *xml, size_t len, const struct spec *s, char *ret_offender,
 		   size_t offender_size, struct diag *d);
+
+/*
+ * What libvirt knows about the domain beyond its XML (pure: the adapter
+ * reads them). taints: the domain's tainting messages, as
+ * virDomainGetMessages(VIR_DOMAIN_MESSAGE_TAINTING) returns them (libvirt >=
+ * 7.1), e.g. "tainted: custom monitor control commands issued"; persistent:
+ * whether the domain has a persistent definition.
+ *
+ * Any taint is an offender, whatever its kind: libvirt taints a domain when
+ * something reached QEMU around its XML (monitor or agent passthrough,
+ * custom argv, a hook or shell script, host privileges), and what that did
+ * the XML cannot show. "taint (custom monitor control commands issued)".
+ * A persistent definition is an offender too: the launcher's domains are
+ * transient, so one means someone ran `virsh define` under the guest's
+ * name ("persistent definition (defined behind the launcher)").
+ *
+ * 0 clean; -EPERM (DIAG_CONTENT) with ret_offender set; -EINVAL
+ * (DIAG_USAGE) for n_taints > 0 with taints NULL.
+ */
+int audit_libvirt_state(const char *const *taints, size_t n_taints, bool persistent,
+			char *ret_offender, size_t offender_size, struct diag *d);

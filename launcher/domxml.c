@@ -290,6 +290,36 @@ static void write_interface(struct xw *x, const struct spec *s)
 	close_el(x);
 }
 
+unsigned domxml_pcie_ports(const struct spec *s)
+{
+	return (unsigned)s->n_disks + (s->net != SPEC_NET_NONE) + (s->rng ? 1 : 0);
+}
+
+/*
+ * pcie-root and one pcie-root-port per PCIe device, hot-plug off on each.
+ * Left to itself libvirt lays out one root port per device plus a spare,
+ * and the spare is exactly what `virsh attach-device` plugs into; with the
+ * ports listed it adds none (libvirt 9.0). hotplug='off' (libvirt >= 6.3,
+ * QEMU's pcie-root-port hotplug=off) also stops a device being unplugged
+ * from, or re-plugged into, a port the guest already uses.
+ */
+static void write_pcie(struct xw *x, const struct spec *s)
+{
+	unsigned n = domxml_pcie_ports(s);
+	char idx[16];
+
+	empty_el(x, "controller", "type", "pci", "index", "0", "model", "pcie-root", NULL);
+	for (unsigned i = 1; i <= n; i++) {
+		snprintf(idx, sizeof(idx), "%u", i);
+		open_el(x, "controller");
+		attr(x, "type", "pci");
+		attr(x, "index", idx);
+		attr(x, "model", "pcie-root-port");
+		empty_el(x, "target", "hotplug", "off", NULL);
+		close_el(x);
+	}
+}
+
 static void write_devices(struct xw *x, const struct spec *s)
 {
 	/* No <emulator>: libvirt picks the one its capabilities name. */
@@ -306,6 +336,7 @@ static void write_devices(struct xw *x, const struct spec *s)
 		write_console(x, s->console_log);
 	/* libvirt adds a USB controller (and on q35 a qemu-xhci) unless told */
 	empty_el(x, "controller", "type", "usb", "model", "none", NULL);
+	write_pcie(x, s);
 	/* no <graphics>, so no display; and no default VGA either */
 	open_el(x, "video");
 	empty_el(x, "model", "type", "none", NULL);
@@ -372,6 +403,9 @@ int domxml_build(const struct spec *s, char **ret_xml, struct diag *d)
 	write_os(&x, s);
 	open_el(&x, "features");
 	empty_el(&x, "acpi", NULL);
+	/* QEMU's vmport=auto gives a q35/pc guest the VMware backdoor I/O port
+	 * and a vmmouse behind it; nothing here needs either. */
+	empty_el(&x, "vmport", "state", "off", NULL);
 	close_el(&x);
 	/* TCG keeps libvirt's default CPU model: host-passthrough needs KVM. */
 	if (s->virt == SPEC_VIRT_KVM)

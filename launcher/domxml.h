@@ -10,7 +10,13 @@
  *
  * The domain is a q35 x86_64 guest whose device list is exactly the spec's,
  * with every device libvirt would otherwise add by default made explicitly
- * absent (USB controller, memory balloon, video). What q35 itself forces and
+ * absent (USB controller, memory balloon, video), QEMU's VMware backdoor
+ * port and vmmouse off (<features><vmport state='off'/>), and the PCIe
+ * topology written out: pcie-root and exactly one pcie-root-port per PCIe
+ * device (domxml_pcie_ports), each with <target hotplug='off'/>. libvirt
+ * then adds no spare root port (it adds one only when it lays the ports out
+ * itself), so a device hot-plug finds no slot and QEMU refuses one on
+ * pcie.0: hot-plug fails at the source. What q35 itself forces and
  * cannot be removed (pcie-root, the ICH9 SATA controller, the i8042 PS/2
  * keyboard and mouse) is left to libvirt and allowed, by name, in audit.h.
  * Every attribute and text is written through libxml2's xmlTextWriter, which
@@ -42,6 +48,11 @@
  * for a bridge and 63 for a network.
  */
 int domxml_check_spec(const struct spec *s, struct diag *d);
+
+/* How many PCIe root ports the domain of s has: one per virtio disk, the
+ * NIC and the rng (each a PCIe device on its own port); the vTPM (CRB),
+ * the serial port and the PS/2 inputs are not on PCIe. */
+unsigned domxml_pcie_ports(const struct spec *s);
 
 /*
  * Write the domain XML for s. On success *ret_xml is a NUL-terminated string

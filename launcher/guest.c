@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "manifest.h"
 #include "tpm.h"
+#include "verified.h"
 
 #define ISOLATED_NETWORK "sealboot-isolated"
 
@@ -153,6 +154,80 @@ static int read_cmdline(const char *path, char **ret, struct diag *d)
 	return 0;
 }
 
+static int open_bundle(const struct handoff_bundle *hb, struct diag *d)
+{
+	int fd = open(hb->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return diag_set(d, DIAG_TRUST, errno, "bundle %s: cannot open %s: %s", hb->name,
+				hb->path, strerror(errno));
+	return fd;
+}
+
+/* Kernel or initrd: copied into copy_dir while hashed (verified.h). */
+static int copy_boot_file(const struct handoff_bundle *hb, const struct payload *p,
+			  const char *copy_dir, const char *name, char **ret, struct diag *d)
+{
+	char path[4200];
+	int bfd = open_bundle(hb, d), cfd, r;
+
+	if (bfd < 0)
+		return bfd;
+	cfd = open(copy_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0) {
+		r = diag_set(d, DIAG_INTERNAL, errno, "cannot open %s: %s", copy_dir,
+			     strerror(errno));
+		close(bfd);
+		return r;
+	}
+	r = verified_copy(bfd, p, cfd, name, d);
+	close(cfd);
+	close(bfd);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s", copy_dir, name);
+	return dup_into(ret, path, d);
+}
+
+/* The command line: read once, hashed; those bytes go into the XML. */
+static int verified_cmdline(const struct handoff_bundle *hb, const struct payload *p, char **ret,
+			    struct diag *d)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int bfd = open_bundle(hb, d), r;
+
+	if (bfd < 0)
+		return bfd;
+	r = verified_read(bfd, p, 4096, &buf, &len, d);
+	close(bfd);
+	if (r < 0)
+		return r;
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = 0;
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] < 0x20 || buf[i] > 0x7e) {
+			free(buf);
+			return diag_set(d, DIAG_CONTENT, EINVAL,
+					"the kernel command line %s is not one line of text", p->path);
+		}
+	*ret = (char *)buf;
+	return 0;
+}
+
+/* A disk image given as a file: hashed in place. */
+static int check_in_place(const struct handoff_bundle *hb, const struct payload *p,
+			  struct diag *d)
+{
+	int bfd = open_bundle(hb, d), r;
+
+	if (bfd < 0)
+		return bfd;
+	r = verified_check(bfd, p, d);
+	close(bfd);
+	return r;
+}
+
 int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *ret_class,
 	       struct diag *d)
 {
@@ -231,8 +306,14 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 				r = diag_set(d, DIAG_USAGE, EINVAL,
 					     "bundle %s: a second %s payload (%s); a guest boots one",
 					     h.bundles[b].name, payload_role_name(p->role), p->path);
+			} else if (slot && o->copy_dir) {
+				r = copy_boot_file(&h.bundles[b], p, o->copy_dir,
+						   p->role == ROLE_KERNEL ? "kernel" : "initrd", slot,
+						   d);
 			} else if (slot) {
 				r = payload_path(&h.bundles[b], p, slot, d);
+			} else if (p->role == ROLE_CMDLINE && o->copy_dir) {
+				r = verified_cmdline(&h.bundles[b], p, &s.cmdline, d);
 			} else if (p->role == ROLE_CMDLINE) {
 				char *path = NULL;
 
@@ -250,6 +331,8 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 					break;
 				}
 				r = payload_path(&h.bundles[b], p, &sd->path, d);
+				if (r == 0 && o->copy_dir)
+					r = check_in_place(&h.bundles[b], p, d);
 				sd->readonly = true;
 				snprintf(sd->target, sizeof(sd->target), "vd%c",
 					 (char)('a' + s.n_disks));
@@ -265,13 +348,15 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 	for (size_t i = 0; i < h.n_volumes; i++) {
 		struct spec_disk *sd = &s.disks[s.n_disks];
 
-		char want[64];
+		char want[64], device[POLICY_PATH_MAX + 64] = "";
 		size_t pv = 0;
 
 		while (pv < app.policy->n_volumes &&
 		       strcmp(app.policy->volumes[pv].name, h.volumes[i].name) != 0)
 			pv++;
 		snprintf(want, sizeof(want), "/dev/mapper/%s", h.volumes[i].name);
+		if (pv < app.policy->n_volumes)
+			appliance_volume_path(&app, pv, device, sizeof(device));
 		if (pv == app.policy->n_volumes ||
 		    strcmp(app.policy->volumes[pv].uuid, h.volumes[i].uuid) != 0 ||
 		    (h.volumes[i].activated && strcmp(h.volumes[i].mapper, want) != 0)) {
@@ -279,6 +364,15 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 			r = diag_set(d, DIAG_TRUST, EBADE,
 				     "volume %s: not the policy's volume, or not its mapping",
 				     h.volumes[i].name);
+			goto out;
+		}
+		/* The device the anchor opened is the policy's (the handoff is only
+		 * an index, and its device member is not in the event log). */
+		if (strcmp(h.volumes[i].device, device) != 0) {
+			*ret_class = GUEST_HANDOFF;
+			r = diag_set(d, DIAG_TRUST, EBADE,
+				     "volume %s: the handoff names device %s, the policy %s",
+				     h.volumes[i].name, h.volumes[i].device, device);
 			goto out;
 		}
 		if (!h.volumes[i].activated) {

@@ -12,7 +12,8 @@
  * log and the policy; check them against each other and the TPM
  * (handoff_check); check each bundle's manifest is the measured one; then
  * derive the spec from the policy's device profile, the bundles' payloads
- * and the opened volumes (docs/formats/device-profile.md).
+ * and the opened volumes (docs/formats/device-profile.md). Each volume's
+ * device, mapping and UUID must be the policy's.
  */
 
 struct guest_opts {
@@ -22,6 +23,12 @@ struct guest_opts {
 	enum spec_virt virt;
 	bool without_volumes; /* start although volumes were only key-checked */
 	bool reverify;        /* re-verify every bundle's signature and content */
+	/* start: the launcher's own directory for the guest's boot files
+	 * (verified.h): kernel and initrd are copied there while hashed against
+	 * the measured manifest, and the spec points at the copies; the command
+	 * line and disk images are hashed too. NULL (status, audit, xml): the
+	 * bundle's paths, sizes checked only. */
+	const char *copy_dir;
 };
 
 /* Classes of failure, for sealboot-launch's exit codes. */

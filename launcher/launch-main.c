@@ -6,13 +6,16 @@
  * sealboot-launch(8).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "cli.h"
@@ -22,6 +25,7 @@
 #include "kvm.h"
 #include "lockdown.h"
 #include "virt.h"
+#include "watch.h"
 
 static const char *prog = "sealboot-launch";
 
@@ -44,6 +48,8 @@ struct opts {
 	bool no_lockdown;
 	unsigned timeout_s;
 	bool json;
+	bool foreground;      /* start: watch in this process, log to stderr */
+	unsigned interval_ms; /* start: the watch's periodic re-audit */
 };
 
 static void usage(FILE *f)
@@ -59,9 +65,14 @@ static void usage(FILE *f)
 		"policy allows, and prove it from the live domain.\n"
 		"\n"
 		"  start    check the anchor's handoff against the TPM and the event log,\n"
-		"           lock down host USB, start the guest, audit its live XML\n"
+		"           lock down host USB, start the guest, audit its live XML; then\n"
+		"           stay resident as its watch (in the background unless\n"
+		"           --foreground): every libvirt event for it and every\n"
+		"           --interval ms, audit again; destroy it when it leaves the\n"
+		"           profile. The guest dies with the watch (AUTODESTROY)\n"
 		"  stop     ACPI shutdown; destroyed after --timeout seconds\n"
-		"  status   is it running, and does its live XML pass the audit (--json)\n"
+		"  status   is it running, does its live XML pass the audit, what did the\n"
+		"           watch do (--json)\n"
 		"  audit    the same check; a guest that fails it is destroyed\n"
 		"  xml      print the domain XML start would use (after the same checks)\n"
 		"\n"
@@ -80,13 +91,17 @@ static void usage(FILE *f)
 		"  --sysfs-root DIR   where sysfs is, for the USB lockdown (default /sys)\n"
 		"  --no-lockdown      leave host USB as it is\n"
 		"  --timeout N        stop: seconds to wait for a clean shutdown (default 30)\n"
-		"  --json             status: print JSON (schema sealboot-launch-status/1)\n"
+		"  --foreground       start: watch in this process, log to stderr\n"
+		"  --interval MS      start: the watch's periodic audit, 100..60000 ms\n"
+		"                     (default 500)\n"
+		"  --json             status: print JSON (schema sealboot-launch-status/2)\n"
 		"  -h, --help         show this help\n"
 		"  -V, --version      show the version\n"
 		"\n"
 		"Exit status: 0 ok, 1 internal, 2 usage, 3 handoff missing, stale or not\n"
 		"the measured state, 4 profile refused, 5 libvirt failed, 6 the live domain\n"
-		"held a device not allowed (destroyed), 7 not running. See sealboot-launch(8).\n",
+		"held a device not allowed (destroyed; status: the watch destroyed it), 7 not\n"
+		"running. See sealboot-launch(8).\n",
 		prog, prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
 }
 
@@ -115,16 +130,94 @@ static int spec_or_fail(struct opts *o, struct spec *s, struct diag *d)
 static int audit_domain(struct virt *v, const struct spec *s, char *offender, size_t size,
 			struct diag *d)
 {
-	char *xml = NULL;
-	int r = virt_live_xml(v, s->name, &xml, d);
+	switch (watch_audit(v, s, offender, size, d)) {
+	case WATCH_CLEAN: return EXIT_OK;
+	case WATCH_OFFENDER: return EXIT_AUDIT;
+	case WATCH_ABSENT: return EXIT_NOT_RUNNING;
+	default: break;
+	}
+	/* libvirt failed (the adapter's class), or the XML could not be read */
+	return d->cls == DIAG_INTERNAL ? EXIT_LIBVIRT : EXIT_INTERNAL;
+}
 
-	if (r < 0)
-		return r == -ENOENT ? EXIT_NOT_RUNNING : EXIT_LIBVIRT;
-	r = audit_live_xml(xml, strlen(xml), s, offender, size, d);
-	free(xml);
-	if (r == -EPERM)
-		return EXIT_AUDIT;
-	return r < 0 ? EXIT_INTERNAL : EXIT_OK;
+/*
+ * start runs in a child that stays as the watch; the parent only waits for
+ * the child's verdict on the start (one byte: the exit code) and exits with
+ * it, so `sealboot-launch start` still returns once the guest is up and
+ * audited. The child then detaches: stdin/stdout to /dev/null, stderr to
+ * RUN/launch/NAME/watch.log.
+ */
+static int ready_fd = -1;
+
+static void report_ready(int code, const char *dir)
+{
+	unsigned char c = (unsigned char)code;
+	int null, log = -1;
+
+	if (ready_fd < 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (code == EXIT_OK && dir) {
+		char path[4300];
+
+		snprintf(path, sizeof(path), "%s/watch.log", dir);
+		log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	}
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(log >= 0 ? log : null, STDERR_FILENO);
+		close(null);
+	}
+	if (log >= 0)
+		close(log);
+	/* the verdict last, after our copies of the caller's files are gone */
+	if (write(ready_fd, &c, 1) != 1) {
+		/* the parent is gone; nothing to tell */
+	}
+	close(ready_fd);
+	ready_fd = -1;
+}
+
+/* Fork the watch. Returns -1 in the child (carry on), else the exit code
+ * for the parent. */
+static int fork_watch(void)
+{
+	int p[2];
+	pid_t pid;
+	unsigned char c;
+	ssize_t n;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		fprintf(stderr, "%s: pipe: %s\n", prog, strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "%s: fork: %s\n", prog, strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		ready_fd = p[1];
+		setsid();
+		return -1;
+	}
+	close(p[1]);
+	do
+		n = read(p[0], &c, 1);
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	if (n == 1)
+		return c;
+	/* the child died before its verdict: reap it and say so */
+	(void)waitpid(pid, NULL, 0);
+	fprintf(stderr, "%s: the watch exited before the guest was up\n", prog);
+	return EXIT_INTERNAL;
 }
 
 static int cmd_start(struct opts *o)
@@ -132,17 +225,32 @@ static int cmd_start(struct opts *o)
 	struct spec s;
 	struct virt *v = NULL;
 	struct diag d = {0};
-	char why[256] = "", offender[256] = "", *xml = NULL;
+	char why[256] = "", offender[256] = "", *xml = NULL, *dir = NULL, copy_dir[4400];
 	unsigned changed = 0;
 	struct timespec t0, t1;
+	struct watch_cfg cfg = {.interval_ms = o->interval_ms};
 	int code;
 
+	if (!o->foreground) {
+		code = fork_watch();
+		if (code >= 0)
+			return code;
+	}
+	memset(&s, 0, sizeof(s));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!strcmp(o->virt, "auto"))
 		o->g.virt = kvm_works(2000, why, sizeof(why)) ? SPEC_VIRT_KVM : SPEC_VIRT_TCG;
+	if (watch_prepare(o->g.run_dir, o->g.name, &dir, &d) < 0) {
+		code = report(&d, EXIT_INTERNAL);
+		goto out;
+	}
+	cfg.dir = dir;
+	/* kernel and initrd: QEMU gets the copies read (and hashed) now */
+	snprintf(copy_dir, sizeof(copy_dir), "%s/boot", dir);
+	o->g.copy_dir = copy_dir;
 	code = spec_or_fail(o, &s, &d);
 	if (code)
-		return code;
+		goto out;
 	if (domxml_build(&s, &xml, &d) < 0) {
 		code = report(&d, EXIT_PROFILE);
 		goto out;
@@ -155,7 +263,10 @@ static int cmd_start(struct opts *o)
 		fprintf(stderr, "%s: host USB locked down (%u setting(s) written under %s)\n", prog,
 			changed, o->sysfs_root);
 	}
-	if (virt_open(o->uri, &v, &d) < 0) {
+	/* The events are subscribed to before the guest exists, so nothing that
+	 * happens to it after create goes unseen. */
+	if (virt_events_init(&d) < 0 || virt_open(o->uri, &v, &d) < 0 ||
+	    watch_subscribe(v, &s, &d) < 0) {
 		code = report(&d, EXIT_LIBVIRT);
 		goto out;
 	}
@@ -163,7 +274,13 @@ static int cmd_start(struct opts *o)
 		code = report(&d, EXIT_LIBVIRT);
 		goto out;
 	}
-	if (virt_start(v, xml, &d) < 0) {
+	if (watch_record_start(dir, s.name, &d) < 0) {
+		code = report(&d, EXIT_INTERNAL);
+		goto out;
+	}
+	/* AUTODESTROY: the guest lives only as long as this connection, i.e.
+	 * as long as the watch. */
+	if (virt_start(v, xml, true, &d) < 0) {
 		code = report(&d, EXIT_LIBVIRT);
 		goto out;
 	}
@@ -182,12 +299,24 @@ static int cmd_start(struct opts *o)
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "%s: guest %s running (%s%s%s), audit clean, in %.0f ms%s%s\n", prog,
-		s.name, s.virt == SPEC_VIRT_KVM ? "KVM" : "TCG", why[0] ? ": " : "", why,
+	fprintf(stderr,
+		"%s: guest %s running (%s%s%s), audit clean, in %.0f ms%s%s; watched by pid %ld "
+		"(log in %s/watch.log)\n",
+		prog, s.name, s.virt == SPEC_VIRT_KVM ? "KVM" : "TCG", why[0] ? ": " : "", why,
 		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
-		s.console_log ? "; console in " : "", s.console_log ? s.console_log : "");
+		s.console_log ? "; console in " : "", s.console_log ? s.console_log : "",
+		(long)getpid(), dir);
+	report_ready(EXIT_OK, dir);
+	memset(&d, 0, sizeof(d));
+	switch (watch_run(v, &s, o->uri, &cfg, &d)) {
+	case WATCH_CLEAN: code = EXIT_OK; break;
+	case WATCH_OFFENDER: code = EXIT_AUDIT; break;
+	default: code = report(&d, EXIT_LIBVIRT); break;
+	}
 out:
+	report_ready(code, NULL);
 	free(xml);
+	free(dir);
 	virt_close(v);
 	spec_free_members(&s);
 	return code;
@@ -246,6 +375,8 @@ static int cmd_check(struct opts *o, bool act)
 	struct diag d = {0};
 	char offender[256] = "";
 	enum virt_state st = VIRT_ABSENT;
+	struct watch_record rec;
+	bool have_rec = false, watch_destroyed = false;
 	int code;
 
 	/* The spec the guest must match, from the same measured state. With
@@ -291,10 +422,23 @@ static int cmd_check(struct opts *o, bool act)
 
 		(void)virt_destroy(v, s.name, &dd);
 	}
-	if (o->json) {
-		json_object *j = json_object_new_object();
+	/* What the watch recorded: a guest it destroyed is a failed audit
+	 * (exit 6) with its reason, not just "not running". */
+	{
+		struct diag wd = {0};
 
-		json_object_object_add(j, "schema", json_object_new_string("sealboot-launch-status/1"));
+		if (watch_read_record(o->g.run_dir, s.name, &rec, &wd) == 0)
+			have_rec = true;
+	}
+	if (code == EXIT_NOT_RUNNING && have_rec && !strcmp(rec.state, "destroyed")) {
+		code = EXIT_AUDIT;
+		watch_destroyed = true;
+		snprintf(offender, sizeof(offender), "%s", rec.reason);
+	}
+	if (o->json) {
+		json_object *j = json_object_new_object(), *w = json_object_new_object();
+
+		json_object_object_add(j, "schema", json_object_new_string("sealboot-launch-status/2"));
 		json_object_object_add(j, "name", json_object_new_string(s.name));
 		json_object_object_add(j, "running", json_object_new_boolean(st == VIRT_RUNNING));
 		json_object_object_add(j, "audit",
@@ -304,12 +448,34 @@ static int cmd_check(struct opts *o, bool act)
 											 : "error"));
 		json_object_object_add(j, "offender", json_object_new_string(offender));
 		json_object_object_add(j, "destroyed",
-				       json_object_new_boolean(code == EXIT_AUDIT && act));
+				       json_object_new_boolean((code == EXIT_AUDIT && act) ||
+							       watch_destroyed));
+		json_object_object_add(
+		    w, "state",
+		    json_object_new_string(!have_rec ? "none"
+					   : (!strcmp(rec.state, "watching") && !rec.pid_alive)
+					       ? "dead"
+					       : rec.state));
+		json_object_object_add(w, "pid", json_object_new_int64(have_rec ? rec.pid : 0));
+		json_object_object_add(w, "event", json_object_new_string(have_rec ? rec.event : ""));
+		json_object_object_add(w, "reason", json_object_new_string(have_rec ? rec.reason : ""));
+		json_object_object_add(w, "frozen_ms",
+				       json_object_new_int64(have_rec ? rec.frozen_ms : 0));
+		json_object_object_add(w, "latency_ms",
+				       json_object_new_int64(have_rec ? rec.latency_ms : 0));
+		json_object_object_add(j, "watch", w);
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
 								    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
 	} else if (code == EXIT_OK) {
-		printf("sealboot-launch: %s running; live devices match the profile\n", s.name);
+		printf("sealboot-launch: %s running; live devices match the profile%s\n", s.name,
+		       have_rec && !strcmp(rec.state, "watching") && rec.pid_alive
+			   ? "; watched"
+			   : "; NOT watched");
+	} else if (watch_destroyed) {
+		printf("sealboot-launch: %s is not running: the watch destroyed it: it held %s "
+		       "(event: %s; paused %ld ms, destroyed %ld ms after it)\n",
+		       s.name, rec.reason, rec.event, rec.frozen_ms, rec.latency_ms);
 	} else if (code == EXIT_AUDIT) {
 		printf("sealboot-launch: %s holds %s, which the profile does not allow%s\n", s.name,
 		       offender, act ? ": destroyed it" : "");
@@ -329,6 +495,7 @@ int main(int argc, char **argv)
 	enum {
 		OPT_STATE = 256, OPT_RUN, OPT_URI, OPT_TCTI, OPT_NAME, OPT_CONSOLE, OPT_VIRT,
 		OPT_WITHOUT_VOLUMES, OPT_REVERIFY, OPT_SYSFS, OPT_NO_LOCKDOWN, OPT_TIMEOUT, OPT_JSON,
+		OPT_FOREGROUND, OPT_INTERVAL,
 	};
 	static const struct option longopts[] = {
 		{"state", required_argument, NULL, OPT_STATE},
@@ -344,6 +511,8 @@ int main(int argc, char **argv)
 		{"no-lockdown", no_argument, NULL, OPT_NO_LOCKDOWN},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"foreground", no_argument, NULL, OPT_FOREGROUND},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -358,6 +527,7 @@ int main(int argc, char **argv)
 		.virt = "auto",
 		.sysfs_root = "/sys",
 		.timeout_s = 30,
+		.interval_ms = 500,
 	};
 	const char *cmd;
 	unsigned given = 0; /* the long options given, 1 << (val - OPT_STATE) */
@@ -405,6 +575,18 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_JSON: o.json = true; break;
+		case OPT_FOREGROUND: o.foreground = true; break;
+		case OPT_INTERVAL: {
+			char *end;
+			unsigned long t;
+
+			errno = 0;
+			t = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || t < 100 || t > 60000)
+				return usage_error("--interval '%s' is not 100..60000 ms", optarg);
+			o.interval_ms = (unsigned)t;
+			break;
+		}
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("%s %s\n", prog, SEALBOOT_VERSION); return EXIT_OK;
 		default: {

@@ -10,9 +10,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#define VIRT_MAX_SUBS 16
+
 struct virt {
 	virConnectPtr conn;
 	char uri[256];
+	/* virt_subscribe: the domain name, the callback, libvirt's ids */
+	char sub_name[256];
+	virt_event_fn sub_fn;
+	void *sub_opaque;
+	int sub_ids[VIRT_MAX_SUBS];
+	size_t n_subs;
+	bool close_cb;
 };
 
 static void quiet(void *userdata, virErrorPtr err)
@@ -56,17 +65,24 @@ int virt_open(const char *uri, struct virt **ret, struct diag *d)
 	return 0;
 }
 
+static void close_cb(virConnectPtr conn, int reason, void *opaque);
+
 void virt_close(struct virt *v)
 {
 	if (!v)
 		return;
+	for (size_t i = 0; i < v->n_subs; i++)
+		(void)virConnectDomainEventDeregisterAny(v->conn, v->sub_ids[i]);
+	if (v->close_cb)
+		(void)virConnectUnregisterCloseCallback(v->conn, close_cb);
 	virConnectClose(v->conn);
 	free(v);
 }
 
-int virt_start(struct virt *v, const char *xml, struct diag *d)
+int virt_start(struct virt *v, const char *xml, bool autodestroy, struct diag *d)
 {
-	virDomainPtr dom = virDomainCreateXML(v->conn, xml, VIR_DOMAIN_NONE);
+	virDomainPtr dom = virDomainCreateXML(
+	    v->conn, xml, autodestroy ? VIR_DOMAIN_START_AUTODESTROY : VIR_DOMAIN_NONE);
 
 	if (!dom)
 		return fail(d, "starting the guest");
@@ -127,6 +143,41 @@ int virt_state(struct virt *v, const char *name, enum virt_state *ret, struct di
 	return 0;
 }
 
+int virt_libvirt_state(struct virt *v, const char *name, char ***ret_taints, size_t *ret_n,
+		       bool *ret_persistent, struct diag *d)
+{
+	virDomainPtr dom = lookup(v, name);
+	char **msgs = NULL;
+	int n, pers;
+
+	if (!dom)
+		return fail(d, "looking up the guest");
+	n = virDomainGetMessages(dom, &msgs, VIR_DOMAIN_MESSAGE_TAINTING);
+	if (n < 0) {
+		virDomainFree(dom);
+		return fail(d, "reading the guest's taint flags");
+	}
+	pers = virDomainIsPersistent(dom);
+	virDomainFree(dom);
+	if (pers < 0) {
+		virt_free_strings(msgs, (size_t)n);
+		return fail(d, "reading whether the guest is persistent");
+	}
+	*ret_taints = msgs;
+	*ret_n = (size_t)n;
+	*ret_persistent = pers == 1;
+	return 0;
+}
+
+void virt_free_strings(char **list, size_t n)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
 int virt_destroy(struct virt *v, const char *name, struct diag *d)
 {
 	virDomainPtr dom = lookup(v, name);
@@ -139,6 +190,29 @@ int virt_destroy(struct virt *v, const char *name, struct diag *d)
 
 		if (!e || e->code != VIR_ERR_OPERATION_INVALID) /* already off */
 			r = fail(d, "destroying the guest");
+	}
+	if (r == 0 && virDomainIsPersistent(dom) == 1 &&
+	    virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM |
+					    VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+					    VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+					    VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA) < 0)
+		r = fail(d, "undefining the guest's persistent definition");
+	virDomainFree(dom);
+	return r;
+}
+
+int virt_freeze(struct virt *v, const char *name, struct diag *d)
+{
+	virDomainPtr dom = lookup(v, name);
+	int r = 0;
+
+	if (!dom)
+		return 0;
+	if (virDomainSuspend(dom) < 0) {
+		virErrorPtr e = virGetLastError();
+
+		if (!e || e->code != VIR_ERR_OPERATION_INVALID) /* not running */
+			r = fail(d, "pausing the guest");
 	}
 	virDomainFree(dom);
 	return r;
@@ -207,5 +281,214 @@ int virt_isolated_network(struct virt *v, const char *name, struct diag *d)
 	if (!net)
 		return fail(d, "creating the isolated network");
 	virNetworkFree(net);
+	return 0;
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+int virt_events_init(struct diag *d)
+{
+	virSetErrorFunc(NULL, quiet);
+	if (virEventRegisterDefaultImpl() < 0)
+		return fail(d, "starting libvirt's event loop");
+	return 0;
+}
+
+/* Our domain? The subscription is for all domains (so it can be made before
+ * the domain exists); filter by name. */
+static bool ours(struct virt *v, virDomainPtr dom)
+{
+	const char *n = dom ? virDomainGetName(dom) : NULL;
+
+	return n && strcmp(n, v->sub_name) == 0;
+}
+
+static void emit(struct virt *v, virDomainPtr dom, enum virt_event_kind kind, const char *what,
+		 const char *detail)
+{
+	char ev[160];
+
+	if (!ours(v, dom))
+		return;
+	snprintf(ev, sizeof(ev), "%s%s%s", what, detail && *detail ? " " : "",
+		 detail ? detail : "");
+	v->sub_fn(v->sub_opaque, kind, ev);
+}
+
+static void on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
+{
+	static const char *const names[] = {
+	    [VIR_DOMAIN_EVENT_DEFINED] = "defined",	    [VIR_DOMAIN_EVENT_UNDEFINED] = "undefined",
+	    [VIR_DOMAIN_EVENT_STARTED] = "started",	    [VIR_DOMAIN_EVENT_SUSPENDED] = "suspended",
+	    [VIR_DOMAIN_EVENT_RESUMED] = "resumed",	    [VIR_DOMAIN_EVENT_STOPPED] = "stopped",
+	    [VIR_DOMAIN_EVENT_SHUTDOWN] = "shutdown",	    [VIR_DOMAIN_EVENT_PMSUSPENDED] = "pmsuspended",
+	    [VIR_DOMAIN_EVENT_CRASHED] = "crashed",
+	};
+	static const char *const stopped[] = {
+	    [VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN] = "shut down",
+	    [VIR_DOMAIN_EVENT_STOPPED_DESTROYED] = "destroyed",
+	    [VIR_DOMAIN_EVENT_STOPPED_CRASHED] = "crashed",
+	    [VIR_DOMAIN_EVENT_STOPPED_MIGRATED] = "migrated",
+	    [VIR_DOMAIN_EVENT_STOPPED_SAVED] = "saved",
+	    [VIR_DOMAIN_EVENT_STOPPED_FAILED] = "failed",
+	    [VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT] = "from snapshot",
+	};
+	const char *name = event >= 0 && (size_t)event < sizeof(names) / sizeof(names[0]) &&
+				   names[event]
+			       ? names[event]
+			       : "other";
+	char what[64];
+
+	(void)c;
+	snprintf(what, sizeof(what), "lifecycle %s", name);
+	if (event == VIR_DOMAIN_EVENT_STOPPED)
+		emit(opaque, dom, VIRT_EV_GONE, what,
+		     detail >= 0 && (size_t)detail < sizeof(stopped) / sizeof(stopped[0]) &&
+			     stopped[detail]
+			 ? stopped[detail]
+			 : "");
+	else
+		emit(opaque, dom, VIRT_EV_CHANGE, what, NULL);
+}
+
+static void on_generic(virConnectPtr c, virDomainPtr dom, void *opaque)
+{
+	(void)c;
+	emit(opaque, dom, VIRT_EV_CHANGE, "reboot", NULL);
+}
+
+static void on_device_added(virConnectPtr c, virDomainPtr dom, const char *alias, void *opaque)
+{
+	(void)c;
+	emit(opaque, dom, VIRT_EV_CHANGE, "device-added", alias);
+}
+
+static void on_device_removed(virConnectPtr c, virDomainPtr dom, const char *alias, void *opaque)
+{
+	(void)c;
+	emit(opaque, dom, VIRT_EV_CHANGE, "device-removed", alias);
+}
+
+static void on_removal_failed(virConnectPtr c, virDomainPtr dom, const char *alias, void *opaque)
+{
+	(void)c;
+	emit(opaque, dom, VIRT_EV_CHANGE, "device-removal-failed", alias);
+}
+
+static void on_metadata(virConnectPtr c, virDomainPtr dom, int type, const char *nsuri,
+			void *opaque)
+{
+	(void)c;
+	(void)type;
+	(void)nsuri;
+	emit(opaque, dom, VIRT_EV_CHANGE, "metadata-change", NULL);
+}
+
+static void on_block_job(virConnectPtr c, virDomainPtr dom, const char *disk, int type,
+			 int status, void *opaque)
+{
+	(void)c;
+	(void)type;
+	(void)status;
+	emit(opaque, dom, VIRT_EV_CHANGE, "block-job", disk);
+}
+
+static void on_params(virConnectPtr c, virDomainPtr dom, virTypedParameterPtr params, int n,
+		      void *opaque)
+{
+	(void)c;
+	(void)params;
+	(void)n;
+	emit(opaque, dom, VIRT_EV_CHANGE, "tunable-or-job", NULL);
+}
+
+static void on_io_error(virConnectPtr c, virDomainPtr dom, const char *path, const char *alias,
+			int action, void *opaque)
+{
+	(void)c;
+	(void)path;
+	(void)action;
+	emit(opaque, dom, VIRT_EV_CHANGE, "io-error", alias);
+}
+
+static void close_cb(virConnectPtr conn, int reason, void *opaque)
+{
+	struct virt *v = opaque;
+
+	(void)conn;
+	(void)reason;
+	v->sub_fn(v->sub_opaque, VIRT_EV_CLOSED, "connection closed");
+}
+
+int virt_subscribe(struct virt *v, const char *name, virt_event_fn fn, void *opaque,
+		   struct diag *d)
+{
+	static const struct {
+		int id;
+		virConnectDomainEventGenericCallback cb;
+	} evs[] = {
+	    {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle)},
+	    {VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(on_generic)},
+	    {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(on_device_added)},
+	    {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_device_removed)},
+	    {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED, VIR_DOMAIN_EVENT_CALLBACK(on_removal_failed)},
+	    {VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata)},
+	    {VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK(on_block_job)},
+	    {VIR_DOMAIN_EVENT_ID_TUNABLE, VIR_DOMAIN_EVENT_CALLBACK(on_params)},
+	    {VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(on_params)},
+	    {VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, VIR_DOMAIN_EVENT_CALLBACK(on_io_error)},
+	};
+
+	if (v->sub_fn)
+		return diag_set(d, DIAG_USAGE, EBUSY, "virt: already subscribed");
+	snprintf(v->sub_name, sizeof(v->sub_name), "%s", name);
+	v->sub_fn = fn;
+	v->sub_opaque = opaque;
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		int id = virConnectDomainEventRegisterAny(v->conn, NULL, evs[i].id, evs[i].cb, v,
+							  NULL);
+
+		if (id < 0)
+			return fail(d, "subscribing to the guest's events");
+		v->sub_ids[v->n_subs++] = id;
+	}
+	if (virConnectRegisterCloseCallback(v->conn, close_cb, v, NULL) < 0)
+		return fail(d, "watching the libvirt connection");
+	v->close_cb = true;
+	return 0;
+}
+
+struct timer {
+	void (*tick)(void *opaque);
+	void *opaque;
+};
+
+static void on_timer(int id, void *opaque)
+{
+	struct timer *t = opaque;
+
+	(void)id;
+	t->tick(t->opaque);
+}
+
+int virt_add_timer(unsigned ms, void (*tick)(void *opaque), void *opaque, struct diag *d)
+{
+	struct timer *t = malloc(sizeof(*t));
+
+	if (!t)
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	t->tick = tick;
+	t->opaque = opaque;
+	if (virEventAddTimeout((int)ms, on_timer, t, free) < 0) {
+		free(t);
+		return fail(d, "adding the watch's timer");
+	}
+	return 0;
+}
+
+int virt_run_events(struct diag *d)
+{
+	if (virEventRunDefaultImpl() < 0)
+		return fail(d, "running libvirt's event loop");
 	return 0;
 }

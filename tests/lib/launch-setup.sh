@@ -1,5 +1,6 @@
 # Sourced after common.sh, libvirt.sh and swtpm.sh: one appliance whose
-# bundle holds a tiny guest (tests/lib/make-tiny-guest), provisioned on a
+# bundle holds a tiny guest (tests/lib/make-tiny-guest; signed --verity, a
+# format_version 2 manifest with the disk's dm-verity tree), provisioned on a
 # fresh swtpm and booted through the anchor, ready for sealboot-launch.
 # Used by tests/libvirt/test-launch.sh and bench/bench-launch.
 #
@@ -66,7 +67,7 @@ launch_setup() {
 	chmod 644 "$A/bundles/os/"*
 	"$SIGN" sign --key "$PKI/signer.key" --cert "$PKI/signer.crt" --name os --version 1 \
 		--class acme-edge --payload kernel:vmlinuz --payload initrd:initrd.img \
-		--payload cmdline:cmdline --payload disk:disk.img --no-progress "$A/bundles/os" \
+		--payload cmdline:cmdline --payload disk:disk.img --verity --no-progress "$A/bundles/os" \
 		>/dev/null 2>"$A/err" ||
 		fail "sealboot-sign: $(cat "$A/err")"
 

@@ -16,6 +16,7 @@
 #                         (LIBVIRT_SCRATCH, removed on exit; see below)
 #   libvirt_domain_name [TAG]
 #                         a unique domain name "sealboot-test-TAG-PID-N" in
+#                         ($SEALBOOT_LIBVIRT_PREFIX replaces "sealboot-test-")
 #                         LIBVIRT_DOMAIN; on exit (also TERM, INT, HUP) that
 #                         domain is destroyed and undefined if it exists.
 #                         Call it before `virsh create`/`define`.
@@ -220,7 +221,7 @@ libvirt_scratch() {
 
 libvirt_domain_name() { # [TAG]
 	LIBVIRT__SEQ=$((LIBVIRT__SEQ + 1))
-	LIBVIRT_DOMAIN="sealboot-test-${1:-guest}-$$-$LIBVIRT__SEQ"
+	LIBVIRT_DOMAIN="${SEALBOOT_LIBVIRT_PREFIX:-sealboot-test-}${1:-guest}-$$-$LIBVIRT__SEQ"
 	LIBVIRT_DOMAINS="$LIBVIRT_DOMAINS $LIBVIRT_DOMAIN"
 	libvirt__trap
 }

@@ -6,8 +6,11 @@
 #  - the strictest profile: the live XML and the guest's own PCI list show no
 #    USB controller, no balloon, no graphics, video or sound, no NIC; the
 #    virtio-rng it allows is there; host USB (a fake sysfs) is locked down;
-#  - status and audit are clean; a disk hot-plugged behind the launcher's
-#    back is named by the audit and the guest destroyed;
+#  - status and audit are clean; hot-plug fails at the source (no spare
+#    PCIe root port, hot-plug off on each): attach-device of a disk or a
+#    NIC, attach-disk; controls: without the defences (and without the
+#    watch) the same XML takes a disk and has vmport/vmmouse, and the disk
+#    stays; (test-watch.sh: what the watch catches);
 #  - stop is graceful (ACPI power button) within the timeout;
 #  - a missing or edited handoff, a PCR extended after the anchor and a
 #    payload swapped after verification are refused before anything starts;
@@ -76,6 +79,11 @@ for good in "<controller type='usb' index='0' model='none'" "<memballoon model='
 	"<model type='none'" "<rng model='virtio'" "<serial type='file'"; do
 	[[ "$xml" == *"$good"* ]] || fail "the live domain lacks $good: $xml"
 done
+# QEMU boots the launcher's verified copies, not the bundle's files.
+[[ "$xml" == *"<kernel>$A/run/launch/$DOM/boot/kernel</kernel>"* && "$xml" == *"<initrd>$A/run/launch/$DOM/boot/initrd</initrd>"* ]] ||
+	fail "kernel/initrd not the launcher's copies: $(printf '%s\n' "$xml" | grep -E '<kernel|<initrd')"
+cmp -s "$A/run/launch/$DOM/boot/kernel" "$A/bundles/os/vmlinuz" || fail "the kernel copy differs"
+[ "$(stat -c %a "$A/run/launch/$DOM/boot")" = 711 ] || fail "boot dir mode $(stat -c %a "$A/run/launch/$DOM/boot")"
 # The verified image, read-only, as vda; and the guest sees it.
 disk=$(printf '%s\n' "$xml" | sed -n "/<disk type='file' device='disk'>/,/<\/disk>/p")
 [[ "$disk" == *"<source file='$A/bundles/os/disk.img'"* && "$disk" == *"<target dev='vda' bus='virtio'/>"* &&
@@ -106,20 +114,56 @@ echo "ok: status --virt $other on a $runs guest is a usage error (2); stop refus
 launch 0 audit
 echo "ok: status and audit clean"
 
-echo "== a disk hot-plugged behind the launcher's back"
+echo "== hot-plug closed at the source"
+# Every PCIe root port is listed, holds its device and has hot-plug off: no
+# slot for a disk or a NIC, and QEMU refuses one on pcie.0.
+ports=$(printf '%s\n' "$xml" | grep -c "model='pcie-root-port'" || true)
+[ "$ports" = 2 ] || fail "want 2 root ports (vda, rng), no spare; live XML has $ports"
+[ "$(printf '%s\n' "$xml" | grep -c "hotplug='off'" || true)" = 2 ] || fail "a root port has hot-plug on: $xml"
+[[ "$xml" == *"<vmport state='off'/>"* ]] || fail "vmport is not off: $xml"
 truncate -s 8M "$A/extra.img"
 chmod 644 "$A/extra.img"
 cat >"$A/extra.xml" <<XML
 <disk type='file' device='disk'><driver name='qemu' type='raw'/>
   <source file='$A/extra.img'/><target dev='vdz' bus='virtio'/></disk>
 XML
-virsh_sys attach-device "$DOM" "$A/extra.xml" --live >/dev/null 2>"$A/err" || fail "hot-plug: $(cat "$A/err")"
+cat >"$A/nic.xml" <<XML
+<interface type='user'><model type='virtio'/></interface>
+XML
+"$LAUNCH" xml --state "$A/state" --run "$A/run" --name "$DOM" --console-log "$CONSOLE" \
+	--without-volumes --virt tcg >"$A/domain.xml" 2>"$A/err" || fail "xml: $(cat "$A/err")"
+for dev in extra nic; do
+	rc=0
+	virsh_sys attach-device "$DOM" "$A/$dev.xml" --live >/dev/null 2>"$A/err" || rc=$?
+	[ "$rc" != 0 ] && grep -q "No more available PCI slots" "$A/err" ||
+		fail "attach-device $dev: exit $rc: $(cat "$A/err")"
+done
+rc=0
+virsh_sys attach-disk "$DOM" "$A/extra.img" vdy --live >/dev/null 2>"$A/err" || rc=$?
+[ "$rc" != 0 ] || fail "attach-disk worked"
+launch 0 audit
+echo "ok: attach-device of a disk and a NIC and attach-disk all fail (no PCI slot); audit clean"
+
+launch 0 stop --timeout 0
+echo "== controls: the same XML without the defences"
+# Without the listed root ports libvirt adds a spare one, and the disk plugs
+# in; without vmport off QEMU gives the guest vmport and vmmouse.
+sed -e '/pcie-root-port/,/<\/controller>/d' -e '/<vmport /d' \
+	"$A/domain.xml" >"$A/control.xml"
+grep -q 'pcie-root-port\|vmport' "$A/control.xml" && fail "control XML still has the defences"
+virsh_sys create "$A/control.xml" >/dev/null 2>"$A/err" || fail "control create: $(cat "$A/err")"
+virsh_sys attach-device "$DOM" "$A/extra.xml" --live >/dev/null 2>"$A/err" ||
+	fail "control: attach-device failed: $(cat "$A/err")"
+virsh_sys qemu-monitor-command --hmp "$DOM" 'info qtree' >"$A/qtree"
+grep -q 'dev: vmport' "$A/qtree" && grep -q 'dev: vmmouse' "$A/qtree" ||
+	fail "control: no vmport/vmmouse in info qtree"
 launch 6 status
-[[ "$(cat "$A/launch.out")" == *"holds disk vdz"* ]] || fail "status missed it: $(cat "$A/launch.out")"
-launch 6 audit
-[[ "$(cat "$A/launch.out")" == *"holds disk vdz"*"destroyed it"* ]] || fail "audit: $(cat "$A/launch.out")"
-[ -z "$(virsh_sys list --name | grep -x "$DOM" || true)" ] || fail "the tampered guest still runs"
-echo "ok: $(cat "$A/launch.out")"
+[[ "$(cat "$A/launch.out")" == *"holds "* ]] || fail "control status: $(cat "$A/launch.out")"
+# nothing watches it: the disk is still there seconds later
+sleep 3
+[[ "$(virsh_sys dumpxml "$DOM")" == *"dev='vdz'"* ]] || fail "control: the disk went away by itself"
+virsh_sys destroy "$DOM" >/dev/null
+echo "ok: without them a disk hot-plugs and vmport/vmmouse appear ($(sed 's/.*holds //' "$A/launch.out"))"
 
 echo "== start again, then a graceful stop"
 rm -f "$CONSOLE"
@@ -151,13 +195,52 @@ launch 3 start
 cp "$A/handoff.good" "$A/run/handoff.json"
 printf 'evil\n' >>"$A/bundles/os/cmdline"
 launch 3 start
-[[ "$(cat "$A/launch.out")" == *"payload cmdline is not the regular file"* ]] || fail "$(cat "$A/launch.out")"
+[[ "$(cat "$A/launch.out")" == *"payload cmdline: not a regular file of the signed size"* ]] || fail "$(cat "$A/launch.out")"
 truncate -s -5 "$A/bundles/os/cmdline"
+# Same-size swaps after the anchor verified them: the size check alone let
+# them through; start reads each payload once more, hashed, and QEMU boots
+# the launcher's copies.
+cp "$A/bundles/os/cmdline" "$A/cmdline.good"
+sed -i 's/marker=hello/marker=hellp/' "$A/bundles/os/cmdline"
+[ "$(stat -c %s "$A/bundles/os/cmdline")" = "$(stat -c %s "$A/cmdline.good")" ] || fail "not the same size"
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"payload cmdline: its content does not hash to the signed digest"* ]] ||
+	fail "cmdline swap: $(cat "$A/launch.out")"
+cp "$A/cmdline.good" "$A/bundles/os/cmdline"
+cp "$A/bundles/os/disk.img" "$A/disk.good"
+printf 'X' | dd of="$A/bundles/os/disk.img" bs=1 seek=4096 conv=notrunc status=none
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"payload disk.img: its content does not hash to the signed digest"* ]] ||
+	fail "disk swap: $(cat "$A/launch.out")"
+cp "$A/disk.good" "$A/bundles/os/disk.img"
+cp "$A/bundles/os/initrd.img" "$A/initrd.good"
+printf 'X' | dd of="$A/bundles/os/initrd.img" bs=1 seek=100 conv=notrunc status=none
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"payload initrd.img: its content does not hash to the signed digest"* ]] ||
+	fail "initrd swap: $(cat "$A/launch.out")"
+cp "$A/initrd.good" "$A/bundles/os/initrd.img"
+[ ! -e "$A/run/launch/$DOM/boot/initrd" ] || fail "the refused initrd copy was left"
+
+# control: the same cmdline swap given to QEMU by path (virsh create of the
+# bundle-path XML) reaches the guest
+sed -i 's/marker=hello/marker=hellp/' "$A/bundles/os/cmdline"
+"$LAUNCH" xml --state "$A/state" --run "$A/run" --name "$DOM" --console-log "$CONSOLE" \
+	--without-volumes --virt tcg >"$A/bypath.xml" 2>"$A/err" || fail "xml: $(cat "$A/err")"
+cp "$A/cmdline.good" "$A/bundles/os/cmdline"
+grep -q 'marker=hellp' "$A/bypath.xml" || fail "control: xml read the swapped cmdline? $(grep cmdline "$A/bypath.xml")"
+echo "ok: same-size swaps of cmdline, disk image and initrd refused (exit 3); by path the swapped cmdline would have gone to QEMU"
+# The handoff's volume device must be the policy's.
+sed "s#\"device\": \"$A/data.img\"#\"device\": \"/dev/evil\"#" "$A/handoff.good" >"$A/run/handoff.json"
+grep -q '/dev/evil' "$A/run/handoff.json" || fail "handoff edit did not apply"
+launch 3 start
+[[ "$(cat "$A/launch.out")" == *"volume data: the handoff names device /dev/evil, the policy $A/data.img"* ]] ||
+	fail "volume device: $(cat "$A/launch.out")"
+cp "$A/handoff.good" "$A/run/handoff.json"
 tpm2_pcrextend 13:sha256=0000000000000000000000000000000000000000000000000000000000000001
 launch 3 start
 [[ "$(cat "$A/launch.out")" == *"does not replay to the TPM's PCRs"* ]] || fail "$(cat "$A/launch.out")"
 [ -z "$(virsh_sys list --name | grep -x "$DOM" || true)" ] || fail "a refused start left a guest"
-echo "ok: missing, edited, swapped payload, PCR moved: exit 3, nothing started"
+echo "ok: missing, edited, swapped payload, a volume's device, PCR moved: exit 3, nothing started"
 
 echo "== a profile asking for a host device cannot be signed"
 write_policy 2 '{"vcpus": 1, "memory_mib": 256, "network": "none", "console": "log", "rng": true, "vtpm": false, "hostdev": ["0000:03:00.0"]}'

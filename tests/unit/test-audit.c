@@ -57,7 +57,8 @@ static void spec_fixture(struct spec *s)
  * Written by hand after what libvirt 9.0 (Debian 12) returns from
  * virDomainGetXMLDesc(dom, 0) for that domain once running on q35: ids,
  * uuid, KiB units, the machine type expanded, <backingStore/>, aliases, PCI
- * addresses, the PCIe root ports it lays out, the ICH9 SATA controller, the
+ * addresses, the root ports domxml lists (hot-plug off, no spare: one each
+ * for vda, vdb and the rng), the ICH9 SATA controller, the
  * PS/2 inputs, an <audio type='none'/>, security labels.
  */
 /* Split in lines: ISO C only promises 4095-byte string literals. */
@@ -80,6 +81,7 @@ static const char *const live_lines[] = {
     "  </os>\n",
     "  <features>\n",
     "    <acpi/>\n",
+    "    <vmport state='off'/>\n",
     "  </features>\n",
     "  <cpu mode='host-passthrough' check='none' migratable='on'/>\n",
     "  <clock offset='utc'/>\n",
@@ -95,7 +97,7 @@ static const char *const live_lines[] = {
     "      <target dev='vda' bus='virtio'/>\n",
     "      <readonly/>\n",
     "      <alias name='virtio-disk0'/>\n",
-    "      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>\n",
+    "      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n",
     "    </disk>\n",
     "    <disk type='block' device='disk'>\n",
     "      <driver name='qemu' type='raw'/>\n",
@@ -103,7 +105,7 @@ static const char *const live_lines[] = {
     "      <backingStore/>\n",
     "      <target dev='vdb' bus='virtio'/>\n",
     "      <alias name='virtio-disk1'/>\n",
-    "      <address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>\n",
+    "      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>\n",
     "    </disk>\n",
     "    <controller type='usb' index='0' model='none'>\n",
     "      <alias name='usb'/>\n",
@@ -117,28 +119,21 @@ static const char *const live_lines[] = {
     "    </controller>\n",
     "    <controller type='pci' index='1' model='pcie-root-port'>\n",
     "      <model name='pcie-root-port'/>\n",
-    "      <target chassis='1' port='0x10'/>\n",
+    "      <target chassis='1' port='0x8' hotplug='off'/>\n",
     "      <alias name='pci.1'/>\n",
-    "      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0' "
-    "multifunction='on'/>\n",
+    "      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0' multifunction='on'/>\n",
     "    </controller>\n",
     "    <controller type='pci' index='2' model='pcie-root-port'>\n",
     "      <model name='pcie-root-port'/>\n",
-    "      <target chassis='2' port='0x11'/>\n",
+    "      <target chassis='2' port='0x9' hotplug='off'/>\n",
     "      <alias name='pci.2'/>\n",
-    "      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x1'/>\n",
+    "      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x1'/>\n",
     "    </controller>\n",
     "    <controller type='pci' index='3' model='pcie-root-port'>\n",
     "      <model name='pcie-root-port'/>\n",
-    "      <target chassis='3' port='0x12'/>\n",
+    "      <target chassis='3' port='0xa' hotplug='off'/>\n",
     "      <alias name='pci.3'/>\n",
-    "      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x2'/>\n",
-    "    </controller>\n",
-    "    <controller type='pci' index='4' model='pcie-root-port'>\n",
-    "      <model name='pcie-root-port'/>\n",
-    "      <target chassis='4' port='0x13'/>\n",
-    "      <alias name='pci.4'/>\n",
-    "      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x3'/>\n",
+    "      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x2'/>\n",
     "    </controller>\n",
     "    <serial type='file'>\n",
     "      <source path='/var/log/sealboot/console.log'/>\n",
@@ -171,7 +166,7 @@ static const char *const live_lines[] = {
     "    <rng model='virtio'>\n",
     "      <backend model='random'>/dev/urandom</backend>\n",
     "      <alias name='rng0'/>\n",
-    "      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>\n",
+    "      <address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>\n",
     "    </rng>\n",
     "  </devices>\n",
     "  <seclabel type='dynamic' model='apparmor' relabel='yes'>\n",
@@ -385,6 +380,33 @@ static const struct offender offenders[] = {
      "<qemu:arg value='-device'/><qemu:arg value='vfio-pci,host=03:00.0'/>"
      "</qemu:commandline>",
      "qemu:commandline (foreign namespace)"},
+    {"spare root port", NULL,
+     "<controller type='pci' index='4' model='pcie-root-port'><model name='pcie-root-port'/>"
+     "<target chassis='4' port='0xb' hotplug='off'/><alias name='pci.4'/></controller>",
+     "controller pci: 4 pcie-root-ports for 3 PCIe devices (a spare port is a hot-plug "
+     "slot)"},
+    {"root port hot-plug on", "<target chassis='2' port='0x9' hotplug='off'/>",
+     "<target chassis='2' port='0x9'/>", "controller pci (pcie-root-port index 2): hot-plug on"},
+    {"root port hot-plug explicitly on", "<target chassis='2' port='0x9' hotplug='off'/>",
+     "<target chassis='2' port='0x9' hotplug='on'/>",
+     "controller pci (pcie-root-port index 2): hot-plug on"},
+    {"ioh3420 root port", "<model name='pcie-root-port'/>\n      <target chassis='3'",
+     "<model name='ioh3420'/>\n      <target chassis='3'",
+     "controller pci (pcie-root-port index 3): model ioh3420"},
+    {"pci bridge", NULL,
+     "<controller type='pci' index='5' model='pcie-to-pci-bridge'><alias name='pci.5'/>"
+     "</controller>",
+     "controller pci (pcie-to-pci-bridge)"},
+    {"second pcie-root", NULL, "<controller type='pci' index='6' model='pcie-root'/>",
+     "controller pci (pcie-root index 6)"},
+    {"vmport on", "<vmport state='off'/>", "<vmport state='on'/>", "features: vmport on"},
+    {"vmport default", "    <vmport state='off'/>\n", "", "features: vmport not off"},
+    {"no features", "  <features>\n    <acpi/>\n    <vmport state='off'/>\n  </features>\n",
+     "", "features: vmport not off"},
+    {"smm feature", "<vmport state='off'/>", "<vmport state='off'/><smm state='on'/>",
+     "features: unexpected <smm>"},
+    {"hyperv feature", "<acpi/>", "<acpi/><hyperv mode='passthrough'/>",
+     "features: unexpected <hyperv>"},
     {"vcpus", "<vcpu placement='static'>2</vcpu>", "<vcpu placement='static'>4</vcpu>",
      "vcpu 4 (spec: 2)"},
     {"vcpu hotplug", "<vcpu placement='static'>2</vcpu>",
@@ -399,7 +421,7 @@ static const struct offender offenders[] = {
      "      <backingStore/>\n"
      "      <target dev='vdb' bus='virtio'/>\n"
      "      <alias name='virtio-disk1'/>\n"
-     "      <address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>\n"
+     "      <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>\n"
      "    </disk>\n",
      "", "disk vdb (/dev/mapper/sb-data): missing"},
     {"tpm missing",
@@ -626,6 +648,42 @@ static void test_offender_is_printable(void **state)
 	spec_free_members(&s);
 }
 
+/* libvirt's taint flags and persistence: any taint, a definition. */
+static void test_libvirt_state(void **state)
+{
+	static const char *const monitor[] = {"tainted: custom monitor control commands issued"};
+	static const char *const two[] = {"tainted: custom configuration parameters specified",
+					  "tainted: custom monitor control commands issued"};
+	static const char *const odd[] = {"something\tnew\x1b[31m"};
+	struct diag d = {0};
+	char off[128] = "junk";
+
+	assert_int_equal(audit_libvirt_state(NULL, 0, false, off, sizeof(off), &d), 0);
+	assert_string_equal(off, "");
+	assert_int_equal(d.cls, DIAG_NONE);
+
+	assert_int_equal(audit_libvirt_state(monitor, 1, false, off, sizeof(off), &d), -EPERM);
+	assert_string_equal(off, "taint (custom monitor control commands issued)");
+	assert_int_equal(d.cls, DIAG_CONTENT);
+	assert_non_null(strstr(d.msg, off));
+
+	d = (struct diag){0};
+	assert_int_equal(audit_libvirt_state(two, 2, true, off, sizeof(off), &d), -EPERM);
+	assert_string_equal(off, "taint (custom configuration parameters specified)");
+
+	d = (struct diag){0};
+	assert_int_equal(audit_libvirt_state(odd, 1, false, off, sizeof(off), &d), -EPERM);
+	assert_string_equal(off, "taint (something?new?[31m)");
+
+	d = (struct diag){0};
+	assert_int_equal(audit_libvirt_state(NULL, 0, true, off, sizeof(off), &d), -EPERM);
+	assert_string_equal(off, "persistent definition (defined behind the launcher)");
+
+	d = (struct diag){0};
+	assert_int_equal(audit_libvirt_state(NULL, 1, false, off, sizeof(off), &d), -EINVAL);
+	assert_int_equal(d.cls, DIAG_USAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -638,6 +696,7 @@ int main(void)
 	    cmocka_unit_test(test_memory_units),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_offender_is_printable),
+	    cmocka_unit_test(test_libvirt_state),
 	};
 	int r = cmocka_run_group_tests(tests, setup_fixture, NULL);
 

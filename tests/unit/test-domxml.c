@@ -148,8 +148,20 @@ static void assert_no_extras(xmlDocPtr doc)
 		snprintf(path, sizeof(path), "/domain/devices/%s", absent[i]);
 		assert_count(doc, path, 0);
 	}
-	assert_count(doc, "/domain/devices/controller", 1);
+	assert_count(doc, "/domain/devices/controller[@type!='pci']", 1);
 	assert_str(doc, "/domain/devices/controller[@type='usb']/@model", "none");
+	/* the PCIe topology written out: pcie-root, root ports with hot-plug
+	 * off, nothing else on PCI */
+	assert_count(doc, "/domain/devices/controller[@type='pci'][@model='pcie-root']", 1);
+	assert_str(doc, "/domain/devices/controller[@model='pcie-root']/@index", "0");
+	assert_count(doc,
+		     "/domain/devices/controller[@type='pci'][@model!='pcie-root']"
+		     "[@model!='pcie-root-port']",
+		     0);
+	assert_count(doc, "/domain/devices/controller[@model='pcie-root-port'][not(target/@hotplug='off')]",
+		     0);
+	assert_str(doc, "/domain/features/vmport/@state", "off");
+	assert_count(doc, "/domain/features/*", 2);
 	assert_str(doc, "/domain/devices/memballoon/@model", "none");
 	assert_count(doc, "/domain/devices/video", 1);
 	assert_count(doc, "/domain/devices/video/*", 1);
@@ -215,6 +227,9 @@ static void test_full(void **state)
 	assert_str(doc, "/domain/devices/tpm/@model", "tpm-crb");
 	assert_str(doc, "/domain/devices/tpm/backend/@type", "emulator");
 	assert_str(doc, "/domain/devices/tpm/backend/@version", "2.0");
+	/* two disks, the NIC, the rng: four ports, no spare; the vTPM is CRB */
+	assert_count(doc, "/domain/devices/controller[@model='pcie-root-port']", 4);
+	assert_str(doc, "/domain/devices/controller[@model='pcie-root-port'][4]/@index", "4");
 	assert_no_extras(doc);
 	xmlFreeDoc(doc);
 	spec_free_members(&s);
@@ -240,7 +255,9 @@ static void test_minimal(void **state)
 	assert_count(doc, "/domain/devices/console", 0);
 	assert_count(doc, "/domain/devices/rng", 0);
 	assert_count(doc, "/domain/devices/tpm", 0);
-	assert_count(doc, "/domain/devices/*", 4); /* disk, usb none, video none, balloon none */
+	/* disk, usb none, pcie-root, its root port, video none, balloon none */
+	assert_count(doc, "/domain/devices/*", 6);
+	assert_count(doc, "/domain/devices/controller[@model='pcie-root-port']", 1);
 	assert_no_extras(doc);
 	xmlFreeDoc(doc);
 	spec_free_members(&s);

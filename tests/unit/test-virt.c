@@ -63,7 +63,7 @@ static void test_start_and_destroy(void **state)
 	char *live = NULL;
 
 	assert_int_equal(virt_open("test:///default", &v, &d), 0);
-	assert_int_equal(virt_start(v, xml, &d), 0);
+	assert_int_equal(virt_start(v, xml, false, &d), 0);
 	assert_int_equal(virt_state(v, "sb-unit", &st, &d), 0);
 	assert_int_equal(st, VIRT_RUNNING);
 	assert_int_equal(virt_live_xml(v, "sb-unit", &live, &d), 0);

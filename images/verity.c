@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "verity.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libcryptsetup.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+
+#define SALT_LEN 32
+
+static void quiet(int level, const char *msg, void *usrptr)
+{
+	(void)level;
+	(void)msg;
+	(void)usrptr;
+}
+
+/* libcryptsetup takes paths: give it our already opened, checked files. */
+static void fd_path(int fd, char out[32])
+{
+	snprintf(out, 32, "/proc/self/fd/%d", fd);
+}
+
+static void params(struct crypt_params_verity *p, const char *data, const unsigned char *salt,
+		   size_t salt_len, uint64_t blocks, uint32_t flags)
+{
+	memset(p, 0, sizeof(*p));
+	p->hash_name = "sha256";
+	p->data_device = data;
+	p->salt = (const char *)salt;
+	p->salt_size = (uint32_t)salt_len;
+	p->hash_type = 1;
+	p->data_block_size = VERITY_BLOCK_SIZE;
+	p->hash_block_size = VERITY_BLOCK_SIZE;
+	p->data_size = blocks;
+	p->hash_area_offset = 0;
+	p->flags = CRYPT_VERITY_NO_HEADER | flags;
+}
+
+/* The payload, opened beneath dirfd: a regular file of whole blocks. */
+static int open_data(int dirfd, const char *rel, uint64_t *ret_blocks, struct diag *d)
+{
+	struct stat st;
+	int fd = fs_open_beneath(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return diag_set(d, DIAG_USAGE, -fd, "payload %s: cannot open it: %s", rel,
+				strerror(-fd));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size % VERITY_BLOCK_SIZE) {
+		close(fd);
+		return diag_set(d, DIAG_USAGE, EINVAL,
+				"payload %s: dm-verity needs a regular file of a whole number of "
+				"%d-byte blocks (pad it, or sign without --verity)",
+				rel, VERITY_BLOCK_SIZE);
+	}
+	*ret_blocks = (uint64_t)st.st_size / VERITY_BLOCK_SIZE;
+	return fd;
+}
+
+int verity_format(int dirfd, const char *data_rel, const char *tree_rel, struct payload_verity *v,
+		  struct diag *d)
+{
+	struct crypt_params_verity p;
+	struct crypt_device *cd = NULL;
+	char dpath[32], tpath[32], root[VERITY_ROOT_HASH_LEN];
+	size_t root_len = sizeof(root);
+	uint64_t blocks = 0;
+	int dfd, tfd = -1, r;
+
+	crypt_set_log_callback(NULL, quiet, NULL);
+	dfd = open_data(dirfd, data_rel, &blocks, d);
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dirfd, tree_rel, 0) < 0 && errno != ENOENT) {
+		r = diag_set(d, DIAG_INTERNAL, errno, "cannot replace %s: %s", tree_rel,
+			     strerror(errno));
+		goto out;
+	}
+	tfd = openat(dirfd, tree_rel, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (tfd < 0) {
+		r = diag_set(d, DIAG_INTERNAL, errno, "cannot create %s: %s", tree_rel,
+			     strerror(errno));
+		goto out;
+	}
+	if (RAND_bytes(v->salt, SALT_LEN) != 1) {
+		r = diag_set(d, DIAG_INTERNAL, EIO, "no random salt");
+		goto out;
+	}
+	v->salt_len = SALT_LEN;
+	fd_path(dfd, dpath);
+	fd_path(tfd, tpath);
+	params(&p, dpath, v->salt, v->salt_len, blocks, CRYPT_VERITY_CREATE_HASH);
+	r = crypt_init_data_device(&cd, tpath, dpath);
+	if (r == 0)
+		r = crypt_format(cd, CRYPT_VERITY, NULL, NULL, NULL, NULL, 0, &p);
+	if (r == 0)
+		r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, root, &root_len, NULL, 0);
+	if (r < 0 || root_len != VERITY_ROOT_HASH_LEN) {
+		r = diag_set(d, DIAG_INTERNAL, r < 0 ? -r : EIO,
+			     "payload %s: libcryptsetup could not build its dm-verity tree: %s",
+			     data_rel, strerror(r < 0 ? -r : EIO));
+		(void)unlinkat(dirfd, tree_rel, 0);
+		goto out;
+	}
+	memcpy(v->root_hash, root, VERITY_ROOT_HASH_LEN);
+	v->data_blocks = blocks;
+	r = 0;
+out:
+	crypt_free(cd);
+	if (tfd >= 0)
+		close(tfd);
+	close(dfd);
+	return r;
+}
