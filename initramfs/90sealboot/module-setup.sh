@@ -88,8 +88,8 @@ install() {
 		mkdir -p "$initdir$systemdsystemconfdir/$u.d"
 		printf '%s\n' '[Service]' 'ExecStartPre=' 'ExecStart=' \
 			"ExecStart=/usr/lib/sealboot/sealboot-initrd refuse-shell $u" \
-			'StandardInput=null' 'StandardOutput=journal+console' \
-			'StandardError=journal+console' \
+			'StandardInput=null' 'StandardOutput=tty' 'StandardError=tty' \
+			'TTYPath=/dev/console' \
 			>"$initdir$systemdsystemconfdir/$u.d/50-sealboot-no-shell.conf"
 	done
 	ln -sf /dev/null "$initdir$systemdsystemconfdir/debug-shell.service"

@@ -118,6 +118,8 @@ boot() {
 case ${1:-} in
 boot) boot ;;
 refuse-shell)
+	# Straight to the console: in emergency mode journald may not run.
+	exec >/dev/console 2>&1
 	# After the anchor's refusal systemd also heads for emergency.target
 	# (the root cannot mount): the verdict above is the reason.
 	if [ -e /run/sealboot/status.json ] && ! sealboot-anchor status --run /run/sealboot >/dev/null 2>&1; then
