@@ -1,0 +1,530 @@
+#!/bin/bash
+# The appliance boots for real: OVMF (UEFI measured boot into a swtpm) starts
+# Debian's kernel directly (-kernel/-initrd) with a dracut initramfs built
+# with the sealboot module (initramfs/90sealboot) inside a Debian 12 root
+# filesystem made with mmdebstrap, into which sealboot was installed with
+# `meson install --destdir`. Disks as the appliance has them:
+#   vda  the root filesystem (ext4, LABEL=sb-root; a qcow2 overlay per boot)
+#   vdb  the policy disk (ext4, LABEL=sealboot): state/ (policy, signature,
+#        admin.pub, PCR policy, anchor record) and bundles/os (a tiny guest)
+#   vdc  the LUKS2 volume "data"
+#   vdd  the admin's stick (LABEL=sb-admin, admin.pem), provisioning only
+# The policy seals to PCRs 4 (kernel), 7 (Secure Boot), 9 (initramfs and
+# command line, measured by the kernel's EFI stub) and 15 (sealboot's).
+# Boots of one appliance (same swtpm state, same UEFI variable store):
+#   provision  command line + sealboot.provision: the anchor unit does not
+#              run; in the real root the admin's provision (tests'
+#              sb-test) formats vdc, seals its key, signs a first PCR policy
+#   reference  the approved command line: the anchor refuses (PCR 9 is not
+#              yet approved), the console shows the PCRs, the boot halts;
+#              the admin signs a PCR policy over PCRs 4, 7, 9 as shown
+#              (approve_pcrs: the one place to switch to offline prediction)
+#   good       the anchor verifies, unseals, opens vdc with dm-crypt, caps;
+#              the root boots, libvirtd and sealboot-launch.service start the
+#              nested guest (TCG), whose marker the test reads; a replay of
+#              the public log after the cap gets nothing; a clean power-off
+#              stops the guest through the unit
+#   hostile    each: no volume opened, no key released, the reason on the
+#              console, the boot halted: a bundle byte changed; the command
+#              line changed (rd.break: PCR 9; rd.systemd.unit=emergency.target:
+#              no shell); the policy disk signed by another admin key; a
+#              look-alike LUKS disk with the same UUID and the real token;
+#              an initramfs with an extra hook before the anchor that replays
+#              the public log into PCR 15 and asks the TPM (nothing), and the
+#              same hook when the approval leaves PCR 9 out (it gets the key:
+#              the control)
+#
+# The root filesystem is cached in $SEALBOOT_TEST_CACHE (default
+# /var/cache/sealboot-test) under a key of its recipe; without the cache it
+# is built (about 3 min). Environment: SEALBOOT_BUILD (the meson build
+# to install; set by meson), SEALBOOT_QEMU_TIMEOUT (seconds per short boot,
+# default 600; a boot into the root gets three times that).
+set -eu -o pipefail
+. "$SEALBOOT_SRC/tests/lib/common.sh"
+
+ADMIN=${SEALBOOT_ADMIN:?}
+SIGN=${SEALBOOT_SIGN:?}
+PROBE=${SEALBOOT_PROBE:?}
+BUILD=${SEALBOOT_BUILD:?}
+PKI=$SEALBOOT_SRC/tests/fixtures/pki
+HERE=$SEALBOOT_SRC/tests/appliance/real-boot
+UUID=5e4b0a7c-2f1d-4c3b-9a8e-1d2c3b4a5f60
+DISK=/run/sealboot-disk # where the initramfs mounts the policy disk
+QEMU_TIMEOUT=${SEALBOOT_QEMU_TIMEOUT:-600}
+CACHE=${SEALBOOT_TEST_CACHE:-/var/cache/sealboot-test}
+T_START=$SECONDS
+
+[ "$(uname -m)" = x86_64 ] || skip "the appliance guest is x86_64; this is $(uname -m)"
+[ "$(id -u)" = 0 ] || skip "building the root filesystem and its disks needs root"
+need qemu-system-x86_64 qemu-img swtpm openssl mmdebstrap mke2fs debugfs cryptsetup unshare \
+	setpriv sha256sum meson
+FW=/usr/share/OVMF
+for f in OVMF_CODE_4M.fd OVMF_VARS_4M.fd; do
+	[ -r "$FW/$f" ] || skip "no UEFI firmware $FW/$f (apt-get install ovmf)"
+done
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/var/tmp}/sb-i10-real.XXXXXX")
+A=$SCRATCH
+QEMU_PID='' SWTPM_PID=''
+cleanup() {
+	local p
+	for p in $QEMU_PID $SWTPM_PID; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	[ -n "${SEALBOOT_KEEP:-}" ] && echo "kept $SCRATCH" && return
+	rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+deathsig=(setpriv --pdeathsig KILL --)
+progress() { echo "== [$((SECONDS - T_START)) s] $*"; }
+pem_json() { awk '{printf "%s\\n", $0}' "$1"; }
+
+# -- the root filesystem: Debian 12 from the archive, cached by recipe --
+ROOTFS_PKGS=(
+	linux-image-amd64 dracut dracut-core systemd systemd-sysv udev kmod e2fsprogs util-linux
+	libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
+	tpm2-tools cryptsetup-bin
+	# sealboot's run-time libraries
+	libtss2-esys-3.0.2-0 libtss2-tctildr0 libtss2-tcti-device0 libtss2-mu0 libtss2-rc0
+	libcryptsetup12 libjson-c5 libssl3 libvirt0 libxml2
+)
+ROOTFS_MIRRORS=(
+	"deb http://deb.debian.org/debian bookworm main"
+	"deb http://deb.debian.org/debian bookworm-updates main"
+	"deb http://deb.debian.org/debian-security bookworm-security main"
+)
+# The kernel's install hook builds a generic initramfs we never use.
+ROOTFS_HOOK='rm -f "$1"/boot/initrd.img-*'
+ROOTFS_KEY=$(printf '%s\n' recipe-1 "${ROOTFS_PKGS[@]}" "${ROOTFS_MIRRORS[@]}" "$ROOTFS_HOOK" |
+	sha256sum | cut -c1-16)
+ROOTFS_TAR=$CACHE/rootfs-$ROOTFS_KEY.tar
+if [ -r "$ROOTFS_TAR" ]; then
+	progress "root filesystem from the cache: $ROOTFS_TAR"
+	TAR=$ROOTFS_TAR
+else
+	progress "building the root filesystem with mmdebstrap (not in the cache $ROOTFS_TAR)"
+	TAR=$A/rootfs.tar
+	mmdebstrap --quiet --variant=essential --mode=root \
+		--include="$(IFS=,; echo "${ROOTFS_PKGS[*]}")" --customize-hook="$ROOTFS_HOOK" \
+		bookworm "$TAR" "${ROOTFS_MIRRORS[@]}" >"$A/mmdebstrap.log" 2>&1 ||
+		fail "mmdebstrap: $(tail -n 20 "$A/mmdebstrap.log")"
+	# The cache is a convenience: a failure to fill it changes nothing.
+	if mkdir -p "$CACHE" 2>/dev/null && cp "$TAR" "$ROOTFS_TAR.tmp.$$" 2>/dev/null; then
+		mv "$ROOTFS_TAR.tmp.$$" "$ROOTFS_TAR"
+	else
+		rm -f "$ROOTFS_TAR.tmp.$$"
+	fi
+fi
+R=$A/root
+mkdir "$R"
+tar -C "$R" -xf "$TAR"
+KVER=$(ls "$R/lib/modules" | sort -V | tail -n 1)
+KERNEL=$R/boot/vmlinuz-$KVER
+[ -r "$KERNEL" ] || fail "no kernel in the root filesystem"
+
+# -- sealboot into the root, as a package would put it --
+progress "meson install --destdir (kernel $KVER)"
+meson install -C "$BUILD" --destdir "$R" --no-rebuild --quiet >"$A/install.log" 2>&1 ||
+	fail "meson install: $(tail -n 20 "$A/install.log")"
+[ -x "$R/usr/lib/dracut/modules.d/90sealboot/module-setup.sh" ] || fail "the dracut module was not installed"
+ls "$R"/usr/lib/systemd/system/sealboot-launch.service >/dev/null || fail "the launch unit was not installed"
+in_root() { unshare -m sh -c 'mount --rbind /dev "$0/dev" && mount -t proc proc "$0/proc" &&
+	mount -t sysfs sysfs "$0/sys" && exec chroot "$0" "$@"' "$R" "$@"; }
+missing=$(in_root sh -c 'for b in /usr/local/sbin/sealboot-* /usr/sbin/sealboot-* /usr/local/bin/sealboot-* /usr/bin/sealboot-*; do [ -e "$b" ] && ldd "$b"; done' | grep 'not found' || true)
+[ -z "$missing" ] || fail "sealboot's libraries are missing in the root: $missing"
+in_root systemctl enable sealboot-launch.service >/dev/null 2>&1 || fail "systemctl enable sealboot-launch"
+# The test's hands (never part of the product).
+mkdir -p "$R/usr/local/libexec/sb-test"
+cp "$HERE/sb-test" "$PROBE" "$R/usr/local/libexec/sb-test/"
+cp "$HERE/sb-test.service" "$R/etc/systemd/system/"
+in_root systemctl enable sb-test.service >/dev/null 2>&1 || fail "systemctl enable sb-test"
+echo sealboot-appliance >"$R/etc/hostname"
+printf 'LABEL=sb-root / ext4 defaults 0 1\n' >"$R/etc/fstab"
+
+# -- the initramfs, built inside the root --
+# Generic (not host-only: the build host is not the appliance), only the
+# drivers the appliance's disks need (besides the module's own), no dracut
+# modules it does not use, uncompressed (faster to measure and unpack under
+# TCG than to decompress).
+DRACUT_OPTS=(--force --quiet --no-hostonly --no-compress --drivers "virtio_blk virtio_pci virtio_scsi ext4"
+	--omit "crypt kernel-modules-extra qemu nvdimm lunmask resume virtiofs overlay-root terminfo usrmount")
+build_initrd() { # OUT MODULES
+	in_root dracut "${DRACUT_OPTS[@]}" --kver "$KVER" -a "$2" \
+		/boot/initrd-test.img >"$A/dracut.log" 2>&1 || fail "dracut: $(tail -n 30 "$A/dracut.log")"
+	mv "$R/boot/initrd-test.img" "$1"
+}
+progress "dracut -a sealboot (in the root)"
+build_initrd "$A/initrd.img" sealboot
+cp "$A/initrd.img" "$R/tmp/initrd.img"
+in_root lsinitrd /tmp/initrd.img >"$A/lsinitrd" 2>&1 || fail "lsinitrd: $(tail -n 5 "$A/lsinitrd")"
+rm -f "$R/tmp/initrd.img"
+for f in usr/sbin/sealboot-anchor usr/lib/sealboot/sealboot-initrd sealboot-anchor.service \
+	libtss2-tcti-device.so.0 dm-crypt.ko dm-verity.ko virtio_blk.ko ext4.ko; do
+	grep -q "$f" "$A/lsinitrd" || fail "the initramfs lacks $f"
+done
+! grep -q 'libvirt' "$A/lsinitrd" || fail "the initramfs holds libvirt: $(grep libvirt "$A/lsinitrd" | head -n 3)"
+! grep -q 'sealboot-launch' "$A/lsinitrd" || fail "the initramfs holds sealboot-launch"
+# The attacker's initramfs: the same plus the module 91sbattack. Built now
+# with a stand-in for the public log it replays (two PCR 15 events: the
+# policy and the bundle's authority) to know its size; rebuilt with the real
+# log after the good boot.
+ATT=$R/usr/lib/dracut/modules.d/91sbattack
+cp -r "$HERE/91sbattack" "$ATT"
+printf '%064d\n%064d\n' 0 0 >"$ATT/events"
+build_initrd "$A/initrd-hook.img" "sealboot sbattack"
+rm -rf "$ATT" # not in the appliance's root disk
+# One size for every initramfs booted (the approved one and the attacker's):
+# QEMU writes the initrd's size into the kernel's setup header, which OVMF
+# measures into PCR 4; the kernel skips the zeros after the archive.
+INITRD_SIZE=$(stat -c %s "$A/initrd.img")
+[ "$(stat -c %s "$A/initrd-hook.img")" -le "$INITRD_SIZE" ] || INITRD_SIZE=$(stat -c %s "$A/initrd-hook.img")
+INITRD_SIZE=$(( (INITRD_SIZE / 1048576 + 1) * 1048576 ))
+truncate -s "$INITRD_SIZE" "$A/initrd.img"
+echo "ok: initramfs $(( $(stat -c %s "$A/initrd.img") / 1048576 )) MiB: the anchor, its TCTI, dm-crypt, dm-verity, virtio, ext4; no libvirt"
+
+progress "root disk image"
+rm -f "$R/boot/initrd-test.img"
+ROOT_MB=$(( $(du -sm "$R" | cut -f1) + 600 ))
+mke2fs -q -t ext4 -L sb-root -d "$R" "$A/root.img" "${ROOT_MB}M" >/dev/null || fail "mke2fs root"
+
+# -- the appliance: keys, bundle (a tiny guest), signed policy --
+progress "appliance: admin key, bundle, policy"
+"$SEALBOOT_SRC/tests/lib/make-tiny-guest" "$A/guest" 2>"$A/mtg.err" || {
+	rc=$?
+	[ "$rc" != 77 ] || skip "$(sed -n 's/^SKIP: //p' "$A/mtg.err")"
+	fail "make-tiny-guest exited $rc: $(cat "$A/mtg.err")"
+}
+P=$A/pdisk # the policy disk's contents
+mkdir -p "$P/state" "$P/bundles/os"
+cp "$A/guest/vmlinuz" "$A/guest/initrd.img" "$P/bundles/os/"
+printf '%s sealboot.stay=1\n' "$(sed 's/sealboot.marker=[^ ]*/sealboot.marker=real-boot-ok/' "$A/guest/cmdline")" \
+	>"$P/bundles/os/cmdline"
+chmod 644 "$P/bundles/os/"*
+"$SIGN" sign --key "$PKI/signer.key" --cert "$PKI/signer.crt" --name os --version 1 \
+	--class acme-edge --payload kernel:vmlinuz --payload initrd:initrd.img \
+	--payload cmdline:cmdline --no-progress "$P/bundles/os" >/dev/null 2>"$A/err" ||
+	fail "sealboot-sign: $(cat "$A/err")"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$A/admin.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$A/other-admin.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
+	openssl pkey -pubout -out "$A/zeroize.pub"
+write_policy() { # SERIAL SEAL-PCRS
+	cat >"$A/policy.json" <<JSON
+{
+  "format": "sealboot-appliance-policy",
+  "format_version": 1,
+  "appliance_class": "acme-edge",
+  "serial": $1,
+  "release_cas": ["$(pem_json "$PKI/release-ca.crt")"],
+  "bundles": [{"name": "os", "path": "$DISK/bundles/os", "min_version": 1}],
+  "seal_pcrs": [$2],
+  "volumes": [{"uuid": "$UUID", "name": "data", "purpose": "data", "device": "/dev/vdc"}],
+  "guest": {"vcpus": 1, "memory_mib": 256, "network": "none", "console": "log", "rng": true, "vtpm": false},
+  "zeroize_key": "$(pem_json "$A/zeroize.pub")"
+}
+JSON
+}
+SEAL_PCRS="4, 7, 9, 15"
+write_policy 1 "$SEAL_PCRS"
+"$ADMIN" policy sign --key "$A/admin.pem" "$A/policy.json" "$P/state" 2>"$A/err" ||
+	fail "policy sign: $(cat "$A/err")"
+mkdir -p "$A/stick"
+cp "$A/admin.pem" "$A/stick/"
+mke2fs -q -t ext4 -L sb-admin -d "$A/stick" "$A/stick.img" 8M >/dev/null
+truncate -s 32M "$A/data.img"
+mkdir -p "$A/tpm"
+cp "$FW/OVMF_VARS_4M.fd" "$A/vars.fd"
+
+policy_disk() { # DIR IMAGE: the policy disk (no journal: mounted read-only at boot)
+	rm -f "$2"
+	mke2fs -q -t ext4 -O ^has_journal -L sealboot -d "$1" "$2" 64M >/dev/null || fail "mke2fs policy disk"
+}
+policy_disk "$P" "$A/policy.img"
+
+# -- one boot --
+# boot NAME KIND [EXTRA-CMDLINE [INITRD [POLICY-IMG [DATA-IMG]]]]
+# KIND: root (runs into the root, powers off) or halt (expected to stop in the
+# initramfs). Console with host timestamps (seconds.micro) in $A/NAME.console,
+# without them in $A/NAME.log; the harness's report in $A/NAME.sb.
+CMDLINE="console=ttyS0 root=LABEL=sb-root ro loglevel=4 systemd.show_status=1 systemd.status_unit_format=name panic=-1"
+stamp() {
+	local l
+	while IFS= read -r l || [ -n "$l" ]; do
+		printf '%s %s\n' "$EPOCHREALTIME" "${l%$'\r'}"
+	done
+}
+boot() {
+	local name=$1 kind=$2 extra=${3:-} initrd=${4:-$A/initrd.img} pimg=${5:-$A/policy.img}
+	local dimg=${6:-$A/data.img} limit=$QEMU_TIMEOUT t0=$SECONDS rc=0 halted=0 stick=()
+	[ "$kind" = root ] && limit=$((QEMU_TIMEOUT * 3))
+	[[ "$extra" == *sealboot.provision* ]] &&
+		stick=(-drive file="$A/stick.img",if=virtio,format=raw,readonly=on)
+	rm -f "$A/$name.qcow2"
+	qemu-img create -q -f qcow2 -F raw -b "$A/root.img" "$A/$name.qcow2"
+	: >"$A/$name.sb"
+
+	rm -f "$A/swtpm.sock"
+	"${deathsig[@]}" swtpm socket --tpm2 --tpmstate dir="$A/tpm" \
+		--ctrl type=unixio,path="$A/swtpm.sock" --flags not-need-init \
+		--log file="$A/swtpm-$name.log",level=1 </dev/null &
+	SWTPM_PID=$!
+	for _ in $(seq 1 100); do
+		[ -S "$A/swtpm.sock" ] && break
+		sleep 0.05
+	done
+	[ -S "$A/swtpm.sock" ] || fail "swtpm did not create its socket"
+	echo "$EPOCHREALTIME qemu-start" >"$A/$name.t0"
+	"${deathsig[@]}" qemu-system-x86_64 \
+		-accel tcg -machine q35,smm=off -cpu max -m 2048 -smp 2 -nodefaults -display none \
+		-no-reboot -monitor none \
+		-drive if=pflash,format=raw,readonly=on,file="$FW/OVMF_CODE_4M.fd" \
+		-drive if=pflash,format=raw,file="$A/vars.fd" \
+		-kernel "$KERNEL" -initrd "$initrd" -append "$CMDLINE${extra:+ $extra}" \
+		-chardev stdio,id=ser0,signal=off -serial chardev:ser0 -serial file:"$A/$name.sb" \
+		-drive file="$A/$name.qcow2",if=virtio,format=qcow2 \
+		-drive file="$pimg",if=virtio,format=raw \
+		-drive file="$dimg",if=virtio,format=raw "${stick[@]}" \
+		-chardev socket,id=chrtpm,path="$A/swtpm.sock" \
+		-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
+		</dev/null 2>"$A/$name.qemu" > >(stamp >"$A/$name.console") &
+	QEMU_PID=$!
+	for _ in $(seq 1 $((limit * 5))); do
+		kill -0 "$QEMU_PID" 2>/dev/null || break
+		if grep -q 'reboot: System halted' "$A/$name.console" 2>/dev/null; then
+			halted=1
+			sleep 1
+			break
+		fi
+		sleep 0.2
+	done
+	if kill -0 "$QEMU_PID" 2>/dev/null; then
+		kill -KILL "$QEMU_PID"
+		wait "$QEMU_PID" 2>/dev/null || true
+		[ "$halted" = 1 ] || rc=timeout
+	else
+		wait "$QEMU_PID" || rc=$?
+	fi
+	QEMU_PID=
+	for _ in $(seq 1 50); do
+		kill -0 "$SWTPM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$SWTPM_PID" 2>/dev/null || true
+	wait "$SWTPM_PID" 2>/dev/null || true
+	SWTPM_PID=
+	sleep 0.5 # the timestamping reader drains the pipe
+	sed 's/^[0-9.]* //; s/\x1b\[[0-9;=?]*[A-Za-z]//g' "$A/$name.console" >"$A/$name.log"
+	sed -i 's/\r$//; s/\x1b\[[0-9;=?]*[A-Za-z]//g' "$A/$name.sb"
+	rm -f "$A/$name.qcow2"
+	if [ "$rc" = timeout ]; then
+		dump "$name"
+		fail "boot $name: no power-off and no halt within $limit s"
+	fi
+	case $kind in
+	halt) [ "$halted" = 1 ] || { dump "$name"; fail "boot $name: did not halt (qemu exit $rc)"; } ;;
+	root) grep -qx 'SB end' "$A/$name.sb" || { dump "$name"; fail "boot $name: the harness did not finish"; } ;;
+	esac
+	BOOT_SECONDS[$name]=$((SECONDS - t0))
+	echo "ok: boot $name: $([ "$halted" = 1 ] && echo halted || echo powered off) after $((SECONDS - t0)) s"
+}
+declare -A BOOT_SECONDS=()
+dump() {
+	echo "--- boot $1: console (last 60 lines):" >&2
+	tail -n 60 "$A/$1.log" >&2 2>/dev/null || sed 's/^[0-9.]* //' "$A/$1.console" | tail -n 60 >&2 || true
+	echo "--- boot $1: report:" >&2
+	cat "$A/$1.sb" >&2 || true
+	echo "--- qemu:" >&2
+	cat "$A/$1.qemu" >&2 || true
+}
+sb() { sed -n "s/^SB $2 \{0,1\}//p" "$A/$1.sb" | head -n 1; }
+report() { sed -n "s/^SB $2 //p" "$A/$1.sb"; }
+console_has() { # NAME TEXT
+	grep -qF -- "$2" "$A/$1.log" || { dump "$1"; fail "boot $1: the console does not say: $2"; }
+}
+console_lacks() { # NAME TEXT
+	! grep -qF -- "$2" "$A/$1.log" || { dump "$1"; fail "boot $1: the console says: $2"; }
+}
+# A refused boot: the anchor's verdict and reason on the console, no key
+# released, no mapping, the boot halted before the root was mounted.
+# With "unsealed" the TPM did release the key to the anchor (the PCRs are the
+# approved ones), which found it does not open this volume and wiped it.
+refused() { # NAME EXIT REASON [unsealed]
+	console_has "$1" "THE APPLIANCE REFUSED TO START (anchor exit $2)"
+	console_has "$1" "$3"
+	console_has "$1" "no key was released; the appliance stays locked"
+	console_has "$1" "reboot: System halted"
+	[ "${4:-}" = unsealed ] || console_lacks "$1" "volume key(s) released by the TPM"
+	console_lacks "$1" "sealboot-anchor: OK"
+	console_lacks "$1" "Reached target initrd-root-fs.target"
+	console_lacks "$1" "Switching root"
+	echo "ok: $1: anchor exit $2, '$(grep -m1 -o "FAILED ([a-z]*): .*" "$A/$1.log" | cut -c1-110)'; halted, no key, no mapping"
+}
+
+# 1. Provisioning boot: the admin's provision in the real root.
+progress "boot 1: provisioning"
+boot provision root sealboot.provision
+[ "$(sb provision provision-rc)" = 0 ] || { dump provision; fail "provision: $(report provision provision-out)"; }
+console_lacks provision "sealboot: measured unlock starting"
+rm -rf "$A/prov"
+mkdir "$A/prov"
+debugfs -R "rdump /state /reference $A/prov" "$A/policy.img" >/dev/null 2>&1 || fail "debugfs rdump"
+[ -f "$A/prov/state/pcr-policy.json" ] && [ -f "$A/prov/state/anchor-record" ] ||
+	fail "provisioning left no pcr-policy.json/anchor-record: $(ls "$A/prov/state")"
+[ "$(dd if="$A/data.img" bs=6 count=1 2>/dev/null)" = "LUKS"$'\xba'$'\xbe' ] || fail "vdc was not formatted as LUKS"
+rm -rf "$P/state" && cp -a "$A/prov/state" "$P/state"
+cp -a "$A/prov/reference" "$P/" 2>/dev/null || true
+echo "ok: provisioned in the guest: LUKS2 on vdc, key sealed, admin key in TPM NV"
+
+# 2. The approval of the PCR state (4, 7, 9; 15 predicted by sealboot-admin).
+# approve_pcrs SERIAL-SOURCE: today from a reference boot's console; with
+# offline prediction (`pcr-policy predict`), this is where it plugs in.
+pcr_from() { sed -n "s/.*sealboot:   PCR $2 sha256 \([0-9a-fA-F]\{64\}\)$/\1/p" "$A/$1.log" | tail -n 1 | tr A-F a-f; }
+approve_pcrs() { # NAME PCRS...: sign a PCR policy over the values boot NAME showed
+	local name=$1 n v args=()
+	shift
+	for n in "$@"; do
+		v=$(pcr_from "$name" "$n")
+		[ -n "$v" ] || { dump "$name"; fail "boot $name did not show PCR $n"; }
+		args+=(--pcr "$n=$v")
+	done
+	admin_ws "$ADMIN" pcr-policy sign --key "$A/admin.pem" "${args[@]}" "$DISK/state" \
+		>"$A/approve.out" 2>&1 || fail "pcr-policy sign: $(cat "$A/approve.out")"
+}
+# admin_ws CMD...: the admin's workstation: CMD with the policy disk's
+# contents ($P, or $WS_DISK) at the paths the policy names (a private mount
+# namespace: the host's /run is untouched).
+admin_ws() {
+	unshare -m sh -c 'mount -t tmpfs tmpfs /run && mkdir -p "$1" && mount --bind "$2" "$1" && shift 2 && exec "$@"' \
+		sh "$DISK" "${WS_DISK:-$P}" "$@"
+}
+progress "boot 2: reference (the approved command line, before approval)"
+boot reference halt
+refused reference 6 "PCR 9 differs from the value the admin approved"
+# With offline prediction in sealboot-admin (`pcr-policy sign --event-log
+# --kernel --initrd --cmdline`), the admin signs the predicted values, and
+# they must equal what the reference boot's TPM reached; until then, the
+# reference boot's values.
+if "$ADMIN" --help 2>&1 | grep -q -- '--event-log'; then
+	admin_ws "$ADMIN" pcr-policy sign --key "$A/admin.pem" \
+		--event-log "$P/reference/firmware-eventlog.bin" --kernel "$KERNEL" \
+		--initrd "$A/initrd.img" --cmdline "$CMDLINE" "$DISK/state" >"$A/approve.out" 2>&1 ||
+		fail "pcr-policy sign (predicted): $(cat "$A/approve.out")"
+	for n in 4 7 9; do
+		grep -q "\"pcr\": $n, \"sha256\": \"$(pcr_from reference "$n")\"" "$P/state/pcr-policy.json" ||
+			fail "predicted PCR $n is not the value the reference boot reached: $(cat "$P/state/pcr-policy.json")"
+	done
+	echo "ok: PCR policy signed over predicted PCRs 4, 7, 9: equal to the reference boot's"
+else
+	approve_pcrs reference 4 7 9
+	echo "ok: PCR policy signed over PCRs 4, 7, 9 as the reference boot measured them, 15 predicted"
+fi
+policy_disk "$P" "$A/policy.img"
+
+# 3. The good boot, the whole chain.
+progress "boot 3: good (anchor, root, libvirtd, sealboot-launch, nested guest)"
+cp "$A/data.img" "$A/data.before"
+boot good root
+[ "$(sb good status-rc)" = 0 ] || fail "status: $(report good status-out)"
+[[ "$(report good status-out)" == *'sealboot: OK: 1 bundle(s) verified, 1 volume(s) unlocked; event log matches the TPM'* ]] ||
+	fail "status: $(report good status-out)"
+console_has good "sealboot-anchor: OK: 1 bundle(s) verified, 1 volume(s) opened; PCRs capped"
+[[ " $(sb good mapper) " == *" data "* ]] || fail "no /dev/mapper/data in the root: $(sb good mapper)"
+grep -qx 'SB policy-disk-mounted' "$A/good.sb" || fail "the policy disk is not mounted in the root"
+echo "ok: good: anchor opened the volume with dm-crypt and capped; in the root: status OK, /dev/mapper/data, policy disk at $DISK"
+[ "$(sb good post-cap-probe-rc)" = 3 ] ||
+	fail "after the cap a replay got: $(report good post-cap-probe) (rc $(sb good post-cap-probe-rc))"
+echo "ok: good: the public log replayed after the cap: $(report good post-cap-probe | head -n 1 | cut -c1-110)"
+[ "$(sb good launch-unit)" = active ] || fail "sealboot-launch.service: $(sb good launch-unit): $(report good launch-out)"
+[[ "$(sb good guest)" == *"SEALBOOT-GUEST-MARKER real-boot-ok"* ]] ||
+	{ dump good; fail "no marker from the nested guest: '$(sb good guest)'"; }
+echo "ok: good: sealboot-launch.service started the nested guest: $(sb good guest)"
+console_has good "sealboot-launch: guest sealboot-guest stopped"
+console_lacks good "forced: it did not shut down"
+echo "ok: good: the unit stopped the guest at power-off: $(grep -m1 -o 'sealboot-launch: guest sealboot-guest stopped.*' "$A/good.log" | cut -c1-100)"
+if [ -n "${SEALBOOT_BENCH_OUT:-}" ]; then
+	cp "$A/good.t0" "$SEALBOOT_BENCH_OUT.t0"
+	cp "$A/good.console" "$SEALBOOT_BENCH_OUT.console"
+fi
+"$SEALBOOT_SRC/bench/bench-boot" "$A/good.t0" "$A/good.console" || true
+[ -z "${SEALBOOT_ONLY_GOOD:-}" ] || { progress "PASS (good boot only)"; exit 0; }
+
+# 4. Hostile boots.
+progress "boot 4: a bundle byte changed"
+cp "$P/bundles/os/cmdline" "$A/cmdline.good"
+printf 'X' | dd of="$P/bundles/os/cmdline" bs=1 seek=0 conv=notrunc 2>/dev/null
+policy_disk "$P" "$A/policy-tampered.img"
+cp "$A/cmdline.good" "$P/bundles/os/cmdline"
+boot bundle halt "" "" "$A/policy-tampered.img"
+refused bundle 4 "FAILED (bundle)"
+
+progress "boot 5: the kernel command line changed (rd.break)"
+boot cmdline halt "rd.break"
+refused cmdline 6 "PCR 9 differs from the value the admin approved"
+
+# rd.systemd.unit: the initramfs's own target (systemd.unit= applies only to
+# the real root, after the anchor): emergency mode before the anchor runs.
+progress "boot 6: the command line asks for an emergency shell in the initramfs"
+boot emergency halt "rd.systemd.unit=emergency.target"
+console_has emergency "a shell was asked for"
+console_has emergency "reboot: System halted"
+console_lacks emergency "volume key(s) released by the TPM"
+console_lacks emergency "sealboot: running sealboot-anchor"
+console_lacks emergency "Give root password"
+console_lacks emergency "Entering emergency mode"
+echo "ok: emergency: no shell, the boot halted: $(grep -m1 -o 'sealboot: a shell was asked for.*' "$A/emergency.log")"
+
+progress "boot 7: the policy disk signed by another admin key"
+rm -rf "$A/other" && cp -a "$P" "$A/other"
+rm -f "$A/other/state/policy.json" "$A/other/state/policy.json.sig" "$A/other/state/admin.pub"
+"$ADMIN" policy sign --key "$A/other-admin.pem" "$A/policy.json" "$A/other/state" 2>"$A/err" ||
+	fail "policy sign (other key): $(cat "$A/err")"
+policy_disk "$A/other" "$A/policy-other.img"
+boot other-key halt "" "" "$A/policy-other.img"
+refused other-key 3 "FAILED (policy)"
+
+progress "boot 8: a look-alike LUKS disk with the same UUID and the real token"
+cp "$A/data.img" "$A/fake.img"
+cryptsetup token export --token-id 0 "$A/data.img" >"$A/token.json"
+truncate -s 0 "$A/fake.img" && truncate -s 32M "$A/fake.img"
+printf 'attacker knows this' | cryptsetup luksFormat --type luks2 --uuid "$UUID" --batch-mode \
+	--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file - "$A/fake.img"
+cryptsetup token import --token-id 0 "$A/fake.img" <"$A/token.json"
+boot lookalike halt "" "" "" "$A/fake.img"
+refused lookalike 7 "FAILED (volume)" unsealed
+console_has lookalike "it is not this volume's key"
+
+progress "boot 9: an initramfs with an extra hook before the anchor"
+# The attacker's knowledge: the public log of the good boot (PCR 15 events
+# up to the volumes), the approval on the policy disk.
+cp -r "$HERE/91sbattack" "$ATT"
+report good eventlog | sed -n '/"pcr":15/{/sealboot volume/q;s/.*"digest":"\([0-9a-f]*\)".*/\1/p}' >"$ATT/events"
+[ "$(wc -l <"$ATT/events")" = 2 ] || fail "the public log of the good boot has not 2 PCR 15 events before the volumes: $(cat "$ATT/events")"
+build_initrd "$A/initrd-hook.img" "sealboot sbattack"
+[ "$(stat -c %s "$A/initrd-hook.img")" -le "$INITRD_SIZE" ] || fail "the attacker's initramfs is larger than $INITRD_SIZE"
+truncate -s "$INITRD_SIZE" "$A/initrd-hook.img"
+boot hook halt "" "$A/initrd-hook.img"
+console_has hook "sb-attack: replayed"
+console_has hook "sb-attack: nothing:"
+console_lacks hook "sb-attack: RELEASED"
+echo "ok: hook: $(grep -m1 -o 'sb-attack: nothing:.*' "$A/hook.log" | cut -c1-120)"
+refused hook 9 "was already extended in this boot"
+
+# The control: the same hook, when the admin's approval leaves PCR 9 out.
+progress "boot 10: the same hook, its PCR 9 approved (control)"
+rm -rf "$A/weak" && cp -a "$P" "$A/weak"
+# The admin approves PCR 9 as the hook's initramfs measures it: as good as
+# leaving PCR 9 out of the sealing set.
+WS_DISK=$A/weak admin_ws "$ADMIN" pcr-policy sign --key "$A/admin.pem" \
+	--pcr "4=$(pcr_from reference 4)" --pcr "7=$(pcr_from reference 7)" --pcr "9=$(pcr_from hook 9)" \
+	"$DISK/state" >"$A/weak.out" 2>&1 || fail "pcr-policy sign (control): $(cat "$A/weak.out")"
+policy_disk "$A/weak" "$A/policy-weak.img"
+boot control halt "" "$A/initrd-hook.img" "$A/policy-weak.img"
+console_has control "sb-attack: RELEASED"
+echo "ok: control: with the hook's PCR 9 approved (as good as not sealing to 9), the hook gets the key"
+
+echo "boot wall times (s): $(for n in provision reference good bundle cmdline emergency other-key lookalike hook control; do printf '%s=%s ' "$n" "${BOOT_SECONDS[$n]:-}"; done)"
+progress "PASS"
