@@ -374,8 +374,9 @@ static int step_guests(struct zctx *z)
 		if (null >= 0)
 			(void)dup2(null, 0);
 		(void)dup2(2, 1);
-		execl(launcher, launcher, "stop", "--run", z->o->run_dir, "--state",
-		      z->o->state_dir, (char *)NULL);
+		/* stop takes only --uri, --name and --timeout: the launcher's
+		 * defaults name the appliance's guest. */
+		execl(launcher, launcher, "stop", (char *)NULL);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0)

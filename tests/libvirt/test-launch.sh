@@ -144,7 +144,7 @@ virsh_sys attach-disk "$DOM" "$A/extra.img" vdy --live >/dev/null 2>"$A/err" || 
 launch 0 audit
 echo "ok: attach-device of a disk and a NIC and attach-disk all fail (no PCI slot); audit clean"
 
-launch 0 stop --timeout 0
+stop 0 --timeout 0
 echo "== controls: the same XML without the defences"
 # Without the listed root ports libvirt adds a spare one, and the disk plugs
 # in; without vmport off QEMU gives the guest vmport and vmmouse.

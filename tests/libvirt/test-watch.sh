@@ -139,7 +139,9 @@ caught "the watch was stopped (signal 15)"
 
 echo "== a clean stop is recorded, not flagged"
 start
-launch 0 stop --timeout 0
+rc=0
+"$LAUNCH" stop --name "$DOM" --timeout 0 >"$A/launch.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || fail "sealboot-launch stop: exit $rc, want 0: $(cat "$A/launch.out")"
 wait_watch_exit "$WPID"
 [ "$(field state)" = stopped ] || fail "record: $(cat "$RECORD")"
 launch 7 status

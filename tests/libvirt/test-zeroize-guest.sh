@@ -27,7 +27,7 @@ libvirt_wait_console "$CONSOLE" '^SEALBOOT-GUEST-STAYING' "$BOOT_TIMEOUT" "$DOM"
 	fail "the guest did not come up"
 echo "ok: guest $DOM running"
 
-# What the anchor runs is `LAUNCHER stop --run R --state S`; this wrapper
+# What the anchor runs is `LAUNCHER stop` (the default guest); this wrapper
 # adds the test's domain name and records whether the volume still had its
 # header when the stop was asked (it must: guests first, then volumes).
 cat >"$A/launcher" <<SH
