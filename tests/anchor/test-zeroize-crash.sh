@@ -117,7 +117,7 @@ done
 	rm -rf "$A/run" && mkdir -m 700 "$A/run"
 	: >"$A/launcher.log"
 	LAUNCHER_RC=0 expect_zboot 12 "zeroized: ready for provisioning"
-	grep -q "^stop " "$A/launcher.log" || fail "the boot did not stop the guest"
+	grep -qx "stop" "$A/launcher.log" || fail "the boot did not stop the guest"
 	expect_wiped
 	echo "ok: launcher failure: exit 1, journal at step 1, boot refuses (9) until the guest stops, then finishes (12)"
 )
