@@ -17,8 +17,9 @@
 #              sb-test) formats vdc, seals its key, signs a first PCR policy
 #   reference  the approved command line: the anchor refuses (PCR 9 is not
 #              yet approved), the console shows the PCRs, the boot halts;
-#              the admin signs a PCR policy over PCRs 4, 7, 9 as shown
-#              (approve_pcrs: the one place to switch to offline prediction)
+#              the admin signs a PCR policy over PCRs 4, 7, 9 predicted
+#              offline (pcr-policy sign --event-log --kernel --initrd
+#              --cmdline --qemu-memory), equal to the values shown
 #   good       the anchor verifies, unseals, opens vdc with dm-crypt, caps;
 #              the root boots, libvirtd and sealboot-launch.service start the
 #              nested guest (TCG), whose marker the test reads; a replay of
@@ -380,15 +381,8 @@ cp -a "$A/prov/reference" "$P/" 2>/dev/null || true
 echo "ok: provisioned in the guest: LUKS2 on vdc, key sealed, admin key in TPM NV"
 
 # 2. The approval of the PCR state (4, 7, 9; 15 predicted by sealboot-admin).
-# approve_pcrs SERIAL-SOURCE: today from a reference boot's console; with
-# offline prediction (`pcr-policy predict`), this is where it plugs in.
+# pcr_from BOOT N: PCR N as boot BOOT's console showed it.
 pcr_from() { sed -n "s/.*sealboot:   PCR $2 sha256 \([0-9a-fA-F]\{64\}\)$/\1/p" "$A/$1.log" | tail -n 1 | tr A-F a-f; }
-approve_pcrs() { # NAME PCRS...: sign a PCR policy over the values boot NAME showed
-	local name=$1 n v args=()
-	shift
-	for n in "$@"; do
-		v=$(pcr_from "$name" "$n")
-		[ -n "$v" ] || { dump "$name"; fail "boot $name did not show PCR $n"; }
 		args+=(--pcr "$n=$v")
 	done
 	admin_ws "$ADMIN" pcr-policy sign --key "$A/admin.pem" "${args[@]}" "$DISK/state" \
@@ -404,25 +398,20 @@ admin_ws() {
 progress "boot 2: reference (the approved command line, before approval)"
 boot reference halt
 refused reference 6 "PCR 9 differs from the value the admin approved"
-# With offline prediction in sealboot-admin (`pcr-policy sign --event-log
-# --kernel --initrd --cmdline`), the admin signs the predicted values, and
-# they must equal what the reference boot's TPM reached; until then, the
-# reference boot's values.
-if "$ADMIN" --help 2>&1 | grep -q -- '--event-log'; then
-	admin_ws "$ADMIN" pcr-policy sign --key "$A/admin.pem" \
-		--event-log "$P/reference/firmware-eventlog.bin" --kernel "$KERNEL" \
-		--initrd "$A/initrd.img" --cmdline "$CMDLINE initrd=initrd" --qemu-memory 2048 \
-		"$DISK/state" >"$A/approve.out" 2>&1 ||
-		fail "pcr-policy sign (predicted): $(cat "$A/approve.out")"
-	for n in 4 7 9; do
-		grep -q "\"pcr\": $n, \"sha256\": \"$(pcr_from reference "$n")\"" "$P/state/pcr-policy.json" ||
-			fail "predicted PCR $n is not the value the reference boot reached: $(cat "$P/state/pcr-policy.json")"
-	done
-	echo "ok: PCR policy signed over predicted PCRs 4, 7, 9: equal to the reference boot's"
-else
-	approve_pcrs reference 4 7 9
-	echo "ok: PCR policy signed over PCRs 4, 7, 9 as the reference boot measured them, 15 predicted"
-fi
+# The admin signs the values predicted offline from the artifacts and the
+# reference boot's firmware event log (`pcr-policy sign --event-log --kernel
+# --initrd --cmdline --qemu-memory`); they must equal what the reference
+# boot's TPM reached.
+admin_ws "$ADMIN" pcr-policy sign --key "$A/admin.pem" \
+	--event-log "$P/reference/firmware-eventlog.bin" --kernel "$KERNEL" \
+	--initrd "$A/initrd.img" --cmdline "$CMDLINE initrd=initrd" --qemu-memory 2048 \
+	"$DISK/state" >"$A/approve.out" 2>&1 ||
+	fail "pcr-policy sign (predicted): $(cat "$A/approve.out")"
+for n in 4 7 9; do
+	grep -q "\"pcr\": $n, \"sha256\": \"$(pcr_from reference "$n")\"" "$P/state/pcr-policy.json" ||
+		fail "predicted PCR $n is not the value the reference boot reached: $(cat "$P/state/pcr-policy.json")"
+done
+echo "ok: PCR policy signed over predicted PCRs 4, 7, 9: equal to the reference boot's"
 policy_disk "$P" "$A/policy.img"
 
 # 3. The good boot, the whole chain.
