@@ -383,11 +383,6 @@ echo "ok: provisioned in the guest: LUKS2 on vdc, key sealed, admin key in TPM N
 # 2. The approval of the PCR state (4, 7, 9; 15 predicted by sealboot-admin).
 # pcr_from BOOT N: PCR N as boot BOOT's console showed it.
 pcr_from() { sed -n "s/.*sealboot:   PCR $2 sha256 \([0-9a-fA-F]\{64\}\)$/\1/p" "$A/$1.log" | tail -n 1 | tr A-F a-f; }
-		args+=(--pcr "$n=$v")
-	done
-	admin_ws "$ADMIN" pcr-policy sign --key "$A/admin.pem" "${args[@]}" "$DISK/state" \
-		>"$A/approve.out" 2>&1 || fail "pcr-policy sign: $(cat "$A/approve.out")"
-}
 # admin_ws CMD...: the admin's workstation: CMD with the policy disk's
 # contents ($P, or $WS_DISK) at the paths the policy names (a private mount
 # namespace: the host's /run is untouched).
