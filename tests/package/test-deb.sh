@@ -39,9 +39,9 @@ lintian --allow-root --fail-on error,warning "$out"/sealboot_"$version"_amd64.ch
 
 echo "# contents and dependencies"
 declare -A want=(
-	[sealboot-anchor]="/usr/sbin/sealboot-anchor /usr/share/man/man8/sealboot-anchor.8.gz"
+	[sealboot-anchor]="/usr/sbin/sealboot-anchor /usr/share/man/man8/sealboot-anchor.8.gz /usr/lib/dracut/modules.d/90sealboot/module-setup.sh /usr/lib/dracut/modules.d/90sealboot/sealboot-anchor.service /usr/lib/dracut/modules.d/90sealboot/sealboot-initrd.sh"
 	[sealboot-admin]="/usr/sbin/sealboot-admin /usr/bin/sealboot-sign /usr/share/man/man8/sealboot-admin.8.gz /usr/share/man/man1/sealboot-sign.1.gz"
-	[sealboot-launch]="/usr/sbin/sealboot-launch /usr/share/man/man8/sealboot-launch.8.gz"
+	[sealboot-launch]="/usr/sbin/sealboot-launch /usr/share/man/man8/sealboot-launch.8.gz /usr/lib/systemd/system/sealboot-launch.service"
 )
 for p in "${!want[@]}"; do
 	deb=$out/${p}_${version}_amd64.deb
