@@ -141,7 +141,7 @@ int tpm_open(const char *tcti, struct tpm **ret, struct diag *d)
 	(void)setenv("TSS2_LOG", "all+NONE", 0);
 	rc = Tss2_TctiLdr_Initialize(t->where, &t->tcti);
 	if (rc != TSS2_RC_SUCCESS) {
-		r = diag_set(d, DIAG_INTERNAL, ENODEV, "no TPM at %s (%s)", t->where,
+		r = diag_set(d, DIAG_INTERNAL, ENODEV, "no TPM answers at %s (%s)", t->where,
 			     Tss2_RC_Decode(rc));
 		free(t);
 		return r;
