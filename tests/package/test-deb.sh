@@ -1,10 +1,14 @@
 #!/bin/bash
 # The Debian packages: `dpkg-buildpackage -b` builds sealboot-anchor,
 # sealboot-admin and sealboot-launch from a copy of this tree; lintian has
-# no error or warning about them; each binary is in the package its role
-# needs, and sealboot-anchor (the initramfs side) depends on nothing of
-# libvirt; every binary's --version prints the version meson.build gives;
-# a debian/changelog that disagrees with meson.build stops the build (the
+# no error or warning about them; each binary, man page, the dracut module
+# (sealboot-anchor) and sealboot-launch.service (sealboot-launch) is in the
+# package its role needs and nothing of one role is in another's;
+# sealboot-anchor (the initramfs side) neither depends on, recommends nor
+# links anything of libvirt or QEMU; the launch unit is enabled but never
+# started by the maintainer scripts; sealboot-anchor triggers
+# update-initramfs; every binary's --version prints the version meson.build
+# gives; a debian/changelog that disagrees with meson.build stops the build (the
 # control: the same build with the versions in step succeeds above).
 set -eu -o pipefail
 . "$SEALBOOT_SRC/tests/lib/common.sh"
@@ -39,15 +43,33 @@ lintian --allow-root --fail-on error,warning "$out"/sealboot_"$version"_amd64.ch
 
 echo "# contents and dependencies"
 declare -A want=(
-	[sealboot-anchor]="/usr/sbin/sealboot-anchor /usr/share/man/man8/sealboot-anchor.8.gz /usr/lib/dracut/modules.d/90sealboot/module-setup.sh /usr/lib/dracut/modules.d/90sealboot/sealboot-anchor.service /usr/lib/dracut/modules.d/90sealboot/sealboot-initrd.sh"
+	[sealboot-anchor]="/usr/sbin/sealboot-anchor /usr/share/man/man8/sealboot-anchor.8.gz
+		/usr/lib/dracut/modules.d/90sealboot/module-setup.sh
+		/usr/lib/dracut/modules.d/90sealboot/sealboot-anchor.service
+		/usr/lib/dracut/modules.d/90sealboot/sealboot-initrd.sh"
 	[sealboot-admin]="/usr/sbin/sealboot-admin /usr/bin/sealboot-sign /usr/share/man/man8/sealboot-admin.8.gz /usr/share/man/man1/sealboot-sign.1.gz"
-	[sealboot-launch]="/usr/sbin/sealboot-launch /usr/share/man/man8/sealboot-launch.8.gz /usr/lib/systemd/system/sealboot-launch.service"
+	[sealboot-launch]="/usr/sbin/sealboot-launch /usr/share/man/man8/sealboot-launch.8.gz
+		/lib/systemd/system/sealboot-launch.service"
+)
+# Nothing of one role in another's package: the initramfs side holds no
+# launcher, no unit of the real root, nothing of libvirt; the launcher side
+# no dracut module and no anchor.
+declare -A never=(
+	[sealboot-anchor]="sealboot-launch libvirt /lib/systemd/system/ sealboot-admin sealboot-sign"
+	[sealboot-admin]="sealboot-anchor sealboot-launch dracut/ /systemd/"
+	[sealboot-launch]="sealboot-anchor dracut/ sealboot-admin sealboot-sign"
 )
 for p in "${!want[@]}"; do
 	deb=$out/${p}_${version}_amd64.deb
 	dpkg-deb -x "$deb" "$SCRATCH/root-$p"
 	for f in ${want[$p]}; do
 		[ -e "$SCRATCH/root-$p$f" ] || fail "$p does not hold $f"
+	done
+	dpkg-deb -c "$deb" | awk '{print $NF}' >"$SCRATCH/list-$p"
+	for w in ${never[$p]}; do
+		if grep -F -- "$w" "$SCRATCH/list-$p" | grep -v '^./usr/share/doc/'; then
+			fail "$p holds files matching '$w' (above)"
+		fi
 	done
 	v=$(dpkg-deb -f "$deb" Version)
 	[ "$v" = "$version" ] || fail "$p has version $v, meson.build says $version"
@@ -56,9 +78,29 @@ deps=$(dpkg-deb -f "$out/sealboot-anchor_${version}_amd64.deb" Depends)
 case $deps in
 *libvirt*) fail "sealboot-anchor depends on libvirt: $deps" ;;
 esac
+deps=$(dpkg-deb -f "$out/sealboot-anchor_${version}_amd64.deb" Depends Recommends Suggests Pre-Depends)
+case $deps in
+*libvirt* | *qemu*) fail "sealboot-anchor pulls in libvirt or QEMU: $deps" ;;
+esac
+echo "ok: sealboot-anchor's relations: $(echo "$deps" | tr '\n' ' ')"
 for f in "$SCRATCH"/root-sealboot-anchor/usr/sbin/sealboot-anchor; do
 	if ldd "$f" | grep -q libvirt; then fail "sealboot-anchor links libvirt"; fi
 done
+
+# The launch unit is enabled at install (the appliance boots into its
+# guest) but never started by the maintainer scripts: installing into an
+# image's chroot, or upgrading a running appliance, must not launch the guest.
+dpkg-deb -e "$out/sealboot-launch_${version}_amd64.deb" "$SCRATCH/ctl-launch"
+grep -q "deb-systemd-helper enable 'sealboot-launch.service'" "$SCRATCH/ctl-launch/postinst" ||
+	fail "sealboot-launch's postinst does not enable sealboot-launch.service"
+if grep -n 'deb-systemd-invoke' "$SCRATCH/ctl-launch/postinst"; then
+	fail "sealboot-launch's postinst starts sealboot-launch.service (above)"
+fi
+# The initramfs carries the anchor: a new sealboot-anchor rebuilds it.
+dpkg-deb -e "$out/sealboot-anchor_${version}_amd64.deb" "$SCRATCH/ctl-anchor"
+grep -qx 'activate-noawait update-initramfs' "$SCRATCH/ctl-anchor/triggers" ||
+	fail "sealboot-anchor does not trigger update-initramfs"
+echo "ok: the launch unit is enabled, not started, at install; sealboot-anchor triggers update-initramfs"
 
 echo "# --version of every packaged binary"
 for b in root-sealboot-anchor/usr/sbin/sealboot-anchor root-sealboot-admin/usr/sbin/sealboot-admin \
