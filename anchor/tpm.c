@@ -651,10 +651,31 @@ void tpm_nv_counter_name(uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE])
 			  8, ret);
 }
 
+int tpm_approval_digests(const struct tpm_pcr_approval *a,
+			 uint8_t ret_approved[TPMPOLICY_DIGEST_SIZE],
+			 uint8_t ret_ahash[TPMPOLICY_DIGEST_SIZE], struct diag *d)
+{
+	uint8_t name[TPMPOLICY_NAME_SIZE], approved[TPMPOLICY_DIGEST_SIZE];
+	uint8_t ahash[TPMPOLICY_DIGEST_SIZE];
+	int r;
+
+	tpm_nv_counter_name(a->counter, name);
+	r = tpmpolicy_approved_pcr_policy(a->mask, a->pcr_digest, a->serial, name, approved, d);
+	if (r == 0)
+		r = tpmpolicy_authorize_ahash(approved, NULL, 0, ahash, d);
+	if (r < 0)
+		return r;
+	if (ret_approved)
+		memcpy(ret_approved, approved, sizeof(approved));
+	if (ret_ahash)
+		memcpy(ret_ahash, ahash, sizeof(ahash));
+	return 0;
+}
+
 /* The TPM checks the admin's signature over aHash and gives a ticket that
  * PolicyAuthorize accepts in place of the signature. */
 static int verify_approval(struct tpm *t, const struct tpm_pcr_approval *a,
-			   const uint8_t approved[TPMPOLICY_DIGEST_SIZE], ESYS_TR *ret_key,
+			   const uint8_t ahash_in[TPMPOLICY_DIGEST_SIZE], ESYS_TR *ret_key,
 			   TPMT_TK_VERIFIED **ret_ticket, struct diag *d)
 {
 	TPM2B_PUBLIC pub;
@@ -666,11 +687,8 @@ static int verify_approval(struct tpm *t, const struct tpm_pcr_approval *a,
 				    .signatureS = {.size = 32}},
 	};
 	TSS2_RC rc;
-	int r;
 
-	r = tpmpolicy_authorize_ahash(approved, NULL, 0, ahash.buffer, d);
-	if (r < 0)
-		return r;
+	memcpy(ahash.buffer, ahash_in, TPMPOLICY_DIGEST_SIZE);
 	memcpy(sig.signature.ecdsa.signatureR.buffer, a->sig_r, 32);
 	memcpy(sig.signature.ecdsa.signatureS.buffer, a->sig_s, 32);
 	admin_key_public(&a->key, &pub);
@@ -700,7 +718,7 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 	TPM2B_OPERAND operand = {.size = 8};
 	TPM2B_NONCE ref = {.size = 0};
 	TPM2B_NAME key_name = {.size = TPMPOLICY_NAME_SIZE};
-	uint8_t counter_name[TPMPOLICY_NAME_SIZE];
+	uint8_t ahash[TPMPOLICY_DIGEST_SIZE];
 	TPMT_TK_VERIFIED *ticket = NULL;
 	ESYS_TR primary = ESYS_TR_NONE, obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	ESYS_TR key = ESYS_TR_NONE, nv = ESYS_TR_NONE;
@@ -714,9 +732,7 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 	memcpy(pcr_digest.buffer, a->pcr_digest, TPMPOLICY_DIGEST_SIZE);
 	for (int i = 0; i < 8; i++)
 		operand.buffer[i] = (uint8_t)(a->serial >> (56 - 8 * i));
-	tpm_nv_counter_name(a->counter, counter_name);
-	r = tpmpolicy_approved_pcr_policy(a->mask, a->pcr_digest, a->serial, counter_name,
-					  approved.buffer, d);
+	r = tpm_approval_digests(a, approved.buffer, ahash, d);
 	if (r == 0)
 		r = tpm_admin_key_name(&a->key, key_name.name, d);
 	if (r < 0)
@@ -725,7 +741,7 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 	r = load_sealed(t, sealed, &primary, &obj, d);
 	if (r < 0)
 		goto out;
-	r = verify_approval(t, a, approved.buffer, &key, &ticket, d);
+	r = verify_approval(t, a, ahash, &key, &ticket, d);
 	if (r < 0)
 		goto out;
 	r = nv_handle(t, a->counter, "looking up the PCR policy counter", &nv, d);

@@ -150,6 +150,18 @@ struct tpm_pcr_approval {
 };
 
 /*
+ * The policy an approval approves, tpmpolicy_approved_pcr_policy() over the
+ * Name of its counter once incremented, and the aHash the admin's signature
+ * covers (tpmpolicy_authorize_ahash, empty policyRef): one computation for
+ * the signer (sealboot-admin), the anchor's offline check and the TPM's
+ * VerifySignature, so they cannot drift. Pure: no TPM is used. Either output
+ * may be NULL. Errors: those of tpmpolicy_approved_pcr_policy().
+ */
+int tpm_approval_digests(const struct tpm_pcr_approval *a,
+			 uint8_t ret_approved[TPMPOLICY_DIGEST_SIZE],
+			 uint8_t ret_ahash[TPMPOLICY_DIGEST_SIZE], struct diag *d);
+
+/*
  * Unseal under an admin-approved PCR policy: the TPM checks the signature
  * (VerifySignature, key loaded public-only in the owner hierarchy), then
  * PolicyPCR with the approved digest, PolicyNV on the counter and

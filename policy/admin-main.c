@@ -414,7 +414,7 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 	struct tpmpolicy_pcr_values predicted, now = {0};
 	struct approval ap = {.serial = serial, .mask = a->policy->seal_pcrs};
 	struct tpm_pcr_approval ta;
-	uint8_t name[TPMPOLICY_NAME_SIZE], approved[32], ahash[32];
+	uint8_t ahash[32];
 	tpmpolicy_pcr_mask_t need, predicted_boot = 0;
 	char *json = NULL;
 	size_t len = 0;
@@ -484,10 +484,7 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 		       32);
 	}
 	appliance_tpm_approval(a, &ap, &ta);
-	tpm_nv_counter_name(APPLIANCE_NV_PCR, name);
-	r = tpmpolicy_approved_pcr_policy(ta.mask, ta.pcr_digest, serial, name, approved, d);
-	if (r == 0)
-		r = tpmpolicy_authorize_ahash(approved, NULL, 0, ahash, d);
+	r = tpm_approval_digests(&ta, NULL, ahash, d);
 	if (r == 0)
 		r = adminkey_sign_digest(key, ahash, ap.sig_r, ap.sig_s, d);
 	if (r < 0)
