@@ -10,6 +10,7 @@
 
 #include "hex.h"
 #include "jsonfield.h"
+#include "jsonout.h"
 #include "jsonstrict.h"
 
 int eventlog_add(struct eventlog *log, unsigned pcr, const char *text, struct diag *d)
@@ -114,15 +115,12 @@ int eventlog_write(const struct eventlog *log, FILE *f)
 		hex_encode(rec->digest, 32, dg);
 		/* The text is printable ASCII without quotes or backslashes
 		 * from our builders; escape anyway so any text round-trips. */
-		fprintf(f, "{\"recnum\":%zu,\"pcr\":%u,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"%s\"}],"
-			   "\"content_type\":\"sealboot\",\"content\":\"",
-			i, rec->pcr, dg);
-		for (const char *c = rec->text; *c; c++) {
-			if (*c == '"' || *c == '\\')
-				fputc('\\', f);
-			fputc(*c, f);
-		}
-		fputs("\"}\n", f);
+		fprintf(f, "{\"recnum\":%zu,\"pcr\":%u,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":",
+			i, rec->pcr);
+		json_write_string(f, dg);
+		fputs("}],\"content_type\":\"sealboot\",\"content\":", f);
+		json_write_string(f, rec->text);
+		fputs("}\n", f);
 	}
 	return ferror(f) ? -EIO : 0;
 }
