@@ -162,6 +162,24 @@ int tpm_approval_digests(const struct tpm_pcr_approval *a,
 			 uint8_t ret_ahash[TPMPOLICY_DIGEST_SIZE], struct diag *d);
 
 /*
+ * The steps of an approved unseal, in order, each its own failure: a TPM
+ * error at a step is its sub-reason when tpm_approved_step_failure() knows
+ * it (returns < 0 with d set: PCRs not the approved ones -EPERM, counter
+ * above the serial -EKEYREVOKED, the key bound to another admin -EPERM),
+ * else 0 and the caller reports the code under tpm_approved_step_name().
+ * Pure: the code's layer and format-one parameter number are ignored.
+ */
+enum tpm_approved_step {
+	TPM_STEP_PCR,       /* PolicyPCR */
+	TPM_STEP_COUNTER,   /* PolicyNV on the counter */
+	TPM_STEP_AUTHORIZE, /* PolicyAuthorize */
+	TPM_STEP_UNSEAL,    /* Unseal */
+};
+const char *tpm_approved_step_name(enum tpm_approved_step step);
+int tpm_approved_step_failure(enum tpm_approved_step step, uint32_t rc, uint64_t serial,
+			      struct diag *d);
+
+/*
  * Unseal under an admin-approved PCR policy: the TPM checks the signature
  * (VerifySignature, key loaded public-only in the owner hierarchy), then
  * PolicyPCR with the approved digest, PolicyNV on the counter and

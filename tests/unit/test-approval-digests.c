@@ -16,6 +16,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
+#include <tss2/tss2_common.h>
+#include <tss2/tss2_tpm2_types.h>
 
 #include "appliance.h"
 #include "hex.h"
@@ -105,12 +108,53 @@ static void test_refused(void **state)
 	assert_int_equal(d.cls, DIAG_USAGE);
 }
 
+/* The steps of an approved unseal name their own failures by enum, with
+ * the code's layer and parameter number ignored; anything else is 0 (the
+ * caller's generic report under the step's name). */
+static void test_step_failures(void **state)
+{
+	const TSS2_RC param1 = TPM2_RC_P | TPM2_RC_1, rm = TSS2_RESMGR_TPM_RC_LAYER;
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(tpm_approved_step_failure(TPM_STEP_PCR, TPM2_RC_VALUE | param1, 3, &d),
+			 -EPERM);
+	assert_string_equal(d.msg, "the PCRs differ from the values the admin approved: this "
+				   "boot is not the measured good boot");
+	d = (struct diag){0};
+	assert_int_equal(tpm_approved_step_failure(TPM_STEP_COUNTER, rm | TPM2_RC_POLICY, 3, &d),
+			 -EKEYREVOKED);
+	assert_string_equal(d.msg, "the PCR policy (serial 3) was retired by a newer one");
+	d = (struct diag){0};
+	assert_int_equal(tpm_approved_step_failure(TPM_STEP_UNSEAL,
+						   TPM2_RC_POLICY_FAIL | TPM2_RC_S | TPM2_RC_1,
+						   3, &d),
+			 -EPERM);
+	assert_non_null(strstr(d.msg, "bound to another admin key"));
+
+	/* The same codes at another step are not that step's sub-reason. */
+	d = (struct diag){0};
+	assert_int_equal(tpm_approved_step_failure(TPM_STEP_COUNTER, TPM2_RC_VALUE, 3, &d), 0);
+	assert_int_equal(tpm_approved_step_failure(TPM_STEP_PCR, TPM2_RC_POLICY, 3, &d), 0);
+	assert_int_equal(tpm_approved_step_failure(TPM_STEP_AUTHORIZE, TPM2_RC_POLICY_FAIL, 3, &d),
+			 0);
+	assert_int_equal(tpm_approved_step_failure(TPM_STEP_UNSEAL, TPM2_RC_VALUE, 3, &d), 0);
+	assert_int_equal(d.cls, DIAG_NONE);
+
+	assert_string_equal(tpm_approved_step_name(TPM_STEP_PCR), "the PCR check");
+	assert_string_equal(tpm_approved_step_name(TPM_STEP_COUNTER),
+			    "the PCR policy counter check");
+	assert_string_equal(tpm_approved_step_name(TPM_STEP_AUTHORIZE), "PolicyAuthorize");
+	assert_string_equal(tpm_approved_step_name(TPM_STEP_UNSEAL), "unsealing");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector),
 		cmocka_unit_test(test_fields_bound),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_step_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
