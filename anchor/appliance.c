@@ -329,7 +329,7 @@ int appliance_check_approval(const struct appliance *a, const struct approval *a
 			     struct diag *d)
 {
 	struct tpm_pcr_approval ta;
-	uint8_t name[TPMPOLICY_NAME_SIZE], approved[32], ahash[32];
+	uint8_t ahash[32];
 	unsigned char der[80], *p = der;
 	ECDSA_SIG *sig = ECDSA_SIG_new();
 	BIGNUM *r = BN_bin2bn(ap->sig_r, 32, NULL), *s = BN_bin2bn(ap->sig_s, 32, NULL);
@@ -342,10 +342,7 @@ int appliance_check_approval(const struct appliance *a, const struct approval *a
 		goto out;
 	}
 	appliance_tpm_approval(a, ap, &ta);
-	tpm_nv_counter_name(APPLIANCE_NV_PCR, name);
-	ret = tpmpolicy_approved_pcr_policy(ta.mask, ta.pcr_digest, ta.serial, name, approved, d);
-	if (ret == 0)
-		ret = tpmpolicy_authorize_ahash(approved, NULL, 0, ahash, d);
+	ret = tpm_approval_digests(&ta, NULL, ahash, d);
 	if (ret < 0)
 		goto out;
 	if (!sig || !r || !s || !ECDSA_SIG_set0(sig, r, s)) {

@@ -11,6 +11,7 @@
 
 #include "hex.h"
 #include "jsonfield.h"
+#include "jsonout.h"
 
 #define DOC "pcr policy"
 
@@ -25,19 +26,26 @@ int approval_serialize(const struct approval *a, char **ret, size_t *ret_len)
 		return -ENOMEM;
 	hex_encode(a->sig_r, 32, r);
 	hex_encode(a->sig_s, 32, s);
-	fprintf(f, "{\n  \"format\": \"%s\",\n  \"format_version\": %d,\n  \"serial\": %" PRIu64
-		   ",\n  \"pcrs\": [",
-		APPROVAL_FORMAT, APPROVAL_FORMAT_VERSION, a->serial);
+	fputs("{\n  \"format\": ", f);
+	json_write_string(f, APPROVAL_FORMAT);
+	fprintf(f, ",\n  \"format_version\": %d,\n  \"serial\": %" PRIu64 ",\n  \"pcrs\": [",
+		APPROVAL_FORMAT_VERSION, a->serial);
 	for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++) {
 		char v[65];
 
 		if (!(a->mask & TPMPOLICY_PCR(i)))
 			continue;
 		hex_encode(a->values.v[i], 32, v);
-		fprintf(f, "%s\n    {\"pcr\": %u, \"sha256\": \"%s\"}", first ? "" : ",", i, v);
+		fprintf(f, "%s\n    {\"pcr\": %u, \"sha256\": ", first ? "" : ",", i);
+		json_write_string(f, v);
+		fputc('}', f);
 		first = false;
 	}
-	fprintf(f, "\n  ],\n  \"signature\": {\"r\": \"%s\", \"s\": \"%s\"}\n}\n", r, s);
+	fputs("\n  ],\n  \"signature\": {\"r\": ", f);
+	json_write_string(f, r);
+	fputs(", \"s\": ", f);
+	json_write_string(f, s);
+	fputs("}\n}\n", f);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -ENOMEM;

@@ -18,6 +18,7 @@
 #include "eventlog.h"
 #include "fsutil.h"
 #include "hex.h"
+#include "jsonout.h"
 #include "luks.h"
 #include "rerun.h"
 #include "token.h"
@@ -489,20 +490,6 @@ static void wipe_keys(struct ctx *c)
 		secret_freep(&c->vol[i].key);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static int write_run_file(struct ctx *c, const char *name, char *buf, size_t len)
 {
 	int r = fs_write_atomic_at(c->run_fd, name, buf, len, 0644, true);
@@ -554,33 +541,42 @@ static int write_handoff(struct ctx *c)
 	hex_encode(c->app.policy_sha256, 32, hex);
 	fprintf(f, "{\n  \"format\": \"sealboot-handoff\",\n  \"format_version\": 1,\n"
 		   "  \"boot_id\": ");
-	json_str(f, bid);
-	fprintf(f, ",\n  \"policy_serial\": %" PRIu64 ",\n  \"policy_sha256\": \"%s\",\n",
-		p->serial, hex);
+	json_write_string(f, bid);
+	fprintf(f, ",\n  \"policy_serial\": %" PRIu64 ",\n  \"policy_sha256\": ", p->serial);
+	json_write_string(f, hex);
 	hex_encode(replay.v[EVENTLOG_PCR_SEAL], 32, hex);
-	fprintf(f, "  \"pcr15\": \"%s\",\n", hex);
+	fputs(",\n  \"pcr15\": ", f);
+	json_write_string(f, hex);
 	hex_encode(replay.v[EVENTLOG_PCR_LOG], 32, hex);
-	fprintf(f, "  \"pcr13\": \"%s\",\n  \"eventlog\": \"%s\",\n  \"bundles\": [", hex,
-		EVENTLOG);
+	fputs(",\n  \"pcr13\": ", f);
+	json_write_string(f, hex);
+	fputs(",\n  \"eventlog\": ", f);
+	json_write_string(f, EVENTLOG);
+	fputs(",\n  \"bundles\": [", f);
 	for (size_t i = 0; i < p->n_bundles; i++) {
 		hex_encode(c->bundles[i]->manifest_sha256, 32, hex);
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-		json_str(f, p->bundles[i].name);
+		json_write_string(f, p->bundles[i].name);
 		fprintf(f, ", \"path\": ");
-		json_str(f, p->bundles[i].path);
-		fprintf(f, ", \"version\": %" PRIu64 ", \"manifest_sha256\": \"%s\"}",
-			c->bundles[i]->manifest->version, hex);
+		json_write_string(f, p->bundles[i].path);
+		fprintf(f, ", \"version\": %" PRIu64 ", \"manifest_sha256\": ",
+			c->bundles[i]->manifest->version);
+		json_write_string(f, hex);
+		fputc('}', f);
 	}
 	fprintf(f, "\n  ],\n  \"volumes\": [");
 	for (size_t i = 0; i < p->n_volumes; i++) {
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-		json_str(f, p->volumes[i].name);
-		fprintf(f, ", \"uuid\": \"%s\", \"device\": ", p->volumes[i].uuid);
-		json_str(f, c->vol[i].path);
-		if (c->rep->activated)
-			fprintf(f, ", \"mapper\": \"/dev/mapper/%s\", \"activated\": true}",
-				p->volumes[i].name);
-		else
+		json_write_string(f, p->volumes[i].name);
+		fputs(", \"uuid\": ", f);
+		json_write_string(f, p->volumes[i].uuid);
+		fputs(", \"device\": ", f);
+		json_write_string(f, c->vol[i].path);
+		if (c->rep->activated) {
+			fputs(", \"mapper\": \"/dev/mapper/", f);
+			json_write_chars(f, p->volumes[i].name);
+			fputs("\", \"activated\": true}", f);
+		} else
 			fprintf(f, ", \"mapper\": null, \"activated\": false}");
 	}
 	fprintf(f, "\n  ]\n}\n");
@@ -604,16 +600,18 @@ static void write_status(struct ctx *c)
 	if (!f)
 		return;
 	fs_boot_id(bid);
-	fprintf(f, "{\n  \"format\": \"sealboot-status\",\n  \"format_version\": 1,\n"
-		   "  \"boot_id\": \"%s\",\n  \"verdict\": \"%s\",\n  \"exit_code\": %d,\n  \"stage\": ",
-		bid,
-		rep->verdict == ANCHOR_OK         ? "ok"
-		: rep->verdict == ANCHOR_ZEROIZED ? "zeroized"
-						  : "failed",
-		(int)rep->verdict);
-	json_str(f, rep->verdict == ANCHOR_OK ? "done" : rep->stage);
+	fputs("{\n  \"format\": \"sealboot-status\",\n  \"format_version\": 1,\n"
+	      "  \"boot_id\": ",
+	      f);
+	json_write_string(f, bid);
+	fputs(",\n  \"verdict\": ", f);
+	json_write_string(f, rep->verdict == ANCHOR_OK         ? "ok"
+			     : rep->verdict == ANCHOR_ZEROIZED ? "zeroized"
+							       : "failed");
+	fprintf(f, ",\n  \"exit_code\": %d,\n  \"stage\": ", (int)rep->verdict);
+	json_write_string(f, rep->verdict == ANCHOR_OK ? "done" : rep->stage);
 	fprintf(f, ",\n  \"reason\": ");
-	json_str(f, rep->verdict == ANCHOR_OK ? "" : rep->d.msg);
+	json_write_string(f, rep->verdict == ANCHOR_OK ? "" : rep->d.msg);
 	fprintf(f, ",\n  \"bundles_verified\": %u,\n  \"volumes_open\": %u,\n"
 		   "  \"activated\": %s,\n  \"tpm_lockout\": %s,\n  \"time\": %lld\n}\n",
 		rep->bundles, rep->volumes, rep->activated ? "true" : "false",

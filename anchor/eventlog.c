@@ -10,6 +10,7 @@
 
 #include "hex.h"
 #include "jsonfield.h"
+#include "jsonout.h"
 #include "jsonstrict.h"
 
 int eventlog_add(struct eventlog *log, unsigned pcr, const char *text, struct diag *d)
@@ -48,7 +49,13 @@ void eventlog_replay(const struct eventlog *log, struct tpmpolicy_pcr_values *ou
 }
 
 /* Names in event texts come from validated policy and manifest fields
- * ([A-Za-z0-9._-]), so they hold no space or quote. */
+ * ([A-Za-z0-9._-]), so they hold no space or quote. Each text's leading
+ * fields are one format for its builder and its matcher below, so the two
+ * cannot drift. */
+#define TEXT_POLICY_HEAD "sealboot policy serial=%" PRIu64 " sha256=%s admin="
+#define TEXT_CONTENT "sealboot bundle-content name=%s version=%" PRIu64 " manifest=%s"
+#define TEXT_VOLUME_HEAD "sealboot volume name=%s uuid=%s identity="
+#define TEXT_CAP "sealboot cap"
 void eventlog_text_policy(char out[EVENTLOG_TEXT_MAX], uint64_t serial,
 			  const uint8_t policy_sha256[32], const uint8_t admin_digest[32],
 			  const uint8_t record_sha256[32])
@@ -58,9 +65,7 @@ void eventlog_text_policy(char out[EVENTLOG_TEXT_MAX], uint64_t serial,
 	hex_encode(policy_sha256, 32, p);
 	hex_encode(admin_digest, 32, a);
 	hex_encode(record_sha256, 32, n);
-	snprintf(out, EVENTLOG_TEXT_MAX,
-		 "sealboot policy serial=%" PRIu64 " sha256=%s admin=%s record=%s", serial, p, a,
-		 n);
+	snprintf(out, EVENTLOG_TEXT_MAX, TEXT_POLICY_HEAD "%s record=%s", serial, p, a, n);
 }
 
 void eventlog_text_authority(char out[EVENTLOG_TEXT_MAX], const char *bundle,
@@ -80,9 +85,7 @@ void eventlog_text_content(char out[EVENTLOG_TEXT_MAX], const char *bundle, uint
 	char m[65];
 
 	hex_encode(manifest_sha256, 32, m);
-	snprintf(out, EVENTLOG_TEXT_MAX,
-		 "sealboot bundle-content name=%s version=%" PRIu64 " manifest=%s", bundle, version,
-		 m);
+	snprintf(out, EVENTLOG_TEXT_MAX, TEXT_CONTENT, bundle, version, m);
 }
 
 void eventlog_text_volume(char out[EVENTLOG_TEXT_MAX], const char *name, const char *uuid,
@@ -91,18 +94,54 @@ void eventlog_text_volume(char out[EVENTLOG_TEXT_MAX], const char *name, const c
 	char id[65];
 
 	hex_encode(identity, 32, id);
-	snprintf(out, EVENTLOG_TEXT_MAX, "sealboot volume name=%s uuid=%s identity=%s", name, uuid,
-		 id);
+	snprintf(out, EVENTLOG_TEXT_MAX, TEXT_VOLUME_HEAD "%s", name, uuid, id);
 }
 
 void eventlog_text_cap(char out[EVENTLOG_TEXT_MAX])
 {
-	snprintf(out, EVENTLOG_TEXT_MAX, "sealboot cap");
+	snprintf(out, EVENTLOG_TEXT_MAX, TEXT_CAP);
 }
 
 void eventlog_text_failure(char out[EVENTLOG_TEXT_MAX], const char *stage)
 {
 	snprintf(out, EVENTLOG_TEXT_MAX, "sealboot failure stage=%s", stage);
+}
+
+/* Matchers: the texts above, recognised by what their builder wrote. */
+static bool starts_with(const char *text, const char *head)
+{
+	return strncmp(text, head, strlen(head)) == 0;
+}
+
+bool eventlog_is_policy(const char *text, uint64_t serial, const uint8_t policy_sha256[32])
+{
+	char head[EVENTLOG_TEXT_MAX], p[65];
+
+	hex_encode(policy_sha256, 32, p);
+	snprintf(head, sizeof(head), TEXT_POLICY_HEAD, serial, p);
+	return starts_with(text, head);
+}
+
+bool eventlog_is_content(const char *text, const char *bundle, uint64_t version,
+			 const uint8_t manifest_sha256[32])
+{
+	char want[EVENTLOG_TEXT_MAX];
+
+	eventlog_text_content(want, bundle, version, manifest_sha256);
+	return strcmp(text, want) == 0;
+}
+
+bool eventlog_is_volume(const char *text, const char *name, const char *uuid)
+{
+	char head[EVENTLOG_TEXT_MAX];
+
+	snprintf(head, sizeof(head), TEXT_VOLUME_HEAD, name, uuid);
+	return starts_with(text, head);
+}
+
+bool eventlog_is_cap(const char *text)
+{
+	return strcmp(text, TEXT_CAP) == 0;
 }
 
 int eventlog_write(const struct eventlog *log, FILE *f)
@@ -114,15 +153,12 @@ int eventlog_write(const struct eventlog *log, FILE *f)
 		hex_encode(rec->digest, 32, dg);
 		/* The text is printable ASCII without quotes or backslashes
 		 * from our builders; escape anyway so any text round-trips. */
-		fprintf(f, "{\"recnum\":%zu,\"pcr\":%u,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":\"%s\"}],"
-			   "\"content_type\":\"sealboot\",\"content\":\"",
-			i, rec->pcr, dg);
-		for (const char *c = rec->text; *c; c++) {
-			if (*c == '"' || *c == '\\')
-				fputc('\\', f);
-			fputc(*c, f);
-		}
-		fputs("\"}\n", f);
+		fprintf(f, "{\"recnum\":%zu,\"pcr\":%u,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":",
+			i, rec->pcr);
+		json_write_string(f, dg);
+		fputs("}],\"content_type\":\"sealboot\",\"content\":", f);
+		json_write_string(f, rec->text);
+		fputs("}\n", f);
 	}
 	return ferror(f) ? -EIO : 0;
 }

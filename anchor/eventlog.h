@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +59,16 @@ void eventlog_text_volume(char out[EVENTLOG_TEXT_MAX], const char *name, const c
 			  const uint8_t identity[32]);
 void eventlog_text_cap(char out[EVENTLOG_TEXT_MAX]);
 void eventlog_text_failure(char out[EVENTLOG_TEXT_MAX], const char *stage);
+
+/* Matchers beside the builders, for readers of a log (the launcher's
+ * handoff check): true when text is what the builder wrote for these
+ * values. The policy and volume texts are matched on the fields given (the
+ * admin/record and identity digests that follow are not compared). */
+bool eventlog_is_policy(const char *text, uint64_t serial, const uint8_t policy_sha256[32]);
+bool eventlog_is_content(const char *text, const char *bundle, uint64_t version,
+			 const uint8_t manifest_sha256[32]);
+bool eventlog_is_volume(const char *text, const char *name, const char *uuid);
+bool eventlog_is_cap(const char *text);
 
 /* Write as JSON Lines. 0 or -errno. */
 int eventlog_write(const struct eventlog *log, FILE *f);

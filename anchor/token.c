@@ -9,23 +9,40 @@
 
 #include "hex.h"
 #include "jsonfield.h"
+#include "jsonout.h"
 
 #define DOC "LUKS2 token " TOKEN_TYPE
 
 int token_to_json(const struct tpm_sealed *s, char **ret)
 {
 	char pub[2 * TPM_SEALED_MAX], priv[2 * TPM_SEALED_MAX], name[2 * TPMPOLICY_NAME_SIZE + 1];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
 
 	if (s->pub_len > TPM_SEALED_MAX || s->priv_len > TPM_SEALED_MAX)
 		return -EINVAL;
 	EVP_EncodeBlock((unsigned char *)pub, s->pub, (int)s->pub_len);
 	EVP_EncodeBlock((unsigned char *)priv, s->priv, (int)s->priv_len);
 	hex_encode(s->primary_name, TPMPOLICY_NAME_SIZE, name);
-	if (asprintf(ret,
-		     "{\"type\":\"%s\",\"keyslots\":[],\"sealboot_format_version\":%d,"
-		     "\"tpm2_public\":\"%s\",\"tpm2_private\":\"%s\",\"tpm2_primary_name\":\"%s\"}",
-		     TOKEN_TYPE, TOKEN_FORMAT_VERSION, pub, priv, name) < 0)
+	f = open_memstream(&buf, &len);
+	if (!f)
 		return -ENOMEM;
+	fputs("{\"type\":", f);
+	json_write_string(f, TOKEN_TYPE);
+	fprintf(f, ",\"keyslots\":[],\"sealboot_format_version\":%d,\"tpm2_public\":",
+		TOKEN_FORMAT_VERSION);
+	json_write_string(f, pub);
+	fputs(",\"tpm2_private\":", f);
+	json_write_string(f, priv);
+	fputs(",\"tpm2_primary_name\":", f);
+	json_write_string(f, name);
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret = buf;
 	return 0;
 }
 

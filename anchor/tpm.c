@@ -85,13 +85,22 @@ static void note_lost(struct tpm *t, TSS2_RC rc, const char *what)
 static void flush(struct tpm *t, ESYS_TR *h);
 
 /* The one place a TSS2_RC becomes an errno and a message. */
+/* A response code as compared with TPM2_RC_*: without its layer and, for a
+ * format-one code, without the parameter/handle/session number its upper
+ * bits carry. The one masking, for rc_fail and the steps that name their
+ * own failures. */
+static TSS2_RC rc_code(TSS2_RC rc)
+{
+	TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
+
+	return (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
+}
+
 static int rc_fail(struct tpm *t, TSS2_RC rc, const char *what, struct diag *d)
 {
 	TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
 	TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
-	/* Format-one response codes carry parameter/handle/session numbers in
-	 * their upper bits; strip them to compare with the base code. */
-	TSS2_RC fmt1 = (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
+	TSS2_RC fmt1 = rc_code(rc);
 
 	note_lost(t, rc, what);
 	if (rc_no_answer(rc))
@@ -651,10 +660,31 @@ void tpm_nv_counter_name(uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE])
 			  8, ret);
 }
 
+int tpm_approval_digests(const struct tpm_pcr_approval *a,
+			 uint8_t ret_approved[TPMPOLICY_DIGEST_SIZE],
+			 uint8_t ret_ahash[TPMPOLICY_DIGEST_SIZE], struct diag *d)
+{
+	uint8_t name[TPMPOLICY_NAME_SIZE], approved[TPMPOLICY_DIGEST_SIZE];
+	uint8_t ahash[TPMPOLICY_DIGEST_SIZE];
+	int r;
+
+	tpm_nv_counter_name(a->counter, name);
+	r = tpmpolicy_approved_pcr_policy(a->mask, a->pcr_digest, a->serial, name, approved, d);
+	if (r == 0)
+		r = tpmpolicy_authorize_ahash(approved, NULL, 0, ahash, d);
+	if (r < 0)
+		return r;
+	if (ret_approved)
+		memcpy(ret_approved, approved, sizeof(approved));
+	if (ret_ahash)
+		memcpy(ret_ahash, ahash, sizeof(ahash));
+	return 0;
+}
+
 /* The TPM checks the admin's signature over aHash and gives a ticket that
  * PolicyAuthorize accepts in place of the signature. */
 static int verify_approval(struct tpm *t, const struct tpm_pcr_approval *a,
-			   const uint8_t approved[TPMPOLICY_DIGEST_SIZE], ESYS_TR *ret_key,
+			   const uint8_t ahash_in[TPMPOLICY_DIGEST_SIZE], ESYS_TR *ret_key,
 			   TPMT_TK_VERIFIED **ret_ticket, struct diag *d)
 {
 	TPM2B_PUBLIC pub;
@@ -666,11 +696,8 @@ static int verify_approval(struct tpm *t, const struct tpm_pcr_approval *a,
 				    .signatureS = {.size = 32}},
 	};
 	TSS2_RC rc;
-	int r;
 
-	r = tpmpolicy_authorize_ahash(approved, NULL, 0, ahash.buffer, d);
-	if (r < 0)
-		return r;
+	memcpy(ahash.buffer, ahash_in, TPMPOLICY_DIGEST_SIZE);
 	memcpy(sig.signature.ecdsa.signatureR.buffer, a->sig_r, 32);
 	memcpy(sig.signature.ecdsa.signatureS.buffer, a->sig_s, 32);
 	admin_key_public(&a->key, &pub);
@@ -682,12 +709,47 @@ static int verify_approval(struct tpm *t, const struct tpm_pcr_approval *a,
 		return rc_fail(t, rc, "loading the admin key", d);
 	rc = Esys_VerifySignature(t->esys, *ret_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				  &ahash, &sig, ret_ticket);
-	if ((rc & ~TSS2_RC_LAYER_MASK & (TPM2_RC_FMT1 | 0x3f)) == TPM2_RC_SIGNATURE)
+	if (rc_code(rc) == TPM2_RC_SIGNATURE)
 		return diag_set(d, DIAG_SIGNATURE, EBADMSG,
 				"the PCR policy is not signed by the admin key the volume key "
 				"is bound to");
 	if (rc != TSS2_RC_SUCCESS)
 		return rc_fail(t, rc, "verifying the PCR policy signature", d);
+	return 0;
+}
+
+const char *tpm_approved_step_name(enum tpm_approved_step step)
+{
+	switch (step) {
+	case TPM_STEP_PCR:
+		return "the PCR check";
+	case TPM_STEP_COUNTER:
+		return "the PCR policy counter check";
+	case TPM_STEP_AUTHORIZE:
+		return "PolicyAuthorize";
+	case TPM_STEP_UNSEAL:
+		return "unsealing";
+	}
+	return "unsealing";
+}
+
+int tpm_approved_step_failure(enum tpm_approved_step step, uint32_t rc, uint64_t serial,
+			      struct diag *d)
+{
+	TSS2_RC code = rc_code(rc);
+
+	if (step == TPM_STEP_PCR && code == TPM2_RC_VALUE)
+		return diag_set(d, DIAG_INTERNAL, EPERM,
+				"the PCRs differ from the values the admin approved: this "
+				"boot is not the measured good boot");
+	if (step == TPM_STEP_COUNTER && code == TPM2_RC_POLICY)
+		return diag_set(d, DIAG_INTERNAL, EKEYREVOKED,
+				"the PCR policy (serial %llu) was retired by a newer one",
+				(unsigned long long)serial);
+	if (step == TPM_STEP_UNSEAL && code == TPM2_RC_POLICY_FAIL)
+		return diag_set(d, DIAG_INTERNAL, EPERM,
+				"the volume key is bound to another admin key than the one "
+				"that signed this PCR policy");
 	return 0;
 }
 
@@ -700,7 +762,7 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 	TPM2B_OPERAND operand = {.size = 8};
 	TPM2B_NONCE ref = {.size = 0};
 	TPM2B_NAME key_name = {.size = TPMPOLICY_NAME_SIZE};
-	uint8_t counter_name[TPMPOLICY_NAME_SIZE];
+	uint8_t ahash[TPMPOLICY_DIGEST_SIZE];
 	TPMT_TK_VERIFIED *ticket = NULL;
 	ESYS_TR primary = ESYS_TR_NONE, obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	ESYS_TR key = ESYS_TR_NONE, nv = ESYS_TR_NONE;
@@ -714,9 +776,7 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 	memcpy(pcr_digest.buffer, a->pcr_digest, TPMPOLICY_DIGEST_SIZE);
 	for (int i = 0; i < 8; i++)
 		operand.buffer[i] = (uint8_t)(a->serial >> (56 - 8 * i));
-	tpm_nv_counter_name(a->counter, counter_name);
-	r = tpmpolicy_approved_pcr_policy(a->mask, a->pcr_digest, a->serial, counter_name,
-					  approved.buffer, d);
+	r = tpm_approval_digests(a, approved.buffer, ahash, d);
 	if (r == 0)
 		r = tpm_admin_key_name(&a->key, key_name.name, d);
 	if (r < 0)
@@ -725,7 +785,7 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 	r = load_sealed(t, sealed, &primary, &obj, d);
 	if (r < 0)
 		goto out;
-	r = verify_approval(t, a, approved.buffer, &key, &ticket, d);
+	r = verify_approval(t, a, ahash, &key, &ticket, d);
 	if (r < 0)
 		goto out;
 	r = nv_handle(t, a->counter, "looking up the PCR policy counter", &nv, d);
@@ -733,7 +793,7 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 		goto out;
 	for (int tries = 1;; tries++) {
 		TPM2B_SENSITIVE_DATA *out = NULL;
-		const char *step = "the PCR check";
+		enum tpm_approved_step step = TPM_STEP_PCR;
 
 		r = start_salted(t, primary, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &session, d);
 		if (r < 0)
@@ -741,20 +801,20 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 		rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				    &pcr_digest, &sel);
 		if (rc == TSS2_RC_SUCCESS) {
-			step = "the PCR policy counter check";
+			step = TPM_STEP_COUNTER;
 			/* The counter's own (empty) auth: TPMA_NV_AUTHREAD. */
 			rc = Esys_PolicyNV(t->esys, nv, nv, session, ESYS_TR_PASSWORD,
 					   ESYS_TR_NONE, ESYS_TR_NONE, &operand, 0,
 					   TPM2_EO_UNSIGNED_LE);
 		}
 		if (rc == TSS2_RC_SUCCESS) {
-			step = "PolicyAuthorize";
+			step = TPM_STEP_AUTHORIZE;
 			rc = Esys_PolicyAuthorize(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
 						  ESYS_TR_NONE, &approved, &ref, &key_name,
 						  ticket);
 		}
 		if (rc == TSS2_RC_SUCCESS) {
-			step = "unsealing";
+			step = TPM_STEP_UNSEAL;
 			rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
 		}
 		flush(t, &session);
@@ -764,23 +824,9 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 		}
 		if (pcr_changed(rc) && tries < UNSEAL_TRIES)
 			continue;
-		TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
-		TSS2_RC fmt1 = (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
-		if (strcmp(step, "the PCR check") == 0 && fmt1 == TPM2_RC_VALUE)
-			r = diag_set(d, DIAG_INTERNAL, EPERM,
-				     "the PCRs differ from the values the admin approved: this "
-				     "boot is not the measured good boot");
-		else if (strcmp(step, "the PCR policy counter check") == 0 &&
-			 fmt1 == TPM2_RC_POLICY)
-			r = diag_set(d, DIAG_INTERNAL, EKEYREVOKED,
-				     "the PCR policy (serial %llu) was retired by a newer one",
-				     (unsigned long long)a->serial);
-		else if (strcmp(step, "unsealing") == 0 && fmt1 == TPM2_RC_POLICY_FAIL)
-			r = diag_set(d, DIAG_INTERNAL, EPERM,
-				     "the volume key is bound to another admin key than the one "
-				     "that signed this PCR policy");
-		else
-			r = rc_fail(t, rc, step, d);
+		r = tpm_approved_step_failure(step, rc, a->serial, d);
+		if (r == 0)
+			r = rc_fail(t, rc, tpm_approved_step_name(step), d);
 		goto out;
 	}
 out:
@@ -1503,7 +1549,7 @@ int tpm_ak_activate(struct tpm *t, const uint8_t *blob, size_t blob_len, const u
 				     &id, &es, &cert);
 	if (rc != TSS2_RC_SUCCESS) {
 		TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
-		TSS2_RC fmt1 = (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
+		TSS2_RC fmt1 = rc_code(rc);
 
 		/* Another EK cannot decrypt the seed (libtpms reports that as
 		 * TPM_RC_FAILURE and keeps working), another AK fails the

@@ -150,6 +150,36 @@ struct tpm_pcr_approval {
 };
 
 /*
+ * The policy an approval approves, tpmpolicy_approved_pcr_policy() over the
+ * Name of its counter once incremented, and the aHash the admin's signature
+ * covers (tpmpolicy_authorize_ahash, empty policyRef): one computation for
+ * the signer (sealboot-admin), the anchor's offline check and the TPM's
+ * VerifySignature, so they cannot drift. Pure: no TPM is used. Either output
+ * may be NULL. Errors: those of tpmpolicy_approved_pcr_policy().
+ */
+int tpm_approval_digests(const struct tpm_pcr_approval *a,
+			 uint8_t ret_approved[TPMPOLICY_DIGEST_SIZE],
+			 uint8_t ret_ahash[TPMPOLICY_DIGEST_SIZE], struct diag *d);
+
+/*
+ * The steps of an approved unseal, in order, each its own failure: a TPM
+ * error at a step is its sub-reason when tpm_approved_step_failure() knows
+ * it (returns < 0 with d set: PCRs not the approved ones -EPERM, counter
+ * above the serial -EKEYREVOKED, the key bound to another admin -EPERM),
+ * else 0 and the caller reports the code under tpm_approved_step_name().
+ * Pure: the code's layer and format-one parameter number are ignored.
+ */
+enum tpm_approved_step {
+	TPM_STEP_PCR,       /* PolicyPCR */
+	TPM_STEP_COUNTER,   /* PolicyNV on the counter */
+	TPM_STEP_AUTHORIZE, /* PolicyAuthorize */
+	TPM_STEP_UNSEAL,    /* Unseal */
+};
+const char *tpm_approved_step_name(enum tpm_approved_step step);
+int tpm_approved_step_failure(enum tpm_approved_step step, uint32_t rc, uint64_t serial,
+			      struct diag *d);
+
+/*
  * Unseal under an admin-approved PCR policy: the TPM checks the signature
  * (VerifySignature, key loaded public-only in the owner hierarchy), then
  * PolicyPCR with the approved digest, PolicyNV on the counter and

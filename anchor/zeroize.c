@@ -23,6 +23,7 @@
 #include "attest.h"
 #include "config.h"
 #include "fsutil.h"
+#include "jsonout.h"
 #include "hex.h"
 #include "jsonfield.h"
 #include "luks.h"
@@ -612,23 +613,35 @@ static char *receipt_text(struct zctx *z)
 
 static void write_zeroized_status(struct zctx *z)
 {
-	char buf[1024], bid[FS_BOOT_ID_SIZE];
+	char *buf = NULL, bid[FS_BOOT_ID_SIZE];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 	int fd;
 
+	if (!f)
+		return;
 	fs_boot_id(bid);
-	snprintf(buf, sizeof(buf),
-		 "{\n  \"format\": \"sealboot-status\",\n  \"format_version\": 1,\n"
-		 "  \"boot_id\": \"%s\",\n  \"verdict\": \"zeroized\",\n  \"exit_code\": %d,\n"
-		 "  \"stage\": \"zeroized\",\n  \"reason\": \"zeroized: ready for provisioning\",\n"
-		 "  \"bundles_verified\": 0,\n  \"volumes_open\": 0,\n  \"activated\": false,\n"
-		 "  \"tpm_lockout\": false,\n  \"time\": %lld\n}\n",
-		 bid, ZEROIZED_VERDICT, (long long)time(NULL));
+	fputs("{\n  \"format\": \"sealboot-status\",\n  \"format_version\": 1,\n"
+	      "  \"boot_id\": ",
+	      f);
+	json_write_string(f, bid);
+	fprintf(f,
+		",\n  \"verdict\": \"zeroized\",\n  \"exit_code\": %d,\n"
+		"  \"stage\": \"zeroized\",\n  \"reason\": \"zeroized: ready for provisioning\",\n"
+		"  \"bundles_verified\": 0,\n  \"volumes_open\": 0,\n  \"activated\": false,\n"
+		"  \"tpm_lockout\": false,\n  \"time\": %lld\n}\n",
+		ZEROIZED_VERDICT, (long long)time(NULL));
+	if (fclose(f) != 0) {
+		free(buf);
+		return;
+	}
 	(void)mkdir(z->o->run_dir, 0755);
 	fd = open(z->o->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
-		(void)fs_write_atomic_at(fd, "status.json", buf, strlen(buf), 0644, true);
+		(void)fs_write_atomic_at(fd, "status.json", buf, len, 0644, true);
 		close(fd);
 	}
+	free(buf);
 }
 
 /* 5+n. The receipt and the TPM's evidence for it, then the journal goes. */

@@ -128,31 +128,6 @@ out:
 	return r;
 }
 
-/* The value of " key=" in an event text, up to the next space. */
-static bool field(const char *text, const char *key, char *out, size_t size)
-{
-	size_t klen = strlen(key);
-
-	for (const char *p = text; (p = strstr(p, key)); p += klen) {
-		if (p == text || p[-1] != ' ' || p[klen] != '=')
-			continue;
-		const char *v = p + klen + 1;
-		size_t n = strcspn(v, " ");
-
-		if (n >= size)
-			return false;
-		memcpy(out, v, n);
-		out[n] = 0;
-		return true;
-	}
-	return false;
-}
-
-static bool starts(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 static int differs(struct diag *d, const char *what)
 {
 	return diag_set(d, DIAG_TRUST, EBADE,
@@ -165,7 +140,7 @@ int handoff_check(const struct handoff *h, const char *boot_id, const struct eve
 {
 	struct tpmpolicy_pcr_values replay;
 	const struct eventlog_record *last15 = NULL;
-	char hex[65], buf[200];
+	char buf[200];
 	bool policy_seen = false;
 
 	if (strcmp(h->boot_id, boot_id) != 0)
@@ -183,33 +158,21 @@ int handoff_check(const struct handoff *h, const char *boot_id, const struct eve
 	for (size_t i = 0; i < log->n; i++)
 		if (log->r[i].pcr == EVENTLOG_PCR_SEAL)
 			last15 = &log->r[i];
-	if (!last15 || strcmp(last15->text, "sealboot cap") != 0)
+	if (!last15 || !eventlog_is_cap(last15->text))
 		return differs(d, "the event log does not end with the anchor's cap");
 	if (CRYPTO_memcmp(h->policy_sha256, policy_bytes_sha256, 32) != 0)
 		return differs(d, "the policy file is not the one the anchor verified");
-	hex_encode(h->policy_sha256, 32, hex);
 	for (size_t i = 0; i < log->n; i++)
-		if (starts(log->r[i].text, "sealboot policy ") &&
-		    field(log->r[i].text, "sha256", buf, sizeof(buf)) && !strcmp(buf, hex) &&
-		    field(log->r[i].text, "serial", buf, sizeof(buf)) &&
-		    strtoull(buf, NULL, 10) == h->policy_serial)
+		if (eventlog_is_policy(log->r[i].text, h->policy_serial, h->policy_sha256))
 			policy_seen = true;
 	if (!policy_seen)
 		return differs(d, "the event log never measured this policy");
 	for (size_t b = 0; b < h->n_bundles; b++) {
 		bool seen = false;
 
-		hex_encode(h->bundles[b].manifest_sha256, 32, hex);
-		for (size_t i = 0; i < log->n && !seen; i++) {
-			char name[130], ver[24];
-
-			seen = starts(log->r[i].text, "sealboot bundle-content ") &&
-			       field(log->r[i].text, "name", name, sizeof(name)) &&
-			       !strcmp(name, h->bundles[b].name) &&
-			       field(log->r[i].text, "manifest", buf, sizeof(buf)) &&
-			       !strcmp(buf, hex) && field(log->r[i].text, "version", ver, sizeof(ver)) &&
-			       strtoull(ver, NULL, 10) == h->bundles[b].version;
-		}
+		for (size_t i = 0; i < log->n && !seen; i++)
+			seen = eventlog_is_content(log->r[i].text, h->bundles[b].name,
+						   h->bundles[b].version, h->bundles[b].manifest_sha256);
 		if (!seen) {
 			snprintf(buf, sizeof(buf), "bundle %s was not measured as the handoff says",
 				 h->bundles[b].name);
@@ -219,15 +182,9 @@ int handoff_check(const struct handoff *h, const char *boot_id, const struct eve
 	for (size_t v = 0; v < h->n_volumes; v++) {
 		bool seen = false;
 
-		for (size_t i = 0; i < log->n && !seen; i++) {
-			char name[40], uuid[40];
-
-			seen = starts(log->r[i].text, "sealboot volume ") &&
-			       field(log->r[i].text, "name", name, sizeof(name)) &&
-			       !strcmp(name, h->volumes[v].name) &&
-			       field(log->r[i].text, "uuid", uuid, sizeof(uuid)) &&
-			       !strcmp(uuid, h->volumes[v].uuid);
-		}
+		for (size_t i = 0; i < log->n && !seen; i++)
+			seen = eventlog_is_volume(log->r[i].text, h->volumes[v].name,
+						  h->volumes[v].uuid);
 		if (!seen) {
 			snprintf(buf, sizeof(buf), "volume %s was not opened by the anchor",
 				 h->volumes[v].name);

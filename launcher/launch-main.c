@@ -490,6 +490,16 @@ out:
 	return code;
 }
 
+static int cmd_status(struct opts *o)
+{
+	return cmd_check(o, false);
+}
+
+static int cmd_audit(struct opts *o)
+{
+	return cmd_check(o, true);
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -596,30 +606,36 @@ int main(int argc, char **argv)
 		}
 		}
 	}
+	/* Each command with the long options it uses: 0 is every option; any
+	 * other option given would be silently ignored, so it is refused. */
+	static const struct {
+		const char *name;
+		int (*run)(struct opts *o);
+		unsigned used; /* 1 << (val - OPT_STATE) */
+		const char *used_text;
+	} cmds[] = {
+		{"start", cmd_start, 0, NULL},
+		{"stop", cmd_stop,
+		 1u << (OPT_URI - OPT_STATE) | 1u << (OPT_NAME - OPT_STATE) |
+			 1u << (OPT_TIMEOUT - OPT_STATE),
+		 "--uri, --name and --timeout"},
+		{"status", cmd_status, 0, NULL},
+		{"audit", cmd_audit, 0, NULL},
+		{"xml", cmd_xml, 0, NULL},
+	};
+
 	if (argc - optind != 1)
 		return usage_error("expected one command: start, stop, status, audit or xml");
 	cmd = argv[optind];
-	if (!strcmp(cmd, "start"))
-		return cmd_start(&o);
-	if (!strcmp(cmd, "stop")) {
-		/* stop uses only these: any other option would be silently
-		 * ignored, so it is refused. */
-		const unsigned used = 1u << (OPT_URI - OPT_STATE) | 1u << (OPT_NAME - OPT_STATE) |
-				      1u << (OPT_TIMEOUT - OPT_STATE);
-
-		for (const struct option *lo = longopts; lo->name; lo++)
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmd, cmds[i].name))
+			continue;
+		for (const struct option *lo = longopts; cmds[i].used && lo->name; lo++)
 			if (lo->val >= OPT_STATE && lo->val <= OPT_JSON &&
-			    (given & ~used & 1u << (lo->val - OPT_STATE)))
-				return usage_error("stop takes only --uri, --name and --timeout; "
-						   "--%s does nothing there",
-						   lo->name);
-		return cmd_stop(&o);
+			    (given & ~cmds[i].used & 1u << (lo->val - OPT_STATE)))
+				return usage_error("%s takes only %s; --%s does nothing there",
+						   cmd, cmds[i].used_text, lo->name);
+		return cmds[i].run(&o);
 	}
-	if (!strcmp(cmd, "status"))
-		return cmd_check(&o, false);
-	if (!strcmp(cmd, "audit"))
-		return cmd_check(&o, true);
-	if (!strcmp(cmd, "xml"))
-		return cmd_xml(&o);
 	return usage_error("unknown command '%s' (start, stop, status, audit, xml)", cmd);
 }

@@ -414,7 +414,7 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 	struct tpmpolicy_pcr_values predicted, now = {0};
 	struct approval ap = {.serial = serial, .mask = a->policy->seal_pcrs};
 	struct tpm_pcr_approval ta;
-	uint8_t name[TPMPOLICY_NAME_SIZE], approved[32], ahash[32];
+	uint8_t ahash[32];
 	tpmpolicy_pcr_mask_t need, predicted_boot = 0;
 	char *json = NULL;
 	size_t len = 0;
@@ -484,10 +484,7 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 		       32);
 	}
 	appliance_tpm_approval(a, &ap, &ta);
-	tpm_nv_counter_name(APPLIANCE_NV_PCR, name);
-	r = tpmpolicy_approved_pcr_policy(ta.mask, ta.pcr_digest, serial, name, approved, d);
-	if (r == 0)
-		r = tpmpolicy_authorize_ahash(approved, NULL, 0, ahash, d);
+	r = tpm_approval_digests(&ta, NULL, ahash, d);
 	if (r == 0)
 		r = adminkey_sign_digest(key, ahash, ap.sig_r, ap.sig_s, d);
 	if (r < 0)
@@ -1061,6 +1058,139 @@ static int parse_fd(const char *arg, int *ret)
 	return 0;
 }
 
+/* The commands: words 0 and 1 name them (word 1 only in a group), the rest
+ * are their arguments. */
+static int run_policy_sign(struct opts *o, char **args)
+{
+	return policy_sign(o, args[2], args[3]);
+}
+
+static int run_policy_verify(struct opts *o, char **args)
+{
+	return policy_verify_show(o, args[2], false);
+}
+
+static int run_policy_show(struct opts *o, char **args)
+{
+	return policy_verify_show(o, args[2], true);
+}
+
+static int run_pcr_policy_predict(struct opts *o, char **args)
+{
+	(void)args;
+	return pcr_policy_predict(o);
+}
+
+static int run_pcr_policy_sign(struct opts *o, char **args)
+{
+	return pcr_policy_sign(o, args[2]);
+}
+
+static int run_pcr_policy_activate(struct opts *o, char **args)
+{
+	return pcr_policy_activate(o, args[2]);
+}
+
+static int run_zeroize_authorize(struct opts *o, char **args)
+{
+	(void)args;
+	o->z.prog = prog;
+	o->z.key = o->key;
+	o->z.secret_fd = o->secret_fd;
+	o->z.at = o->at;
+	if (!o->z.expires)
+		o->z.expires = 3600;
+	return admin_zeroize_authorize(&o->z);
+}
+
+static int run_attest_verify(struct opts *o, char **args)
+{
+	o->v.prog = prog;
+	o->v.json = o->json;
+	return admin_attest_verify(&o->v, args[1]);
+}
+
+static int run_zeroize_verify(struct opts *o, char **args)
+{
+	o->v.prog = prog;
+	o->v.json = o->json;
+	return admin_zeroize_verify(&o->v, args[1], args[2]);
+}
+
+static int run_ak_credential(struct opts *o, char **args)
+{
+	(void)args;
+	return admin_ak_credential(prog, o->identity, o->ek_ca, o->z.out, o->ak_out);
+}
+
+static int run_provision(struct opts *o, char **args)
+{
+	return provision(o, args[1]);
+}
+
+static const struct command {
+	const char *group; /* the first word of a two-word command, or NULL */
+	const char *name;
+	int nargs;         /* words in all, names included */
+	const char *arity; /* the usage error when the count differs */
+	int (*run)(struct opts *o, char **args);
+} commands[] = {
+	{"policy", "sign", 4, "policy sign: expected POLICY.json STATE_DIR", run_policy_sign},
+	{"policy", "verify", 3, "policy verify: expected STATE_DIR", run_policy_verify},
+	{"policy", "show", 3, "policy show: expected STATE_DIR", run_policy_show},
+	{"pcr-policy", "predict", 2, "pcr-policy predict: takes no STATE_DIR",
+	 run_pcr_policy_predict},
+	{"pcr-policy", "sign", 3, "pcr-policy sign: expected STATE_DIR", run_pcr_policy_sign},
+	{"pcr-policy", "activate", 3, "pcr-policy activate: expected STATE_DIR",
+	 run_pcr_policy_activate},
+	{NULL, "zeroize-authorize", 1, "zeroize-authorize takes no arguments, only options",
+	 run_zeroize_authorize},
+	{NULL, "attest-verify", 2, "attest-verify: expected QUOTE", run_attest_verify},
+	{NULL, "zeroize-verify", 3, "zeroize-verify: expected RECEIPT EVIDENCE",
+	 run_zeroize_verify},
+	{NULL, "ak-credential", 1, "ak-credential takes no arguments, only options",
+	 run_ak_credential},
+	{NULL, "provision", 2, "provision: expected STATE_DIR", run_provision},
+};
+
+/* The two-word commands' first words, taken as such only when a second word
+ * follows. When that word names none of the group's commands, the error
+ * lists them; in pcr-policy, a count other than STATE_DIR's is named first. */
+static const struct {
+	const char *name;
+	const char *list;
+	int unknown_nargs; /* 0: any count */
+} groups[] = {
+	{"policy", "sign, verify, show", 0},
+	{"pcr-policy", "sign, activate, predict", 3},
+};
+
+static int dispatch(struct opts *o, char **args, int nargs)
+{
+	const size_t n_commands = sizeof(commands) / sizeof(commands[0]);
+
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		if (nargs < 2 || strcmp(args[0], groups[g].name))
+			continue;
+		for (size_t i = 0; i < n_commands; i++)
+			if (commands[i].group && !strcmp(commands[i].group, args[0]) &&
+			    !strcmp(commands[i].name, args[1]))
+				return nargs == commands[i].nargs ? commands[i].run(o, args)
+								  : usage_error("%s", commands[i].arity);
+		if (groups[g].unknown_nargs && nargs != groups[g].unknown_nargs)
+			return usage_error("%s %s: expected STATE_DIR", args[0], args[1]);
+		return usage_error("unknown command '%s %s' (%s)", args[0], args[1],
+				   groups[g].list);
+	}
+	for (size_t i = 0; i < n_commands; i++)
+		if (!commands[i].group && !strcmp(commands[i].name, args[0]))
+			return nargs == commands[i].nargs ? commands[i].run(o, args)
+							  : usage_error("%s", commands[i].arity);
+	return usage_error("unknown command '%s' (policy, provision, pcr-policy, zeroize-authorize, "
+			   "attest-verify, zeroize-verify, ak-credential)",
+			   args[0]);
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -1261,54 +1391,5 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nargs; i++)
 		args[i] = argv[optind + i];
 
-	if (!strcmp(args[0], "policy") && nargs >= 2) {
-		if (!strcmp(args[1], "sign"))
-			return nargs == 4 ? policy_sign(&o, args[2], args[3])
-					  : usage_error("policy sign: expected POLICY.json STATE_DIR");
-		if (!strcmp(args[1], "verify") || !strcmp(args[1], "show"))
-			return nargs == 3 ? policy_verify_show(&o, args[2], args[1][0] == 's')
-					  : usage_error("policy %s: expected STATE_DIR", args[1]);
-		return usage_error("unknown command 'policy %s' (sign, verify, show)", args[1]);
-	}
-	if (!strcmp(args[0], "pcr-policy") && nargs >= 2) {
-		if (!strcmp(args[1], "predict"))
-			return nargs == 2 ? pcr_policy_predict(&o)
-					  : usage_error("pcr-policy predict: takes no STATE_DIR");
-		if (nargs != 3)
-			return usage_error("pcr-policy %s: expected STATE_DIR", args[1]);
-		if (!strcmp(args[1], "sign"))
-			return pcr_policy_sign(&o, args[2]);
-		if (!strcmp(args[1], "activate"))
-			return pcr_policy_activate(&o, args[2]);
-		return usage_error("unknown command 'pcr-policy %s' (sign, activate, predict)",
-				   args[1]);
-	}
-	if (!strcmp(args[0], "zeroize-authorize")) {
-		if (nargs != 1)
-			return usage_error("zeroize-authorize takes no arguments, only options");
-		o.z.prog = prog;
-		o.z.key = o.key;
-		o.z.secret_fd = o.secret_fd;
-		o.z.at = o.at;
-		if (!o.z.expires)
-			o.z.expires = 3600;
-		return admin_zeroize_authorize(&o.z);
-	}
-	o.v.prog = prog;
-	o.v.json = o.json;
-	if (!strcmp(args[0], "attest-verify"))
-		return nargs == 2 ? admin_attest_verify(&o.v, args[1])
-				  : usage_error("attest-verify: expected QUOTE");
-	if (!strcmp(args[0], "zeroize-verify"))
-		return nargs == 3 ? admin_zeroize_verify(&o.v, args[1], args[2])
-				  : usage_error("zeroize-verify: expected RECEIPT EVIDENCE");
-	if (!strcmp(args[0], "ak-credential"))
-		return nargs == 1 ? admin_ak_credential(prog, o.identity, o.ek_ca, o.z.out, o.ak_out)
-				  : usage_error("ak-credential takes no arguments, only options");
-	if (!strcmp(args[0], "provision"))
-		return nargs == 2 ? provision(&o, args[1])
-				  : usage_error("provision: expected STATE_DIR");
-	return usage_error("unknown command '%s' (policy, provision, pcr-policy, zeroize-authorize, "
-			   "attest-verify, zeroize-verify, ak-credential)",
-			   args[0]);
+	return dispatch(&o, args, nargs);
 }

@@ -9,6 +9,7 @@
 
 #include "hex.h"
 #include "jsonfield.h"
+#include "jsonout.h"
 
 #define CHALLENGE_FORMAT "sealboot-zeroize-challenge"
 #define ORDER_FORMAT "sealboot-zeroize-order"
@@ -44,8 +45,11 @@ static int names_valid(const char (*v)[POLICY_DM_NAME_MAX + 1], size_t n)
 static void put_names(FILE *f, const char (*v)[POLICY_DM_NAME_MAX + 1], size_t n)
 {
 	fputc('[', f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s\"%s\"", i ? "," : "", v[i]); /* dm names need no escaping */
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		json_write_string(f, v[i]);
+	}
 	fputc(']', f);
 }
 
@@ -74,11 +78,13 @@ int zorder_challenge_serialize(const struct zorder_challenge *c, char **ret, siz
 		return -ENOMEM;
 	hex_encode(c->appliance_id, TPMPOLICY_NAME_SIZE, id);
 	hex_encode(c->storage_name, TPMPOLICY_NAME_SIZE, sn);
-	fprintf(
-	    f,
-	    "{\"format\":\"%s\",\"format_version\":%d,\"appliance_id\":\"%s\",\"counter\":%" PRIu64
-	    ",\"storage_name\":\"%s\",\"policy_serial\":%" PRIu64 ",\"volumes\":",
-	    CHALLENGE_FORMAT, FORMAT_VERSION, id, c->counter, sn, c->policy_serial);
+	fputs("{\"format\":", f);
+	json_write_string(f, CHALLENGE_FORMAT);
+	fprintf(f, ",\"format_version\":%d,\"appliance_id\":", FORMAT_VERSION);
+	json_write_string(f, id);
+	fprintf(f, ",\"counter\":%" PRIu64 ",\"storage_name\":", c->counter);
+	json_write_string(f, sn);
+	fprintf(f, ",\"policy_serial\":%" PRIu64 ",\"volumes\":", c->policy_serial);
 	put_names(f, c->volumes, c->n_volumes);
 	fprintf(f, ",\"time\":%" PRId64 "}\n", c->time);
 	return finish(f, &buf, &len, ret, ret_len);
@@ -97,12 +103,14 @@ int zorder_serialize(const struct zorder *o, char **ret, size_t *ret_len)
 		return -ENOMEM;
 	hex_encode(o->appliance_id, TPMPOLICY_NAME_SIZE, id);
 	hex_encode(o->storage_name, TPMPOLICY_NAME_SIZE, sn);
-	fprintf(
-	    f,
-	    "{\"format\":\"%s\",\"format_version\":%d,\"appliance_id\":\"%s\",\"counter\":%" PRIu64
-	    ",\"storage_name\":\"%s\",\"not_after\":%" PRId64 ",\"clear_tpm\":%s,\"volumes\":",
-	    ORDER_FORMAT, FORMAT_VERSION, id, o->counter, sn, o->not_after,
-	    o->clear_tpm ? "true" : "false");
+	fputs("{\"format\":", f);
+	json_write_string(f, ORDER_FORMAT);
+	fprintf(f, ",\"format_version\":%d,\"appliance_id\":", FORMAT_VERSION);
+	json_write_string(f, id);
+	fprintf(f, ",\"counter\":%" PRIu64 ",\"storage_name\":", o->counter);
+	json_write_string(f, sn);
+	fprintf(f, ",\"not_after\":%" PRId64 ",\"clear_tpm\":%s,\"volumes\":", o->not_after,
+		o->clear_tpm ? "true" : "false");
 	put_names(f, o->volumes, o->n_volumes);
 	fputs("}\n", f);
 	return finish(f, &buf, &len, ret, ret_len);

@@ -194,6 +194,43 @@ static void test_parse_refuses_edits(void **state)
 	free(log);
 }
 
+/* The matchers recognise exactly what their builder wrote for the same
+ * values, and nothing for other values, a longer name that starts with the
+ * same letters, or another kind of text. */
+static void test_matchers_mirror_builders(void **state)
+{
+	char t[EVENTLOG_TEXT_MAX];
+
+	(void)state;
+	eventlog_text_policy(t, 3, D1, D2, D3);
+	assert_true(eventlog_is_policy(t, 3, D1));
+	assert_false(eventlog_is_policy(t, 4, D1));
+	assert_false(eventlog_is_policy(t, 30, D1));
+	assert_false(eventlog_is_policy(t, 3, D2));
+	assert_false(eventlog_is_cap(t));
+
+	eventlog_text_content(t, "os", 7, D1);
+	assert_true(eventlog_is_content(t, "os", 7, D1));
+	assert_false(eventlog_is_content(t, "o", 7, D1));
+	assert_false(eventlog_is_content(t, "os", 70, D1));
+	assert_false(eventlog_is_content(t, "os", 7, D2));
+	eventlog_text_authority(t, "os", D1, "edge");
+	assert_false(eventlog_is_content(t, "os", 7, D1));
+
+	eventlog_text_volume(t, "data", "0b5e2f1c-9d4a-4c6e-8f1a-2b3c4d5e6f70", D3);
+	assert_true(eventlog_is_volume(t, "data", "0b5e2f1c-9d4a-4c6e-8f1a-2b3c4d5e6f70"));
+	assert_false(eventlog_is_volume(t, "dat", "0b5e2f1c-9d4a-4c6e-8f1a-2b3c4d5e6f70"));
+	assert_false(eventlog_is_volume(t, "data", "0b5e2f1c-9d4a-4c6e-8f1a-2b3c4d5e6f7"));
+	assert_false(eventlog_is_volume(t, "data2", "0b5e2f1c-9d4a-4c6e-8f1a-2b3c4d5e6f70"));
+
+	eventlog_text_cap(t);
+	assert_true(eventlog_is_cap(t));
+	assert_false(eventlog_is_cap("sealboot cap "));
+	eventlog_text_failure(t, "unseal");
+	assert_false(eventlog_is_cap(t));
+	assert_false(eventlog_is_policy(t, 3, D1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_add_refuses_what_cannot_be_logged),
 		cmocka_unit_test(test_round_trip_byte_for_byte),
 		cmocka_unit_test(test_parse_refuses_edits),
+		cmocka_unit_test(test_matchers_mirror_builders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
