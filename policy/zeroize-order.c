@@ -53,6 +53,22 @@ static void put_names(FILE *f, const char (*v)[POLICY_DM_NAME_MAX + 1], size_t n
 	fputc(']', f);
 }
 
+/* The members both documents open with, in this order. */
+static void put_head(FILE *f, const char *format, const uint8_t appliance_id[TPMPOLICY_NAME_SIZE],
+		     uint64_t counter, const uint8_t storage_name[TPMPOLICY_NAME_SIZE])
+{
+	char hex[ZORDER_NAME_HEX + 1];
+
+	fputs("{\"format\":", f);
+	json_write_string(f, format);
+	fprintf(f, ",\"format_version\":%d,\"appliance_id\":", FORMAT_VERSION);
+	hex_encode(appliance_id, TPMPOLICY_NAME_SIZE, hex);
+	json_write_string(f, hex);
+	fprintf(f, ",\"counter\":%" PRIu64 ",\"storage_name\":", counter);
+	hex_encode(storage_name, TPMPOLICY_NAME_SIZE, hex);
+	json_write_string(f, hex);
+}
+
 /* Close the memstream; its buffer is only final after fclose. */
 static int finish(FILE *f, char **buf, size_t *len, char **ret, size_t *ret_len)
 {
@@ -67,7 +83,7 @@ static int finish(FILE *f, char **buf, size_t *len, char **ret, size_t *ret_len)
 
 int zorder_challenge_serialize(const struct zorder_challenge *c, char **ret, size_t *ret_len)
 {
-	char id[ZORDER_NAME_HEX + 1], sn[ZORDER_NAME_HEX + 1], *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
@@ -76,14 +92,7 @@ int zorder_challenge_serialize(const struct zorder_challenge *c, char **ret, siz
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return -ENOMEM;
-	hex_encode(c->appliance_id, TPMPOLICY_NAME_SIZE, id);
-	hex_encode(c->storage_name, TPMPOLICY_NAME_SIZE, sn);
-	fputs("{\"format\":", f);
-	json_write_string(f, CHALLENGE_FORMAT);
-	fprintf(f, ",\"format_version\":%d,\"appliance_id\":", FORMAT_VERSION);
-	json_write_string(f, id);
-	fprintf(f, ",\"counter\":%" PRIu64 ",\"storage_name\":", c->counter);
-	json_write_string(f, sn);
+	put_head(f, CHALLENGE_FORMAT, c->appliance_id, c->counter, c->storage_name);
 	fprintf(f, ",\"policy_serial\":%" PRIu64 ",\"volumes\":", c->policy_serial);
 	put_names(f, c->volumes, c->n_volumes);
 	fprintf(f, ",\"time\":%" PRId64 "}\n", c->time);
@@ -92,7 +101,7 @@ int zorder_challenge_serialize(const struct zorder_challenge *c, char **ret, siz
 
 int zorder_serialize(const struct zorder *o, char **ret, size_t *ret_len)
 {
-	char id[ZORDER_NAME_HEX + 1], sn[ZORDER_NAME_HEX + 1], *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
@@ -101,14 +110,7 @@ int zorder_serialize(const struct zorder *o, char **ret, size_t *ret_len)
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return -ENOMEM;
-	hex_encode(o->appliance_id, TPMPOLICY_NAME_SIZE, id);
-	hex_encode(o->storage_name, TPMPOLICY_NAME_SIZE, sn);
-	fputs("{\"format\":", f);
-	json_write_string(f, ORDER_FORMAT);
-	fprintf(f, ",\"format_version\":%d,\"appliance_id\":", FORMAT_VERSION);
-	json_write_string(f, id);
-	fprintf(f, ",\"counter\":%" PRIu64 ",\"storage_name\":", o->counter);
-	json_write_string(f, sn);
+	put_head(f, ORDER_FORMAT, o->appliance_id, o->counter, o->storage_name);
 	fprintf(f, ",\"not_after\":%" PRId64 ",\"clear_tpm\":%s,\"volumes\":", o->not_after,
 		o->clear_tpm ? "true" : "false");
 	put_names(f, o->volumes, o->n_volumes);
