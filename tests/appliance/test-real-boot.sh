@@ -356,9 +356,14 @@ console_lacks() { # NAME TEXT
 refused() { # NAME EXIT REASON [unsealed]
 	console_has "$1" "THE APPLIANCE REFUSED TO START (anchor exit $2)"
 	console_has "$1" "$3"
-	console_has "$1" "no key was released; the appliance stays locked"
+	if [ "${4:-}" = unsealed ]; then
+		console_has "$1" "they unlocked nothing and were wiped from memory; the failure was measured, so the PCRs are capped"
+		console_has "$1" "the appliance stays locked"
+	else
+		console_has "$1" "no key was released; the appliance stays locked"
+		console_lacks "$1" "volume key(s) released by the TPM"
+	fi
 	console_has "$1" "reboot: System halted"
-	[ "${4:-}" = unsealed ] || console_lacks "$1" "volume key(s) released by the TPM"
 	console_lacks "$1" "sealboot-anchor: OK"
 	console_lacks "$1" "Reached target initrd-root-fs.target"
 	console_lacks "$1" "Switching root"
