@@ -264,6 +264,24 @@ struct signed_doc {
 };
 
 /* The members every signed document has, checked in the header's order. */
+/* A document's members, format and format_version (1 only); the first
+ * refusal names the document. */
+static int check_head(json_object *o, const char *const *members, const char *doc,
+		      const char *format, struct diag *d)
+{
+	uint64_t version = 0;
+	int r;
+
+	if ((r = jf_only(o, members, doc, "", d)) < 0 ||
+	    (r = jf_str_eq(o, "format", format, doc, "", d)) < 0 ||
+	    (r = jf_u64(o, "format_version", doc, "", &version, d)) < 0)
+		return r;
+	if (version != 1)
+		return jf_fail(d, EBADMSG, doc, "format_version %" PRIu64 " is not supported",
+			       version);
+	return 0;
+}
+
 static int check_signed(json_object *o, const char *doc, EVP_PKEY *want, struct signed_doc *s,
 			struct diag *d)
 {
@@ -340,7 +358,6 @@ int attest_verify_quote(const char *buf, size_t len, EVP_PKEY *ak, const uint8_t
 	struct signed_doc s = {0};
 	struct eventlog *log = NULL;
 	json_object *o = NULL, *pcrs, *v;
-	uint64_t version = 0;
 	uint8_t dg[32];
 	char summary[512], idhex[ZORDER_NAME_HEX + 1];
 	size_t n_prefix;
@@ -351,15 +368,8 @@ int attest_verify_quote(const char *buf, size_t len, EVP_PKEY *ak, const uint8_t
 	r = jf_parse(buf, len, 4, QDOC, &o, d);
 	if (r < 0)
 		return r;
-	if ((r = jf_only(o, members, QDOC, "", d)) < 0 ||
-	    (r = jf_str_eq(o, "format", QUOTE_FORMAT, QDOC, "", d)) < 0 ||
-	    (r = jf_u64(o, "format_version", QDOC, "", &version, d)) < 0)
+	if ((r = check_head(o, members, QDOC, QUOTE_FORMAT, d)) < 0)
 		goto out;
-	if (version != 1) {
-		r = jf_fail(d, EBADMSG, QDOC, "format_version %" PRIu64 " is not supported",
-			    version);
-		goto out;
-	}
 	if ((r = jf_get(o, "ak_pem", json_type_string, QDOC, "", &v, d)) < 0 ||
 	    (r = check_signed(o, QDOC, ak, &s, d)) < 0)
 		goto out;
@@ -499,7 +509,7 @@ int attest_verify_receipt(const char *receipt, size_t receipt_len, const char *e
 	    after[TPMPOLICY_NAME_SIZE], order_dg[32];
 	struct signed_doc s = {0};
 	json_object *e = NULL, *rc = NULL, *v;
-	uint64_t version = 0, counter = 0;
+	uint64_t counter = 0;
 	bool cleared;
 	char idhex[ZORDER_NAME_HEX + 1];
 	int r;
@@ -509,15 +519,8 @@ int attest_verify_receipt(const char *receipt, size_t receipt_len, const char *e
 	r = jf_parse(evidence, evidence_len, 4, EDOC, &e, d);
 	if (r < 0)
 		return r;
-	if ((r = jf_only(e, members, EDOC, "", d)) < 0 ||
-	    (r = jf_str_eq(e, "format", EVIDENCE_FORMAT, EDOC, "", d)) < 0 ||
-	    (r = jf_u64(e, "format_version", EDOC, "", &version, d)) < 0)
+	if ((r = check_head(e, members, EDOC, EVIDENCE_FORMAT, d)) < 0)
 		goto out;
-	if (version != 1) {
-		r = jf_fail(d, EBADMSG, EDOC, "format_version %" PRIu64 " is not supported",
-			    version);
-		goto out;
-	}
 	if ((r = check_signed(e, EDOC, ak, &s, d)) < 0)
 		goto out;
 	if (s.info.type != TPM_ATTEST_CERTIFY) {

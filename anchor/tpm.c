@@ -636,19 +636,28 @@ static void admin_key_public(const struct tpm_admin_key *k, TPM2B_PUBLIC *pub)
 	memcpy(pub->publicArea.unique.ecc.y.buffer, k->y, 32);
 }
 
-int tpm_admin_key_name(const struct tpm_admin_key *k, uint8_t ret[TPMPOLICY_NAME_SIZE],
-		       struct diag *d)
+/* The Name of a public area computed offline (nameAlg || H(TPMT_PUBLIC)),
+ * as the TPM computes it; what names the step that failed. */
+static int public_name(const TPM2B_PUBLIC *pub, const char *what,
+		       uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
 {
-	TPM2B_PUBLIC pub;
 	uint8_t buf[sizeof(TPMT_PUBLIC)];
 	size_t off = 0;
 	TSS2_RC rc;
 
-	admin_key_public(k, &pub);
-	rc = Tss2_MU_TPMT_PUBLIC_Marshal(&pub.publicArea, buf, sizeof(buf), &off);
+	rc = Tss2_MU_TPMT_PUBLIC_Marshal(&pub->publicArea, buf, sizeof(buf), &off);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(NULL, rc, "marshalling the admin key", d);
+		return rc_fail(NULL, rc, what, d);
 	return tpmpolicy_object_name(buf, off, ret, d);
+}
+
+int tpm_admin_key_name(const struct tpm_admin_key *k, uint8_t ret[TPMPOLICY_NAME_SIZE],
+		       struct diag *d)
+{
+	TPM2B_PUBLIC pub;
+
+	admin_key_public(k, &pub);
+	return public_name(&pub, "marshalling the admin key", ret, d);
 }
 
 void tpm_nv_counter_name(uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE])
@@ -1231,15 +1240,9 @@ static void ak_public_of(const struct tpm_ak *ak, TPM2B_PUBLIC *pub)
 int tpm_ak_name_of(const struct tpm_ak *ak, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
 {
 	TPM2B_PUBLIC pub;
-	uint8_t buf[sizeof(TPMT_PUBLIC)];
-	size_t off = 0;
-	TSS2_RC rc;
 
 	ak_public_of(ak, &pub);
-	rc = Tss2_MU_TPMT_PUBLIC_Marshal(&pub.publicArea, buf, sizeof(buf), &off);
-	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(NULL, rc, "marshalling the attestation key", d);
-	return tpmpolicy_object_name(buf, off, ret, d);
+	return public_name(&pub, "marshalling the attestation key", ret, d);
 }
 
 int tpm_ak_public(struct tpm *t, struct tpm_ak *ret, struct diag *d)
