@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
+
 #define VIRT_MAX_SUBS 16
 
 struct virt {
@@ -281,6 +283,46 @@ int virt_isolated_network(struct virt *v, const char *name, struct diag *d)
 	if (!net)
 		return fail(d, "creating the isolated network");
 	virNetworkFree(net);
+	return 0;
+}
+
+/* libvirt's own pid file for a system domain, and what QEMU's command line
+ * holds for it (libvirt passes `-name guest=NAME,debug-threads=on`). */
+#define VIRT_QEMU_PID_DIR "/run/libvirt/qemu"
+
+int virt_qemu_pid(struct virt *v, const char *name, long *ret_pid, struct diag *d)
+{
+	char path[4300], want[300];
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	bool found = false;
+	long pid;
+	int r;
+
+	if (strcmp(v->uri, "qemu:///system") != 0)
+		return diag_set(d, DIAG_USAGE, EOPNOTSUPP,
+				"QEMU's process is known only for qemu:///system, not %s", v->uri);
+	snprintf(path, sizeof(path), "%s/%s.pid", VIRT_QEMU_PID_DIR, name);
+	r = fs_read_file(path, 64, &buf, &len);
+	if (r < 0)
+		return diag_set(d, DIAG_INTERNAL, -r, "cannot read %s: %s", path, strerror(-r));
+	pid = strtol((const char *)buf, NULL, 10);
+	free(buf);
+	if (pid <= 1)
+		return diag_set(d, DIAG_INTERNAL, ENOENT, "%s names no process", path);
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	r = fs_read_file(path, 1 << 20, &buf, &len);
+	if (r < 0)
+		return diag_set(d, DIAG_INTERNAL, ENOENT, "QEMU of %s (pid %ld) is gone", name, pid);
+	/* argv is NUL-separated: the argument itself must begin with it */
+	snprintf(want, sizeof(want), "guest=%s,", name);
+	for (size_t i = 0; i < len && !found; i += strlen((const char *)buf + i) + 1)
+		found = buf[len - 1] == 0 && !strncmp((const char *)buf + i, want, strlen(want));
+	free(buf);
+	if (!found)
+		return diag_set(d, DIAG_CONTENT, ESRCH,
+				"pid %ld from libvirt's pid file is not the QEMU of %s", pid, name);
+	*ret_pid = pid;
 	return 0;
 }
 

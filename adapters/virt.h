@@ -69,6 +69,17 @@ int virt_libvirt_state(struct virt *v, const char *name, char ***ret_taints, siz
 		       bool *ret_persistent, struct diag *d);
 void virt_free_strings(char **list, size_t n);
 
+/*
+ * The pid of the running domain's QEMU process, so that the watch can kill
+ * it without libvirtd (docs/design.md, "A lost connection kills QEMU").
+ * Only for the local system daemon (qemu:///system): libvirt's pid file
+ * /run/libvirt/qemu/NAME.pid, checked against that process's command line
+ * (QEMU's `-name guest=NAME,...`). Errors: -EOPNOTSUPP another URI (QEMU
+ * may not even run on this host); -ENOENT no pid file or no such process;
+ * -ESRCH the process the pid file names is not this domain's QEMU.
+ */
+int virt_qemu_pid(struct virt *v, const char *name, long *ret_pid, struct diag *d);
+
 /* Pull the plug. Absent is not an error. A persistent definition someone
  * made under the name (`virsh define`; the launcher's domains are
  * transient) is undefined as well. */

@@ -38,6 +38,7 @@ enum {
 	EXIT_LIBVIRT = 5, /* libvirt refused or failed */
 	EXIT_AUDIT = 6,   /* the live domain held a device not allowed: destroyed */
 	EXIT_NOT_RUNNING = 7,
+	EXIT_LOST = 8, /* the watch lost libvirt and killed the guest (fail closed) */
 };
 
 struct opts {
@@ -101,7 +102,8 @@ static void usage(FILE *f)
 		"Exit status: 0 ok, 1 internal, 2 usage, 3 handoff missing, stale or not\n"
 		"the measured state, 4 profile refused, 5 libvirt failed, 6 the live domain\n"
 		"held a device not allowed (destroyed; status: the watch destroyed it), 7 not\n"
-		"running. See sealboot-launch(8).\n",
+		"running, 8 the watch lost its libvirt connection and killed the guest\n"
+		"(status, start --foreground). See sealboot-launch(8).\n",
 		prog, prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR);
 }
 
@@ -298,6 +300,20 @@ static int cmd_start(struct opts *o)
 			report(&d, code);
 		goto out;
 	}
+	/* QEMU's process pinned, so that a lost libvirt connection can kill it
+	 * without libvirtd (watch.h). */
+	code = watch_pin_qemu(v, &s, &d);
+	if (code == -EOPNOTSUPP) {
+		fprintf(stderr, "%s: %s: a lost connection is answered by reconnecting\n", prog,
+			d.msg);
+	} else if (code < 0) {
+		struct diag dd = {0};
+
+		(void)virt_destroy(v, s.name, &dd);
+		code = report(&d, EXIT_LIBVIRT);
+		goto out;
+	}
+	memset(&d, 0, sizeof(d));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr,
 		"%s: guest %s running (%s%s%s), audit clean, in %.0f ms%s%s; watched by pid %ld "
@@ -311,6 +327,7 @@ static int cmd_start(struct opts *o)
 	switch (watch_run(v, &s, o->uri, &cfg, &d)) {
 	case WATCH_CLEAN: code = EXIT_OK; break;
 	case WATCH_OFFENDER: code = EXIT_AUDIT; break;
+	case WATCH_LOST: code = EXIT_LOST; break;
 	default: code = report(&d, EXIT_LIBVIRT); break;
 	}
 out:
@@ -376,7 +393,7 @@ static int cmd_check(struct opts *o, bool act)
 	char offender[256] = "";
 	enum virt_state st = VIRT_ABSENT;
 	struct watch_record rec;
-	bool have_rec = false, watch_destroyed = false;
+	bool have_rec = false, watch_destroyed = false, watch_lost = false;
 	int code;
 
 	/* The spec the guest must match, from the same measured state. With
@@ -434,6 +451,9 @@ static int cmd_check(struct opts *o, bool act)
 		code = EXIT_AUDIT;
 		watch_destroyed = true;
 		snprintf(offender, sizeof(offender), "%s", rec.reason);
+	} else if (code == EXIT_NOT_RUNNING && have_rec && !strcmp(rec.state, "lost")) {
+		code = EXIT_LOST;
+		watch_lost = true;
 	}
 	if (o->json) {
 		json_object *j = json_object_new_object(), *w = json_object_new_object();
@@ -445,11 +465,12 @@ static int cmd_check(struct opts *o, bool act)
 				       json_object_new_string(code == EXIT_OK	      ? "clean"
 							      : code == EXIT_AUDIT    ? "failed"
 							      : code == EXIT_NOT_RUNNING ? "not-running"
+							      : code == EXIT_LOST	      ? "unwatched"
 											 : "error"));
 		json_object_object_add(j, "offender", json_object_new_string(offender));
 		json_object_object_add(j, "destroyed",
 				       json_object_new_boolean((code == EXIT_AUDIT && act) ||
-							       watch_destroyed));
+							       watch_destroyed || watch_lost));
 		json_object_object_add(
 		    w, "state",
 		    json_object_new_string(!have_rec ? "none"
@@ -476,6 +497,10 @@ static int cmd_check(struct opts *o, bool act)
 		printf("sealboot-launch: %s is not running: the watch destroyed it: it held %s "
 		       "(event: %s; paused %ld ms, destroyed %ld ms after it)\n",
 		       s.name, rec.reason, rec.event, rec.frozen_ms, rec.latency_ms);
+	} else if (watch_lost) {
+		printf("sealboot-launch: %s is not running: the watch lost its libvirt connection "
+		       "and killed it: %s\n",
+		       s.name, rec.reason);
 	} else if (code == EXIT_AUDIT) {
 		printf("sealboot-launch: %s holds %s, which the profile does not allow%s\n", s.name,
 		       offender, act ? ": destroyed it" : "");

@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,9 +23,11 @@
 /* Consecutive failed audits (libvirt errors, not offenders) before the
  * watch gives up on proving the guest and destroys it. */
 #define WATCH_MAX_ERRORS 3
-/* How long a lost libvirt connection is retried before the QEMU process
- * itself is killed. */
+/* Without a pinned QEMU process (a URI other than qemu:///system): how long
+ * a lost libvirt connection is retried to destroy the guest. */
 #define WATCH_RECONNECT_S 10
+/* How long a killed QEMU is waited for. */
+#define WATCH_KILL_WAIT_MS 10000
 
 /* ---- the audit -------------------------------------------------------------- */
 
@@ -196,7 +200,10 @@ static void on_signal(int sig)
 struct watch {
 	bool dirty, tick, gone, closed;
 	char event[160], gone_how[160];
-	struct timespec t_event;
+	struct timespec t_event, t_closed;
+	/* QEMU's process, pinned at start (watch_pin_qemu); -1 when not */
+	int qemu_fd;
+	long qemu_pid;
 };
 
 static void on_event(void *opaque, enum virt_event_kind kind, const char *ev)
@@ -211,6 +218,8 @@ static void on_event(void *opaque, enum virt_event_kind kind, const char *ev)
 		w->gone = true;
 		snprintf(w->gone_how, sizeof(w->gone_how), "%s", ev);
 	} else if (kind == VIRT_EV_CLOSED) {
+		if (!w->closed)
+			clock_gettime(CLOCK_MONOTONIC, &w->t_closed);
 		w->closed = true;
 	} else {
 		w->dirty = true;
@@ -247,42 +256,31 @@ static void say(const char *fmt, ...)
 	fflush(stderr);
 }
 
-/* libvirtd is unreachable: the guest's QEMU (its pid file, checked to be
- * that guest's QEMU by its command line) is killed. */
-static void kill_qemu(const char *name)
+/* SIGKILL to the pinned QEMU, then wait until it has exited (a pidfd polls
+ * readable then, whoever its parent is). 0, 1 when it had already exited
+ * (libvirtd killed it), -EBADF (nothing pinned) or -errno. */
+static int kill_pinned(struct watch *w)
 {
-	char path[400], want[300];
-	unsigned char *buf = NULL;
-	size_t len = 0;
-	long pid;
+	struct pollfd p = {.fd = w->qemu_fd, .events = POLLIN};
+	int n;
 
-	snprintf(path, sizeof(path), "/run/libvirt/qemu/%s.pid", name);
-	if (fs_read_file(path, 64, &buf, &len) < 0)
-		return;
-	pid = strtol((const char *)buf, NULL, 10);
-	free(buf);
-	if (pid <= 1)
-		return;
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if (fs_read_file(path, 1 << 20, &buf, &len) < 0)
-		return;
-	snprintf(want, sizeof(want), "guest=%s,", name);
-	for (size_t i = 0; i + 1 < len; i++)
-		if (!buf[i])
-			buf[i] = ' ';
-	if (memmem(buf, len, want, strlen(want)))
-		(void)kill((pid_t)pid, SIGKILL);
-	free(buf);
+	if (w->qemu_fd < 0)
+		return -EBADF;
+	if (pidfd_send_signal(w->qemu_fd, SIGKILL, NULL, 0) < 0)
+		return errno == ESRCH ? 1 : -errno;
+	do
+		n = poll(&p, 1, WATCH_KILL_WAIT_MS);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : n == 0 ? -ETIMEDOUT : -errno;
 }
 
-/* The connection to libvirtd closed under the watch: the guest is not to run
- * unwatched. libvirtd destroys an AUTODESTROY guest itself when the
- * connection drops; this covers libvirtd going away instead. */
-static void destroy_unwatched(const char *uri, const char *name)
+/* No pinned process: destroy through a new connection, for a bounded time. */
+static int destroy_reconnecting(const char *uri, const char *name, char *why, size_t size)
 {
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	snprintf(why, size, "libvirtd did not answer");
 	while (ms_since(&t0) < WATCH_RECONNECT_S * 1000) {
 		struct virt *v = NULL;
 		struct diag d = {0};
@@ -292,11 +290,53 @@ static void destroy_unwatched(const char *uri, const char *name)
 
 			virt_close(v);
 			if (r == 0)
-				return;
+				return 0;
 		}
+		snprintf(why, size, "%.150s", d.msg);
 		usleep(250 * 1000);
 	}
-	kill_qemu(name);
+	return -ETIMEDOUT;
+}
+
+/*
+ * The connection to libvirtd closed under the watch: libvirtd was killed,
+ * stopped or restarted, or this client was cut off. The guest must not run
+ * unwatched, not even until libvirtd answers again: while libvirtd is away,
+ * QEMU's monitor socket has no client and root can drive QEMU through it
+ * unseen, and a restarted libvirtd has forgotten AUTODESTROY. So QEMU is
+ * killed now, through the pidfd pinned at start; libvirt notices its death
+ * by itself (at once, or when it comes back).
+ */
+static enum watch_verdict lost(struct watch *w, const struct spec *s, const char *uri,
+			       const struct watch_cfg *cfg, struct diag *d)
+{
+	char reason[256], why[200];
+	long ms;
+	int r = kill_pinned(w);
+
+	ms = ms_since(&w->t_closed);
+	if (r >= 0) {
+		snprintf(reason, sizeof(reason),
+			 "the libvirt connection was lost; QEMU (pid %ld) %s %ld ms later",
+			 w->qemu_pid, r == 0 ? "killed, gone" : "found already gone", ms);
+	} else {
+		if (w->qemu_fd >= 0)
+			say("killing QEMU (pid %ld) failed: %s; destroying %s through libvirt",
+			    w->qemu_pid, strerror(-r), s->name);
+		r = destroy_reconnecting(uri, s->name, why, sizeof(why));
+		ms = ms_since(&w->t_closed);
+		if (r == 0)
+			snprintf(reason, sizeof(reason),
+				 "the libvirt connection was lost; destroyed through a new "
+				 "connection %ld ms later",
+				 ms);
+		else
+			snprintf(reason, sizeof(reason),
+				 "the libvirt connection was lost; NOT destroyed: %.150s", why);
+	}
+	say("%s: %s", s->name, reason);
+	(void)write_record(cfg->dir, s->name, "lost", "connection closed", reason, 0, ms, d);
+	return WATCH_LOST;
 }
 
 /* One watch per process: the state the callbacks write and the loop reads
@@ -306,7 +346,34 @@ static struct watch the_watch;
 int watch_subscribe(struct virt *v, const struct spec *s, struct diag *d)
 {
 	memset(&the_watch, 0, sizeof(the_watch));
+	the_watch.qemu_fd = -1;
 	return virt_subscribe(v, s->name, on_event, &the_watch, d);
+}
+
+int watch_pin_qemu(struct virt *v, const struct spec *s, struct diag *d)
+{
+	long pid = 0, again = 0;
+	int fd, r = virt_qemu_pid(v, s->name, &pid, d);
+
+	if (r < 0)
+		return r;
+	fd = pidfd_open((pid_t)pid, 0);
+	if (fd < 0)
+		return diag_set(d, DIAG_INTERNAL, errno, "cannot pin QEMU of %s (pid %ld): %s",
+				s->name, pid, strerror(errno));
+	/* The pid was read before the pidfd was opened: the pinned process is
+	 * the one checked only if the check still holds now. */
+	r = virt_qemu_pid(v, s->name, &again, d);
+	if (r == 0 && (again != pid || pidfd_send_signal(fd, 0, NULL, 0) < 0))
+		r = diag_set(d, DIAG_CONTENT, ESRCH, "QEMU of %s changed while it was pinned",
+			     s->name);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	the_watch.qemu_fd = fd;
+	the_watch.qemu_pid = pid;
+	return 0;
 }
 
 enum watch_verdict watch_run(struct virt *v, const struct spec *s, const char *uri,
@@ -332,12 +399,15 @@ enum watch_verdict watch_run(struct virt *v, const struct spec *s, const char *u
 		struct diag ad = {0};
 		enum watch_verdict verdict;
 
-		if (virt_run_events(d) < 0)
+		if (virt_run_events(d) < 0 && !w->closed) {
+			clock_gettime(CLOCK_MONOTONIC, &w->t_closed);
 			w->closed = true;
+		}
 		if (stop_signal) {
 			struct diag dd = {0};
 
-			(void)virt_destroy(v, s->name, &dd);
+			if (virt_destroy(v, s->name, &dd) < 0)
+				(void)kill_pinned(w);
 			snprintf(offender, sizeof(offender), "the watch was stopped (signal %d)",
 				 (int)stop_signal);
 			say("%s: destroyed %s", offender, s->name);
@@ -351,14 +421,8 @@ enum watch_verdict watch_run(struct virt *v, const struct spec *s, const char *u
 					   0, d);
 			return WATCH_CLEAN;
 		}
-		if (w->closed) {
-			snprintf(offender, sizeof(offender), "libvirt connection lost");
-			say("%s: destroying %s", offender, s->name);
-			destroy_unwatched(uri, s->name);
-			(void)write_record(cfg->dir, s->name, "destroyed", w->event, offender, 0, 0,
-					   d);
-			return WATCH_OFFENDER;
-		}
+		if (w->closed)
+			return lost(w, s, uri, cfg, d);
 		if (!w->dirty && !w->tick)
 			continue;
 		if (w->dirty) {
@@ -398,6 +462,8 @@ enum watch_verdict watch_run(struct virt *v, const struct spec *s, const char *u
 			(void)virt_freeze(v, s->name, &dd);
 			frozen_ms = ms_since(&t_event);
 			r = virt_destroy(v, s->name, &dd);
+			if (r < 0 && kill_pinned(w) >= 0)
+				r = 0;
 			ms = ms_since(&t_event);
 			if (r < 0)
 				say("%s: %s holds %s; destroying it failed: %s", event, s->name,

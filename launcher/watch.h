@@ -18,7 +18,7 @@
  * Its record is RUN/launch/NAME/watch.json (schema sealboot-launch-watch/1,
  * written whole by rename), which `status` reads:
  *   {"schema":..., "name":..., "pid": N, "state": "watching" | "stopped" |
- *    "destroyed", "event": "device-added vdz" | "tick" | ..., "reason":
+ *    "destroyed" | "lost", "event": "device-added vdz" | "tick" | ..., "reason":
  *    "<offender, or why it stopped>", "frozen_ms": N, "latency_ms": N,
  *    "time": unix seconds}; frozen_ms and latency_ms: from the event (or the
  *    tick's start) to the guest paused and to it destroyed.
@@ -29,6 +29,7 @@ enum watch_verdict {
 	WATCH_OFFENDER, /* audit: the live domain left the profile */
 	WATCH_ABSENT,	/* audit: no such domain */
 	WATCH_ERROR,	/* audit: libvirt or the XML failed (d set) */
+	WATCH_LOST,	/* watch_run: the libvirt connection was lost and QEMU killed */
 };
 
 /* One audit of the live domain: its XML (audit_live_xml) and what libvirt
@@ -51,12 +52,26 @@ int watch_prepare(const char *run_dir, const char *name, char **ret_dir, struct 
 int watch_subscribe(struct virt *v, const struct spec *s, struct diag *d);
 
 /*
+ * Pin the started guest's QEMU process (virt_qemu_pid, then a pidfd: the
+ * handle stays on that process even if its pid is reused), so a lost
+ * libvirt connection can kill it without libvirtd. Call after the start,
+ * while the connection that started it is up. -EOPNOTSUPP (a URI other than
+ * qemu:///system): not pinned, the watch falls back to reconnecting; any
+ * other error (no such process, the pid file names another process, no
+ * pidfd): d set, the caller destroys the guest.
+ */
+int watch_pin_qemu(struct virt *v, const struct spec *s, struct diag *d);
+
+/*
  * Watch the running guest until it stops or is destroyed. Returns
  * WATCH_CLEAN when it stopped on its own or by `stop` (state "stopped"),
  * WATCH_OFFENDER when the watch destroyed it (state "destroyed", reason the
  * offender). SIGTERM, SIGINT and SIGHUP destroy the guest too (fail
- * closed). A lost libvirt connection: reconnect for up to 10 s and destroy;
- * libvirtd itself destroys an AUTODESTROY guest when the connection drops.
+ * closed). A lost libvirt connection (libvirtd killed, stopped or
+ * restarted, the client cut off): QEMU is killed at once through the pinned
+ * pidfd, without waiting for libvirtd (state "lost", WATCH_LOST); without a
+ * pin, reconnect for up to 10 s and destroy. libvirtd itself destroys an
+ * AUTODESTROY guest only when it is alive to see the connection drop.
  */
 enum watch_verdict watch_run(struct virt *v, const struct spec *s, const char *uri,
 			     const struct watch_cfg *cfg, struct diag *d);
