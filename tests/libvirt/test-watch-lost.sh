@@ -17,6 +17,10 @@
 #  - libvirtd restarted cleanly (SIGTERM): gone, the same status.
 #  - the watch's own connection cut (`virt-admin client-disconnect`, libvirtd
 #    stays up): gone, the same status.
+#  - the watch frozen (SIGSTOP): its connection stays open; libvirtd's
+#    keepalive closes it (about 30 s with the default libvirtd.conf) and
+#    AUTODESTROY destroys the guest. The time is printed: it is the window
+#    a frozen watch leaves (docs/threat-model.md).
 # Each libvirtd kill holds /run/sealboot-libvirtd-kill.lock (one killer at a
 # time) and libvirt.sh's start lock (other tests' libvirt_up waits instead
 # of starting a daemon), waits (at most 120 s) until no other test's domain
@@ -80,10 +84,16 @@ libvirtd_up_again() {
 	START_LOCK='' KILL_LOCK=''
 	libvirt__answers || fail "libvirtd does not answer 60 s after its restart"
 }
-# Whatever happens, libvirtd runs again before libvirt.sh's cleanup.
+# Whatever happens, libvirtd runs again (and no watch stays frozen) before
+# libvirt.sh's cleanup.
+WPID=''
+lost_cleanup() {
+	[ -z "$WPID" ] || kill -CONT "$WPID" 2>/dev/null || true
+	libvirtd_up_again || true
+}
 eval "set -- $(trap -p EXIT)"
 # shellcheck disable=SC2064 # the previous handler is taken now
-trap "libvirtd_up_again || true; ${3:-}" EXIT
+trap "lost_cleanup; ${3:-}" EXIT
 
 # ---- helpers ----------------------------------------------------------------
 launch() { # EXPECTED-RC COMMAND [ARGS...]
@@ -221,5 +231,15 @@ done
 [ -n "$ID" ] || fail "virt-admin lists no client of pid $WPID"
 virt-admin -c libvirtd:///system client-disconnect libvirtd "$ID" >/dev/null
 gone_within "$QPID" "$DEADLINE" || fail "QEMU still runs $DEADLINE s after the disconnect"
+lost
+
+# ---- the watch frozen -------------------------------------------------------
+echo "== the watch frozen (SIGSTOP): libvirtd's keepalive ends its connection, AUTODESTROY follows"
+start
+kill -STOP "$WPID"
+t0=$SECONDS
+gone_within "$QPID" 120 || fail "QEMU still runs 120 s after the watch was frozen"
+echo "ok: gone $((SECONDS - t0)) s after SIGSTOP (libvirtd's keepalive, 5 s x 5 by default: the window)"
+kill -CONT "$WPID"
 lost
 echo "PASS"
