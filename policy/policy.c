@@ -225,12 +225,8 @@ out:
 	"(absolute, components of A-Z a-z 0-9 . _ + -, no . or .., no doubled or trailing /, "     \
 	"at most 255 bytes)"
 
-int policy_validate(const struct policy *p, struct diag *d)
+static int validate_head(const struct policy *p, struct diag *d)
 {
-	char s1[SHOWN_BUF], why[200];
-	struct diag kd = {0};
-	int r;
-
 	if (p->format_version != POLICY_FORMAT_VERSION)
 		return invalid(d, "unsupported format_version %u (this verifier knows %d)",
 			       p->format_version, POLICY_FORMAT_VERSION);
@@ -239,6 +235,13 @@ int policy_validate(const struct policy *p, struct diag *d)
 			       POLICY_NAME_MAX);
 	if (p->serial == 0)
 		return invalid(d, "serial: must be at least 1");
+	return 0;
+}
+
+static int validate_release_cas(const struct policy *p, struct diag *d)
+{
+	char why[200];
+	int r;
 
 	if (p->n_release_cas == 0 || !p->release_cas)
 		return invalid(d, "release_cas: at least one release CA is needed");
@@ -254,6 +257,12 @@ int policy_validate(const struct policy *p, struct diag *d)
 		if (r < 0)
 			return invalid(d, "release_cas[%zu]: %s", i, why);
 	}
+	return 0;
+}
+
+static int validate_bundles(const struct policy *p, struct diag *d)
+{
+	char s1[SHOWN_BUF];
 
 	if (p->n_bundles == 0 || !p->bundles)
 		return invalid(d, "bundles: at least one bundle is needed");
@@ -277,57 +286,72 @@ int policy_validate(const struct policy *p, struct diag *d)
 			return invalid(d, "bundles[%zu].path: \"%s\" is not a valid path " PATH_RULE,
 				       i, jf_shown(b->path ? b->path : "", SHOWN_MAX, s1));
 	}
+	return 0;
+}
 
-	if (tpmpolicy_check_pcr_mask(p->seal_pcrs, &kd) < 0) {
-		const char *m = kd.msg;
+static int validate_seal_pcrs(const struct policy *p, struct diag *d)
+{
+	char why[TPMPOLICY_WHY_MAX];
 
-		if (!strncmp(m, "tpmpolicy: ", 11))
-			m += 11;
-		return invalid(d, "seal_pcrs: %s", m);
-	}
+	if (tpmpolicy_pcr_mask_why(p->seal_pcrs, why, sizeof(why)) < 0)
+		return invalid(d, "seal_pcrs: %s", why);
 	if (!(p->seal_pcrs & TPMPOLICY_PCR(POLICY_PCR_SEAL)))
 		return invalid(d, "seal_pcrs: must include PCR %d, the PCR sealboot measures into",
 			       POLICY_PCR_SEAL);
-
 	if (p->allow_unmeasured_boot &&
 	    policy_check_measured_boot(p->seal_pcrs, &(struct diag){0}) == 0)
 		return invalid(d, "allow_unmeasured_boot: seal_pcrs covers the boot before the "
 				  "anchor; leave the member out");
+	return 0;
+}
+
+static int validate_volume(const struct policy *p, size_t i, struct diag *d)
+{
+	const struct policy_volume *v = &p->volumes[i];
+	char s1[SHOWN_BUF];
+
+	if (!memchr(v->uuid, 0, sizeof(v->uuid)) || !policy_uuid_valid(v->uuid))
+		return invalid(d, "volumes[%zu].uuid: not a canonical lowercase UUID", i);
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(p->volumes[j].uuid, v->uuid))
+			return invalid(d, "volumes[%zu].uuid: %s is listed twice", i, v->uuid);
+	if (!v->name || !dm_name_valid(v->name))
+		return invalid(d,
+			       "volumes[%zu].name: \"%s\" must be 1 to %d characters of "
+			       "A-Z a-z 0-9 _ -",
+			       i, jf_shown(v->name ? v->name : "", SHOWN_MAX, s1),
+			       POLICY_DM_NAME_MAX);
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(p->volumes[j].name, v->name))
+			return invalid(d, "volumes[%zu].name: \"%s\" is listed twice", i, v->name);
+	if (!v->purpose || !purpose_valid(v->purpose))
+		return invalid(d,
+			       "volumes[%zu].purpose: unknown purpose \"%s\" (data, "
+			       "images, state)",
+			       i, jf_shown(v->purpose ? v->purpose : "", 32, s1));
+	if (v->device && !policy_path_valid(v->device))
+		return invalid(d, "volumes[%zu].device: \"%s\" is not a valid path " PATH_RULE, i,
+			       jf_shown(v->device, SHOWN_MAX, s1));
+	return 0;
+}
+
+static int validate_volumes(const struct policy *p, struct diag *d)
+{
+	int r = 0;
 
 	if (p->n_volumes == 0 || !p->volumes)
 		return invalid(d, "volumes: at least one volume is needed");
 	if (p->n_volumes > POLICY_MAX_VOLUMES)
 		return invalid(d, "volumes: %zu entries, more than the %d allowed", p->n_volumes,
 			       POLICY_MAX_VOLUMES);
-	for (size_t i = 0; i < p->n_volumes; i++) {
-		const struct policy_volume *v = &p->volumes[i];
+	for (size_t i = 0; r == 0 && i < p->n_volumes; i++)
+		r = validate_volume(p, i, d);
+	return r;
+}
 
-		if (!memchr(v->uuid, 0, sizeof(v->uuid)) || !policy_uuid_valid(v->uuid))
-			return invalid(d, "volumes[%zu].uuid: not a canonical lowercase UUID", i);
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(p->volumes[j].uuid, v->uuid))
-				return invalid(d, "volumes[%zu].uuid: %s is listed twice", i,
-					       v->uuid);
-		if (!v->name || !dm_name_valid(v->name))
-			return invalid(d,
-				       "volumes[%zu].name: \"%s\" must be 1 to %d characters of "
-				       "A-Z a-z 0-9 _ -",
-				       i, jf_shown(v->name ? v->name : "", SHOWN_MAX, s1),
-				       POLICY_DM_NAME_MAX);
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(p->volumes[j].name, v->name))
-				return invalid(d, "volumes[%zu].name: \"%s\" is listed twice", i,
-					       v->name);
-		if (!v->purpose || !purpose_valid(v->purpose))
-			return invalid(d,
-				       "volumes[%zu].purpose: unknown purpose \"%s\" (data, "
-				       "images, state)",
-				       i, jf_shown(v->purpose ? v->purpose : "", 32, s1));
-		if (v->device && !policy_path_valid(v->device))
-			return invalid(d,
-				       "volumes[%zu].device: \"%s\" is not a valid path " PATH_RULE,
-				       i, jf_shown(v->device, SHOWN_MAX, s1));
-	}
+static int validate_guest(const struct policy *p, struct diag *d)
+{
+	char s1[SHOWN_BUF];
 
 	if (p->guest.vcpus < 1 || p->guest.vcpus > POLICY_VCPUS_MAX)
 		return invalid(d, "guest.vcpus: %u is outside 1..%d", p->guest.vcpus,
@@ -354,21 +378,44 @@ int policy_validate(const struct policy *p, struct diag *d)
 			       "is \"%s\")",
 			       policy_network_name(p->guest.network));
 	}
+	return 0;
+}
+
+static int validate_zeroize_key(const struct policy *p, struct diag *d)
+{
+	struct diag kd = {0};
+	EVP_PKEY *k = NULL;
+	int r;
 
 	if (!p->zeroize_key)
 		return invalid(d, "zeroize_key: missing");
-	{
-		EVP_PKEY *k = NULL;
-
-		memset(&kd, 0, sizeof(kd));
-		r = adminkey_public_from_pem(p->zeroize_key, strlen(p->zeroize_key), &k, &kd);
-		EVP_PKEY_free(k);
-		if (r == -ENOMEM)
-			return oom(d);
-		if (r < 0)
-			return invalid(d, "zeroize_key: %s", kd.msg);
-	}
+	r = adminkey_public_from_pem(p->zeroize_key, strlen(p->zeroize_key), &k, &kd);
+	EVP_PKEY_free(k);
+	if (r == -ENOMEM)
+		return oom(d);
+	if (r < 0)
+		return invalid(d, "zeroize_key: %s", kd.msg);
 	return 0;
+}
+
+/* Each part in turn; the first fault wins (one message naming the member). */
+int policy_validate(const struct policy *p, struct diag *d)
+{
+	int r = validate_head(p, d);
+
+	if (r == 0)
+		r = validate_release_cas(p, d);
+	if (r == 0)
+		r = validate_bundles(p, d);
+	if (r == 0)
+		r = validate_seal_pcrs(p, d);
+	if (r == 0)
+		r = validate_volumes(p, d);
+	if (r == 0)
+		r = validate_guest(p, d);
+	if (r == 0)
+		r = validate_zeroize_key(p, d);
+	return r;
 }
 
 void policy_free(struct policy *p)
