@@ -12,6 +12,7 @@
 #include "hex.h"
 #include "jsonfield.h"
 #include "jsonstrict.h"
+#include "text.h"
 
 static const char *const role_names[_ROLE_COUNT] = {
     [ROLE_DISK] = "disk",	[ROLE_KERNEL] = "kernel", [ROLE_INITRD] = "initrd",
@@ -61,49 +62,17 @@ size_t digest_alg_len(enum digest_alg a)
 	return (unsigned)a < _DIGEST_COUNT ? algs[a].len : 0;
 }
 
-static bool name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '-';
-}
-
 static bool name_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > MANIFEST_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!name_char(s[i]))
-			return false;
-	return true;
+	return text_name_valid(s, MANIFEST_NAME_MAX, TEXT_NAME);
 }
 
 bool manifest_path_valid(const char *path)
 {
-	size_t n = strlen(path), comp = 0;
-
-	if (n == 0 || n > MANIFEST_PATH_MAX)
-		return false;
+	/* The bundle's own files are not payloads. */
 	if (!strcmp(path, "manifest.json") || !strcmp(path, "manifest.json.p7s"))
 		return false;
-	for (size_t i = 0; i <= n; i++) {
-		char c = path[i];
-
-		if (c == '/' || c == 0) {
-			/* empty (leading, trailing, doubled '/'), "." or ".." */
-			if (comp == 0)
-				return false;
-			if (path[i - 1] == '.' && (comp == 1 || (comp == 2 && path[i - 2] == '.')))
-				return false;
-			comp = 0;
-			continue;
-		}
-		if (!name_char(c) && c != '+')
-			return false;
-		comp++;
-	}
-	return true;
+	return text_path_valid(path, MANIFEST_PATH_MAX, TEXT_PATH_RELATIVE);
 }
 
 int manifest_time_parse(const char *s, int64_t *ret)
@@ -165,12 +134,6 @@ void manifest_free(struct manifest *m)
 	free(m->appliance_class);
 	free(m);
 }
-
-/*
- * A string from the document, for a message: at most max bytes of it, and
- * anything but printable ASCII (a newline, a quote, UTF-8) as \xNN, so the
- * message stays one unambiguous line. out must hold 4 * max + 4 bytes.
- */
 
 /* The bytes are not a valid manifest: -EBADMSG; the struct is not (manifest_validate()):
  * -EINVAL. One line, "manifest: ...". */
@@ -262,7 +225,8 @@ int manifest_validate(const struct manifest *m, struct diag *d)
 			return invalid(d,
 				       "payloads[%zu].path: \"%s\" is not a valid payload path "
 				       "(relative, components of A-Z a-z 0-9 . _ + -, no . or ..)",
-				       i, jf_shown(p->path ? p->path : "", 64, buf));
+				       i,
+				       text_shown(p->path ? p->path : "", 64, TEXT_ESCAPED, buf));
 		}
 		if ((unsigned)p->role >= _ROLE_COUNT)
 			return invalid(d, "payloads[%zu].role: unknown role", i);
@@ -396,7 +360,7 @@ static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *
 		return bad(d,
 			   "%s.role: unknown role \"%s\" (disk, kernel, initrd, cmdline, "
 			   "data%s)",
-			   where, jf_shown(json_object_get_string(v), 32, show),
+			   where, text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, show),
 			   fv >= MANIFEST_FORMAT_VERSION_VERITY ? ", verity" : "");
 	if ((r = get_u64(o, "size", where, &p->size, d)) < 0)
 		return r;
@@ -408,7 +372,7 @@ static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *
 		return r;
 	if (digest_alg_from_name(json_object_get_string(v), &p->alg) < 0)
 		return bad(d, "%s.alg: unknown algorithm \"%s\" (sha256, sha384)", dwhere,
-			   jf_shown(json_object_get_string(v), 32, show));
+			   text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, show));
 	if ((r = get_member(dg, "value", json_type_string, dwhere, false, &v, d)) < 0)
 		return r;
 	if (hex_decode(json_object_get_string(v), p->digest, digest_alg_len(p->alg)) < 0)
@@ -456,7 +420,8 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 		goto out;
 	if (strcmp(json_object_get_string(v), MANIFEST_FORMAT)) {
 		r = bad(d, "format is \"%s\", not \"%s\"",
-			jf_shown(json_object_get_string(v), 64, show), MANIFEST_FORMAT);
+			text_shown(json_object_get_string(v), 64, TEXT_ESCAPED, show),
+			MANIFEST_FORMAT);
 		goto out;
 	}
 	{
@@ -487,7 +452,7 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 	if (v) {
 		if (manifest_time_parse(json_object_get_string(v), &m->not_after) < 0) {
 			r = bad(d, "not_after: \"%s\" is not a time like 2027-06-30T00:00:00Z",
-				jf_shown(json_object_get_string(v), 40, show));
+				text_shown(json_object_get_string(v), 40, TEXT_ESCAPED, show));
 			goto out;
 		}
 		m->has_not_after = true;

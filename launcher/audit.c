@@ -14,6 +14,7 @@
 #include <libxml/tree.h>
 
 #include "domxml.h"
+#include "text.h"
 
 /* Longest piece of live XML quoted in an offender or a message. */
 #define QUOTE_MAX 72
@@ -39,21 +40,17 @@ static int offend(struct audit *a, const char *fmt, ...)
 	return -EPERM;
 }
 
-/* A value from the live XML made fit to print: printable ASCII only,
- * truncated; NULL (absent) becomes "-". */
+/* A value from the live XML made fit to print (text_shown(), masked: one
+ * byte for one), truncated; NULL (absent) becomes "-". */
 struct quoted {
-	char s[QUOTE_MAX + 1];
+	char s[TEXT_MASKED_SIZE(QUOTE_MAX - 3)]; /* QUOTE_MAX with "..." */
 };
 
 static struct quoted q(const char *v)
 {
-	struct quoted r = {{0}};
-	size_t i;
+	struct quoted r;
 
-	if (!v)
-		v = "-";
-	for (i = 0; i < QUOTE_MAX && v[i]; i++)
-		r.s[i] = (v[i] >= 0x20 && v[i] <= 0x7e) ? v[i] : '?';
+	text_shown(v ? v : "-", QUOTE_MAX - 3, TEXT_MASKED, r.s);
 	return r;
 }
 

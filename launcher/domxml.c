@@ -9,57 +9,22 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "text.h"
+
 /* ---- spec checks ---------------------------------------------------------- */
 
-static bool is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* [A-Za-z0-9._-], 1..max bytes; first byte alphanumeric so a name can never
- * look like an option or a hidden/relative file. */
+/* Names and paths: util/text.h. A name's first byte is alphanumeric so it
+ * can never look like an option or a hidden/relative file; a path is
+ * normalized because audit.c compares the live domain's paths with these
+ * textually. */
 static bool name_ok(const char *n, size_t max)
 {
-	size_t len;
-
-	if (!n)
-		return false;
-	len = strnlen(n, max + 1);
-	if (len == 0 || len > max || !is_alnum(n[0]))
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_alnum(n[i]) && n[i] != '.' && n[i] != '_' && n[i] != '-')
-			return false;
-	return true;
+	return text_name_valid(n, max, TEXT_NAME_HOST);
 }
 
-/* Absolute, normalized, of [A-Za-z0-9._+/-]. Normalized matters beyond
- * taste: audit.c compares the live domain's paths with these textually. */
 static bool path_ok(const char *p)
 {
-	size_t len;
-
-	if (!p || p[0] != '/')
-		return false;
-	len = strnlen(p, DOMXML_PATH_MAX + 1);
-	if (len < 2 || len > DOMXML_PATH_MAX || p[len - 1] == '/')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = p[i];
-
-		if (!is_alnum(c) && c != '.' && c != '_' && c != '+' && c != '-' && c != '/')
-			return false;
-		if (c == '/') {
-			/* the component that follows: not empty, not "." or ".." */
-			const char *comp = p + i + 1;
-			size_t clen = strcspn(comp, "/");
-
-			if (clen == 0 || (clen == 1 && comp[0] == '.') ||
-			    (clen == 2 && comp[0] == '.' && comp[1] == '.'))
-				return false;
-		}
-	}
-	return true;
+	return text_path_valid(p, DOMXML_PATH_MAX, TEXT_PATH_ABSOLUTE);
 }
 
 static bool target_ok(const char t[8])

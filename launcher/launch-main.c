@@ -25,6 +25,7 @@
 #include "kvm.h"
 #include "lockdown.h"
 #include "virt.h"
+#include "text.h"
 #include "watch.h"
 
 static const char *prog = "sealboot-launch";
@@ -553,10 +554,7 @@ int main(int argc, char **argv)
 		case OPT_URI: o.uri = optarg; break;
 		case OPT_TCTI: o.g.tcti = optarg; break;
 		case OPT_NAME:
-			if (strlen(optarg) == 0 || strlen(optarg) >= SPEC_NAME_MAX ||
-			    strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					   "0123456789._-") != strlen(optarg) ||
-			    optarg[0] == '-' || optarg[0] == '.')
+			if (!text_name_valid(optarg, SPEC_NAME_MAX - 1, TEXT_NAME_HOST))
 				return usage_error("--name '%s' is not 1 to %d characters of A-Z a-z "
 						   "0-9 . _ - starting with a letter or digit",
 						   optarg, SPEC_NAME_MAX - 1);

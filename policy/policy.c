@@ -16,6 +16,7 @@
 #include "adminkey.h"
 #include "jsonfield.h"
 #include "jsonstrict.h"
+#include "text.h"
 #include "pem.h"
 
 static const char *const network_names[_POLICY_NET_COUNT] = {
@@ -41,70 +42,28 @@ int policy_network_from_name(const char *s, enum policy_network *ret)
 	return -EINVAL;
 }
 
-/* --- the small grammars --- */
-
-static bool alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* 1..max characters, each alphanumeric or in extra. */
-static bool word_valid(const char *s, size_t max, const char *extra)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!alnum(s[i]) && !strchr(extra, s[i]))
-			return false;
-	return true;
-}
+/* --- the small grammars: util/text.h, with this format's limits --- */
 
 static bool name_valid(const char *s)
 {
-	return word_valid(s, POLICY_NAME_MAX, "._-");
+	return text_name_valid(s, POLICY_NAME_MAX, TEXT_NAME);
 }
 
 static bool dm_name_valid(const char *s)
 {
-	return word_valid(s, POLICY_DM_NAME_MAX, "_-");
+	return text_name_valid(s, POLICY_DM_NAME_MAX, TEXT_NAME_DM);
 }
 
-/* What the kernel's dev_valid_name() accepts, narrowed to a safe alphabet:
- * it refuses "." and ".." too. */
 /* An interface name a libvirt domain can name safely: starts with a letter
  * or digit (never an option-looking "-x", never "." or ".."). */
 static bool ifname_valid(const char *s)
 {
-	return word_valid(s, POLICY_IFNAME_MAX, "_.-") &&
-	       ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-		(s[0] >= '0' && s[0] <= '9'));
+	return text_name_valid(s, POLICY_IFNAME_MAX, TEXT_NAME_HOST);
 }
 
 bool policy_path_valid(const char *path)
 {
-	size_t n = strlen(path), comp = 0;
-
-	if (n < 2 || n > POLICY_PATH_MAX || path[0] != '/')
-		return false;
-	for (size_t i = 1; i <= n; i++) {
-		char c = path[i];
-
-		if (c == '/' || c == 0) {
-			/* empty (doubled or trailing '/'), "." or ".." */
-			if (comp == 0)
-				return false;
-			if (path[i - 1] == '.' && (comp == 1 || (comp == 2 && path[i - 2] == '.')))
-				return false;
-			comp = 0;
-			continue;
-		}
-		if (!alnum(c) && !strchr("._+-", c))
-			return false;
-		comp++;
-	}
-	return true;
+	return text_path_valid(path, POLICY_PATH_MAX, TEXT_PATH_ABSOLUTE);
 }
 
 bool policy_uuid_valid(const char *s)
@@ -130,14 +89,9 @@ static bool purpose_valid(const char *s)
 	return false;
 }
 
-/*
- * A string from the document, for a message: at most max bytes of it, and
- * anything but printable ASCII as \xNN, so the message stays one
- * unambiguous line. out must hold 4 * max + 4 bytes.
- */
-
+/* A string from the document, for a message: text_shown() (util/text.h). */
 #define SHOWN_MAX 64
-#define SHOWN_BUF (4 * SHOWN_MAX + 4)
+#define SHOWN_BUF TEXT_SHOWN_SIZE(SHOWN_MAX)
 
 /* The bytes are not a valid policy: -EBADMSG; the struct is not (policy_validate()):
  * -EINVAL. One line, "policy: ...". */
@@ -176,7 +130,7 @@ static int check_ca(const char *pem, char *why, size_t why_len)
 		char s[SHOWN_BUF];
 
 		snprintf(why, why_len, "a PEM \"%s\" block, not a \"CERTIFICATE\"",
-			 jf_shown(name, 40, s));
+			 text_shown(name, 40, TEXT_ESCAPED, s));
 		OPENSSL_free(name);
 		return -EINVAL;
 	}
@@ -273,18 +227,20 @@ static int validate_bundles(const struct policy *p, struct diag *d)
 		const struct policy_bundle *b = &p->bundles[i];
 
 		if (!b->name || !name_valid(b->name))
-			return invalid(d,
-				       "bundles[%zu].name: \"%s\" must be 1 to %d characters of "
-				       "A-Z a-z 0-9 . _ -",
-				       i, jf_shown(b->name ? b->name : "", SHOWN_MAX, s1),
-				       POLICY_NAME_MAX);
+			return invalid(
+			    d,
+			    "bundles[%zu].name: \"%s\" must be 1 to %d characters of "
+			    "A-Z a-z 0-9 . _ -",
+			    i, text_shown(b->name ? b->name : "", SHOWN_MAX, TEXT_ESCAPED, s1),
+			    POLICY_NAME_MAX);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(p->bundles[j].name, b->name))
 				return invalid(d, "bundles[%zu].name: \"%s\" is listed twice", i,
 					       b->name);
 		if (!b->path || !policy_path_valid(b->path))
-			return invalid(d, "bundles[%zu].path: \"%s\" is not a valid path " PATH_RULE,
-				       i, jf_shown(b->path ? b->path : "", SHOWN_MAX, s1));
+			return invalid(
+			    d, "bundles[%zu].path: \"%s\" is not a valid path " PATH_RULE, i,
+			    text_shown(b->path ? b->path : "", SHOWN_MAX, TEXT_ESCAPED, s1));
 	}
 	return 0;
 }
@@ -319,7 +275,7 @@ static int validate_volume(const struct policy *p, size_t i, struct diag *d)
 		return invalid(d,
 			       "volumes[%zu].name: \"%s\" must be 1 to %d characters of "
 			       "A-Z a-z 0-9 _ -",
-			       i, jf_shown(v->name ? v->name : "", SHOWN_MAX, s1),
+			       i, text_shown(v->name ? v->name : "", SHOWN_MAX, TEXT_ESCAPED, s1),
 			       POLICY_DM_NAME_MAX);
 	for (size_t j = 0; j < i; j++)
 		if (!strcmp(p->volumes[j].name, v->name))
@@ -328,10 +284,10 @@ static int validate_volume(const struct policy *p, size_t i, struct diag *d)
 		return invalid(d,
 			       "volumes[%zu].purpose: unknown purpose \"%s\" (data, "
 			       "images, state)",
-			       i, jf_shown(v->purpose ? v->purpose : "", 32, s1));
+			       i, text_shown(v->purpose ? v->purpose : "", 32, TEXT_ESCAPED, s1));
 	if (v->device && !policy_path_valid(v->device))
 		return invalid(d, "volumes[%zu].device: \"%s\" is not a valid path " PATH_RULE, i,
-			       jf_shown(v->device, SHOWN_MAX, s1));
+			       text_shown(v->device, SHOWN_MAX, TEXT_ESCAPED, s1));
 	return 0;
 }
 
@@ -368,10 +324,12 @@ static int validate_guest(const struct policy *p, struct diag *d)
 			return invalid(d, "guest.bridge: missing (required when network is "
 					  "\"bridged\")");
 		if (!ifname_valid(p->guest.bridge))
-			return invalid(d,
-				       "guest.bridge: \"%s\" is not an interface name (1 to %d "
-				       "characters of A-Z a-z 0-9 _ . -, the first a letter or digit)",
-				       jf_shown(p->guest.bridge, SHOWN_MAX, s1), POLICY_IFNAME_MAX);
+			return invalid(
+			    d,
+			    "guest.bridge: \"%s\" is not an interface name (1 to %d "
+			    "characters of A-Z a-z 0-9 _ . -, the first a letter or digit)",
+			    text_shown(p->guest.bridge, SHOWN_MAX, TEXT_ESCAPED, s1),
+			    POLICY_IFNAME_MAX);
 	} else if (p->guest.bridge) {
 		return invalid(d,
 			       "guest.bridge: only allowed when network is \"bridged\" (network "
@@ -675,7 +633,7 @@ static int parse_guest(json_object *root, struct policy *p, struct diag *d)
 		return r;
 	if (policy_network_from_name(json_object_get_string(v), &g->network) < 0)
 		return bad(d, "guest.network: unknown network \"%s\" (none, isolated, bridged)",
-			   jf_shown(json_object_get_string(v), 32, s));
+			   text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, s));
 	if ((r = get_string(o, "bridge", "guest", true, &g->bridge, d)) < 0)
 		return r;
 	if ((r = get_member(o, "console", json_type_string, "guest", false, &v, d)) < 0)
@@ -684,7 +642,7 @@ static int parse_guest(json_object *root, struct policy *p, struct diag *d)
 		g->console_log = true;
 	else if (strcmp(json_object_get_string(v), "none"))
 		return bad(d, "guest.console: unknown console \"%s\" (none, log)",
-			   jf_shown(json_object_get_string(v), 32, s));
+			   text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, s));
 	if ((r = get_bool(o, "rng", "guest", &g->rng, d)) < 0 ||
 	    (r = get_bool(o, "vtpm", "guest", &g->vtpm, d)) < 0)
 		return r;
@@ -772,7 +730,8 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 		goto out;
 	if (strcmp(json_object_get_string(v), POLICY_FORMAT)) {
 		r = bad(d, "format is \"%s\", not \"%s\"",
-			jf_shown(json_object_get_string(v), SHOWN_MAX, show), POLICY_FORMAT);
+			text_shown(json_object_get_string(v), SHOWN_MAX, TEXT_ESCAPED, show),
+			POLICY_FORMAT);
 		goto out;
 	}
 	if ((r = get_u64(root, "format_version", "", &fv, d)) < 0)
