@@ -641,7 +641,7 @@ static int check_namespaces(struct audit *a, const xmlNode *n, bool top)
 static int check_domain(struct audit *a, const xmlNode *root, struct diag *d)
 {
 	const struct spec *s = a->s;
-	const char *want = s->virt == SPEC_VIRT_KVM ? "kvm" : "qemu";
+	const char *want = domxml_virt_type(s->virt);
 	const char *type = attr(root, "type");
 	bool have_name = false, have_vcpu = false, have_memory = false, have_devices = false;
 	unsigned have_features = 0;
@@ -720,22 +720,16 @@ static void parse_error(xmlParserCtxtPtr ctxt, struct diag *d)
 	diag_set(d, DIAG_MALFORMED, EBADMSG, "live domain XML: line %d: %s", e ? e->line : 0, m.s);
 }
 
-int audit_live_xml(const char *xml, size_t len, const struct spec *s, char *ret_offender,
-		   size_t offender_size, struct diag *d)
+/* The live XML parsed, its root a <domain>: *ret_doc, freed by the caller. */
+static int parse_live(const char *xml, size_t len, xmlDocPtr *ret_doc, struct diag *d)
 {
-	struct audit a = {.s = s};
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
 	const xmlNode *root;
-	int r;
+	int r = 0;
 
-	if (ret_offender && offender_size)
-		ret_offender[0] = 0;
 	if (!xml)
 		return diag_set(d, DIAG_USAGE, EINVAL, "audit: no XML");
-	r = domxml_check_spec(s, d);
-	if (r < 0)
-		return r;
 	if (len == 0 || len > INT_MAX)
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "live domain XML: %s",
 				len ? "too large" : "empty");
@@ -764,8 +758,46 @@ int audit_live_xml(const char *xml, size_t len, const struct spec *s, char *ret_
 	else if (!root || !is_el(root, "domain"))
 		r = diag_set(d, DIAG_MALFORMED, EBADMSG,
 			     "live domain XML: the root element is not <domain>");
+	if (r < 0)
+		xmlFreeDoc(doc);
 	else
-		r = check_domain(&a, root, d);
+		*ret_doc = doc;
+	return r;
+}
+
+int audit_domain_virt(const char *xml, size_t len, enum spec_virt *ret, struct diag *d)
+{
+	xmlDocPtr doc = NULL;
+	const char *type;
+	int r = parse_live(xml, len, &doc, d);
+
+	if (r < 0)
+		return r;
+	type = attr(xmlDocGetRootElement(doc), "type");
+	if (domxml_virt_of_type(type, ret) < 0)
+		r = diag_set(d, DIAG_CONTENT, EINVAL, "live domain type %s is neither kvm nor qemu",
+			     q(type).s);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+int audit_live_xml(const char *xml, size_t len, const struct spec *s, char *ret_offender,
+		   size_t offender_size, struct diag *d)
+{
+	struct audit a = {.s = s};
+	xmlDocPtr doc = NULL;
+	int r;
+
+	if (ret_offender && offender_size)
+		ret_offender[0] = 0;
+	if (!xml)
+		return diag_set(d, DIAG_USAGE, EINVAL, "audit: no XML");
+	r = domxml_check_spec(s, d);
+	if (r == 0)
+		r = parse_live(xml, len, &doc, d);
+	if (r < 0)
+		return r;
+	r = check_domain(&a, xmlDocGetRootElement(doc), d);
 	xmlFreeDoc(doc);
 
 	if (r == -EPERM) {

@@ -53,6 +53,26 @@ static bool cmdline_ok(const char *c)
 
 #define USAGE(...) diag_set(d, DIAG_USAGE, EINVAL, __VA_ARGS__)
 
+static const char *const virt_types[] = {
+    [SPEC_VIRT_KVM] = "kvm",
+    [SPEC_VIRT_TCG] = "qemu",
+};
+
+const char *domxml_virt_type(enum spec_virt v)
+{
+	return (unsigned)v < sizeof(virt_types) / sizeof(virt_types[0]) ? virt_types[v] : "?";
+}
+
+int domxml_virt_of_type(const char *type, enum spec_virt *ret)
+{
+	for (size_t i = 0; type && i < sizeof(virt_types) / sizeof(virt_types[0]); i++)
+		if (!strcmp(type, virt_types[i])) {
+			*ret = (enum spec_virt)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 int domxml_check_spec(const struct spec *s, struct diag *d)
 {
 	if (!s)
@@ -357,7 +377,7 @@ int domxml_build(const struct spec *s, char **ret_xml, struct diag *d)
 		x.err = true;
 
 	open_el(&x, "domain");
-	attr(&x, "type", s->virt == SPEC_VIRT_KVM ? "kvm" : "qemu");
+	attr(&x, "type", domxml_virt_type(s->virt));
 	text_el(&x, "name", s->name);
 	open_el(&x, "memory");
 	attr(&x, "unit", "MiB");

@@ -388,10 +388,10 @@ static int cmd_check(struct opts *o, bool act)
 		return report(&d, EXIT_LIBVIRT);
 	{
 		char *live = NULL;
-		bool have = virt_live_xml(v, o->g.name, &live, &d) == 0;
-		enum spec_virt runs = have && strncmp(live, "<domain type='kvm'", 18) == 0
-					      ? SPEC_VIRT_KVM
-					      : SPEC_VIRT_TCG;
+		enum spec_virt runs = SPEC_VIRT_TCG;
+		/* Unreadable, or a type of its own: the audit below names it. */
+		bool have = virt_live_xml(v, o->g.name, &live, &d) == 0 &&
+			    audit_domain_virt(live, strlen(live), &runs, &d) == 0;
 
 		free(live);
 		memset(&d, 0, sizeof(d));
