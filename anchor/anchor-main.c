@@ -91,6 +91,18 @@ static void usage(FILE *f)
 
 #define usage_error(...) cli_usage_error(prog, ANCHOR_USAGE, __VA_ARGS__)
 
+/* The one place a command's -errno becomes its exit status (the boot's own
+ * verdicts come from boot.c, the zeroize's from zeroize.c): no TPM or a TPM
+ * in lockout is 8, an untrusted input 3, anything else internal. Prints the
+ * diagnosis. */
+static int cmd_failed(const char *what, int r, const struct diag *d)
+{
+	fprintf(stderr, "%s: %s: %s\n", prog, what, d->msg);
+	if (r == -ENODEV || r == -ENOLCK)
+		return ANCHOR_TPM;
+	return d->cls == DIAG_TRUST ? ANCHOR_POLICY : ANCHOR_INTERNAL;
+}
+
 static int cmd_zeroize(const struct anchor_opts *ao, const char *order, const char *launcher,
 		       bool challenge)
 {
@@ -158,10 +170,8 @@ static int cmd_attest(const struct anchor_opts *o, const char *nonce_hex)
 		r = attest_quote(t, mask, nonce, n, log ? (const char *)log : "", &doc, &d);
 	tpm_close(t);
 	free(log);
-	if (r < 0) {
-		fprintf(stderr, "%s: attest: %s\n", prog, d.msg);
-		return r == -ENODEV ? ANCHOR_TPM : ANCHOR_INTERNAL;
-	}
+	if (r < 0)
+		return cmd_failed("attest", r, &d);
 	fputs(doc, stdout);
 	free(doc);
 	return 0;
@@ -189,10 +199,8 @@ static int cmd_identity(const struct anchor_opts *o, const char *credential)
 		r = attest_identity(t, &doc, &d);
 	tpm_close(t);
 	free(buf);
-	if (r < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, credential ? "ak-activate" : "identity", d.msg);
-		return r == -ENODEV ? ANCHOR_TPM : d.cls == DIAG_TRUST ? ANCHOR_POLICY : ANCHOR_INTERNAL;
-	}
+	if (r < 0)
+		return cmd_failed(credential ? "ak-activate" : "identity", r, &d);
 	if (sec) {
 		char hex[2 * ATTEST_CREDENTIAL_SECRET + 1];
 

@@ -301,9 +301,9 @@ static int policy_sign(const struct opts *o, const char *in, const char *dir)
 
 		if (policy_parse((const char *)oldbuf, old_len, &old, &od) == 0 &&
 		    (p->serial < old->serial || (p->serial == old->serial && !o->force))) {
-			r = diag_set(&d, DIAG_USAGE, EEXIST,
-				     "%s/%s has serial %" PRIu64 "; the new policy's serial %" PRIu64
-				     " must be higher%s",
+			r = diag_set(&d, DIAG_USAGE, EINVAL,
+				     "%s/%s has serial %" PRIu64
+				     "; the new policy's serial %" PRIu64 " must be higher%s",
 				     dir, APPLIANCE_POLICY, old->serial, p->serial,
 				     p->serial == old->serial ? " (or give --force)" : "");
 			goto out;
@@ -354,7 +354,7 @@ out:
 	free(sig);
 	free(pub);
 	EVP_PKEY_free(key);
-	return r < 0 ? report(&d) : EXIT_OK;
+	return exit_for(&d, r);
 }
 
 static int policy_verify_show(const struct opts *o, const char *dir, bool show)
@@ -366,7 +366,7 @@ static int policy_verify_show(const struct opts *o, const char *dir, bool show)
 
 	r = appliance_load(dir, NULL, NULL, &a, &d);
 	if (r < 0)
-		return report(&d);
+		return exit_for(&d, r);
 	hex_encode(a.policy_sha256, 32, hex);
 	hex_encode(a.admin_digest, 32, admin);
 	if (o->json) {
@@ -428,12 +428,6 @@ static int open_tpm(const struct opts *o, struct tpm **t, struct diag *d)
 	return tpm_open(o->tcti, t, d);
 }
 
-static int tpm_report(const struct diag *d, int r)
-{
-	fprintf(stderr, "%s: %s\n", prog, d->msg);
-	return r == -ENODEV || r == -ENOLCK ? EXIT_TPM : exit_code(d);
-}
-
 /* Predict the PCR values of a good boot, sign them (provision.h) and say so. */
 static int sign_approval(const struct opts *o, struct tpm *t, const struct appliance *a,
 			 EVP_PKEY *key, uint64_t serial, const char *dir, struct diag *d)
@@ -482,17 +476,12 @@ static int pcr_policy_sign(const struct opts *o, const char *dir)
 		serial = old.serial + 1;
 	}
 	/* Only when asked: on a workstation its own TPM holds the wrong PCRs. */
-	if (o->from_tpm) {
+	if (o->from_tpm)
 		r = open_tpm(o, &t, &d);
-		if (r < 0) {
-			r = tpm_report(&d, r);
-			goto done;
-		}
-	}
-	r = sign_approval(o, t, &a, key, serial, dir, &d);
+	if (r == 0)
+		r = sign_approval(o, t, &a, key, serial, dir, &d);
 out:
-	r = r < 0 ? report(&d) : EXIT_OK;
-done:
+	r = exit_for(&d, r);
 	tpm_close(t);
 	appliance_free(&a);
 	EVP_PKEY_free(key);
@@ -519,7 +508,7 @@ static int pcr_policy_predict(const struct opts *o)
 				   EVENTLOG_PCR_LOG, EVENTLOG_PCR_SEAL, EVENTLOG_PCR_SEAL);
 	r = bootpredict_run(&o->boot, want, &br, &d);
 	if (r < 0)
-		return report(&d);
+		return exit_for(&d, r);
 	if (o->json) {
 		json_object *root = json_object_new_object(), *pcrs = json_object_new_object();
 		const struct {
@@ -581,7 +570,7 @@ static int pcr_policy_activate(const struct opts *o, const char *dir)
 		r = appliance_check_approval(&a, &ap, &d);
 	appliance_free(&a);
 	if (r < 0)
-		return report(&d);
+		return exit_for(&d, r);
 	r = open_tpm(o, &t, &d);
 	if (r == 0)
 		r = tpm_nv_read_counter(t, APPLIANCE_NV_PCR, &counter, &d);
@@ -610,7 +599,7 @@ static int pcr_policy_activate(const struct opts *o, const char *dir)
 		prog, ap.serial, n);
 out:
 	tpm_close(t);
-	return r < 0 ? tpm_report(&d, r) : EXIT_OK;
+	return exit_for(&d, r);
 }
 
 /* --- provision --- */
@@ -744,7 +733,7 @@ static int provision(const struct opts *o, const char *dir)
 	r = load_own_state(o, dir, &p.key, &p.a, &d);
 	if (r < 0) {
 		EVP_PKEY_free(p.key);
-		return report(&d);
+		return exit_for(&d, r);
 	}
 	unknown = provision_unknown_volume(&p.a, o->format, o->n_format);
 	if (unknown) {
