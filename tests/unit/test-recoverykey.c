@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The recovery key's text (policy/recoverykey.h): known vectors worked out
+/* The recovery key's text (core/recoverykey.h): known vectors worked out
  * by hand from the format (200 bits, 5 a character, most significant first),
  * round trips, and refusals of every malformed text. */
 #include <errno.h>
