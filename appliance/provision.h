@@ -14,7 +14,7 @@
 /*
  * The security admin's operations on an appliance: provisioning its TPM and
  * volumes and signing PCR policies (docs/formats/pcr-policy.md). A library
- * API, as images/bundle.h is for sealboot-sign: sealboot-admin parses the
+ * API, as core/bundle.h is for sealboot-sign: sealboot-admin parses the
  * command line, calls these and prints; nothing here prints or exits.
  *
  * Every call returns 0 (or the count or outcome it names) or -errno with d
