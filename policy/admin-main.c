@@ -960,197 +960,270 @@ static int dispatch(struct opts *o, char **args, int nargs)
 			   args[0]);
 }
 
+enum {
+	OPT_KEY = 256,
+	OPT_SECRET_FD,
+	OPT_PASS_FD,
+	OPT_TCTI,
+	OPT_FORMAT,
+	OPT_RECOVERY,
+	OPT_SERIAL,
+	OPT_PCR,
+	OPT_AT,
+	OPT_FORCE,
+	OPT_JSON,
+	OPT_FROM_TPM,
+	OPT_EVENT_LOG,
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_QEMU_MEMORY,
+	OPT_PCRS,
+	OPT_ALLOW_UNMEASURED,
+	OPT_CHALLENGE,
+	OPT_OUT,
+	OPT_VOLUME,
+	OPT_KEEP_TPM,
+	OPT_EXPIRES,
+	OPT_AK,
+	OPT_NONCE,
+	OPT_STATE,
+	OPT_ORDER,
+	OPT_IDENTITY,
+	OPT_EK_CA,
+	OPT_AK_OUT,
+};
+
+static const struct option options[] = {
+    {"key", required_argument, NULL, OPT_KEY},
+    {"secret-fd", required_argument, NULL, OPT_SECRET_FD},
+    {"passphrase-fd", required_argument, NULL, OPT_PASS_FD},
+    {"tcti", required_argument, NULL, OPT_TCTI},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"recovery-key", no_argument, NULL, OPT_RECOVERY},
+    {"serial", required_argument, NULL, OPT_SERIAL},
+    {"pcr", required_argument, NULL, OPT_PCR},
+    {"at", required_argument, NULL, OPT_AT},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"from-tpm", no_argument, NULL, OPT_FROM_TPM},
+    {"event-log", required_argument, NULL, OPT_EVENT_LOG},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"initrd", required_argument, NULL, OPT_INITRD},
+    {"cmdline", required_argument, NULL, OPT_CMDLINE},
+    {"qemu-memory", required_argument, NULL, OPT_QEMU_MEMORY},
+    {"pcrs", required_argument, NULL, OPT_PCRS},
+    {"allow-unmeasured-boot", no_argument, NULL, OPT_ALLOW_UNMEASURED},
+    {"challenge", required_argument, NULL, OPT_CHALLENGE},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"volume", required_argument, NULL, OPT_VOLUME},
+    {"keep-tpm", no_argument, NULL, OPT_KEEP_TPM},
+    {"expires", required_argument, NULL, OPT_EXPIRES},
+    {"ak", required_argument, NULL, OPT_AK},
+    {"nonce", required_argument, NULL, OPT_NONCE},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"order", required_argument, NULL, OPT_ORDER},
+    {"identity", required_argument, NULL, OPT_IDENTITY},
+    {"ek-ca", required_argument, NULL, OPT_EK_CA},
+    {"ak-out", required_argument, NULL, OPT_AK_OUT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {0},
+};
+
+/* An option parser's answers besides an exit status (never negative). */
+#define GO_ON (-1)
+#define NOT_MINE (-2)
+
+/* The options of policy, provision and pcr-policy sign/activate: GO_ON, NOT_MINE, or the usage exit
+ * status. */
+static int option_admin(int c, struct opts *o)
+{
+	char *end;
+
+	switch (c) {
+	case OPT_KEY:
+		o->key = optarg;
+		break;
+	case OPT_SECRET_FD:
+		if (parse_fd(optarg, &o->secret_fd) < 0)
+			return usage_error("--secret-fd '%s' is not a file descriptor", optarg);
+		break;
+	case OPT_PASS_FD:
+		if (parse_fd(optarg, &o->passphrase_fd) < 0)
+			return usage_error("--passphrase-fd '%s' is not a file descriptor", optarg);
+		break;
+	case OPT_TCTI:
+		o->tcti = optarg;
+		break;
+	case OPT_FORMAT:
+		if (o->n_format == POLICY_MAX_VOLUMES)
+			return usage_error("too many --format");
+		o->format[o->n_format++] = optarg;
+		break;
+	case OPT_RECOVERY:
+		o->recovery = true;
+		break;
+	case OPT_SERIAL:
+		errno = 0;
+		o->serial = strtoull(optarg, &end, 10);
+		if (errno || *end || end == optarg || optarg[0] == '-')
+			return usage_error("--serial '%s' is not an unsigned integer", optarg);
+		o->has_serial = true;
+		break;
+	case OPT_PCR:
+		if (parse_pcr(optarg, o) < 0)
+			return usage_error("--pcr '%s' is not N=<64 lowercase hex digits> with "
+					   "N in 0..23",
+					   optarg);
+		break;
+	case OPT_AT:
+		errno = 0;
+		o->at = strtoll(optarg, &end, 10);
+		if (errno || *end || o->at <= 0)
+			return usage_error("--at '%s' is not a positive number of seconds", optarg);
+		break;
+	case OPT_FORCE:
+		o->force = true;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_FROM_TPM:
+		o->from_tpm = true;
+		break;
+	case OPT_ALLOW_UNMEASURED:
+		o->allow_unmeasured = true;
+		break;
+	default:
+		return NOT_MINE;
+	}
+	return GO_ON;
+}
+
+/* The boot artifacts of pcr-policy predict/sign: GO_ON, NOT_MINE, or the usage exit status. */
+static int option_boot(int c, struct opts *o)
+{
+	char *end;
+
+	switch (c) {
+	case OPT_EVENT_LOG:
+		o->boot.event_log = optarg;
+		break;
+	case OPT_KERNEL:
+		o->boot.kernel = optarg;
+		break;
+	case OPT_INITRD:
+		o->boot.initrd = optarg;
+		break;
+	case OPT_CMDLINE:
+		o->boot.cmdline = optarg;
+		break;
+	case OPT_QEMU_MEMORY:
+		errno = 0;
+		o->boot.qemu_ram_mib = strtoull(optarg, &end, 10);
+		if (errno || *end || end == optarg || optarg[0] == '-' ||
+		    o->boot.qemu_ram_mib == 0 || o->boot.qemu_ram_mib > 4096)
+			return usage_error("--qemu-memory '%s' is not a number of MiB in "
+					   "1..4096",
+					   optarg);
+		break;
+	case OPT_PCRS:
+		if (parse_pcr_list(optarg, &o->pcrs) < 0)
+			return usage_error("--pcrs '%s' is not a list of PCRs 0..23 such as "
+					   "4,9 or 0-7,9",
+					   optarg);
+		break;
+	default:
+		return NOT_MINE;
+	}
+	return GO_ON;
+}
+
+/* The offline commands' options (zeroize-authorize, attest-verify, zeroize-verify, ak-credential):
+ * GO_ON, NOT_MINE, or the usage exit status. */
+static int option_offline(int c, struct opts *o)
+{
+	char *end;
+
+	switch (c) {
+	case OPT_CHALLENGE:
+		o->z.challenge = optarg;
+		break;
+	case OPT_OUT:
+		o->z.out = optarg;
+		break;
+	case OPT_VOLUME:
+		if (o->z.n_volumes == POLICY_MAX_VOLUMES)
+			return usage_error("too many --volume");
+		o->z.volumes[o->z.n_volumes++] = optarg;
+		break;
+	case OPT_KEEP_TPM:
+		o->z.keep_tpm = true;
+		break;
+	case OPT_AK:
+		o->v.ak = optarg;
+		break;
+	case OPT_NONCE:
+		o->v.nonce_hex = optarg;
+		break;
+	case OPT_STATE:
+		o->v.state_dir = optarg;
+		break;
+	case OPT_ORDER:
+		o->v.order = optarg;
+		break;
+	case OPT_IDENTITY:
+		o->identity = optarg;
+		break;
+	case OPT_EK_CA:
+		o->ek_ca = optarg;
+		break;
+	case OPT_AK_OUT:
+		o->ak_out = optarg;
+		break;
+	case OPT_EXPIRES:
+		errno = 0;
+		o->z.expires = strtoull(optarg, &end, 10);
+		if (errno || *end || end == optarg || optarg[0] == '-' || o->z.expires == 0)
+			return usage_error("--expires '%s' is not a positive number of seconds",
+					   optarg);
+		break;
+	default:
+		return NOT_MINE;
+	}
+	return GO_ON;
+}
+
 int main(int argc, char **argv)
 {
-	enum {
-		OPT_KEY = 256, OPT_SECRET_FD, OPT_PASS_FD, OPT_TCTI, OPT_FORMAT, OPT_RECOVERY,
-		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON, OPT_FROM_TPM, OPT_EVENT_LOG,
-		OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_QEMU_MEMORY, OPT_PCRS, OPT_ALLOW_UNMEASURED,
-		OPT_CHALLENGE, OPT_OUT, OPT_VOLUME, OPT_KEEP_TPM, OPT_EXPIRES,
-		OPT_AK, OPT_NONCE, OPT_STATE, OPT_ORDER, OPT_IDENTITY, OPT_EK_CA, OPT_AK_OUT,
-	};
-	static const struct option opts[] = {
-		{"key", required_argument, NULL, OPT_KEY},
-		{"secret-fd", required_argument, NULL, OPT_SECRET_FD},
-		{"passphrase-fd", required_argument, NULL, OPT_PASS_FD},
-		{"tcti", required_argument, NULL, OPT_TCTI},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"recovery-key", no_argument, NULL, OPT_RECOVERY},
-		{"serial", required_argument, NULL, OPT_SERIAL},
-		{"pcr", required_argument, NULL, OPT_PCR},
-		{"at", required_argument, NULL, OPT_AT},
-		{"force", no_argument, NULL, OPT_FORCE},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"from-tpm", no_argument, NULL, OPT_FROM_TPM},
-		{"event-log", required_argument, NULL, OPT_EVENT_LOG},
-		{"kernel", required_argument, NULL, OPT_KERNEL},
-		{"initrd", required_argument, NULL, OPT_INITRD},
-		{"cmdline", required_argument, NULL, OPT_CMDLINE},
-		{"qemu-memory", required_argument, NULL, OPT_QEMU_MEMORY},
-		{"pcrs", required_argument, NULL, OPT_PCRS},
-		{"allow-unmeasured-boot", no_argument, NULL, OPT_ALLOW_UNMEASURED},
-		{"challenge", required_argument, NULL, OPT_CHALLENGE},
-		{"out", required_argument, NULL, OPT_OUT},
-		{"volume", required_argument, NULL, OPT_VOLUME},
-		{"keep-tpm", no_argument, NULL, OPT_KEEP_TPM},
-		{"expires", required_argument, NULL, OPT_EXPIRES},
-		{"ak", required_argument, NULL, OPT_AK},
-		{"nonce", required_argument, NULL, OPT_NONCE},
-		{"state", required_argument, NULL, OPT_STATE},
-		{"order", required_argument, NULL, OPT_ORDER},
-		{"identity", required_argument, NULL, OPT_IDENTITY},
-		{"ek-ca", required_argument, NULL, OPT_EK_CA},
-		{"ak-out", required_argument, NULL, OPT_AK_OUT},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
-	};
 	struct opts o = {.secret_fd = -1, .passphrase_fd = -1, .tcti = getenv("SEALBOOT_TCTI")};
 	char *args[4];
-	int nargs, c;
+	int nargs, c, r;
 
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
-	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
-		char *end;
-
-		switch (c) {
-		case OPT_KEY:
-			o.key = optarg;
-			break;
-		case OPT_SECRET_FD:
-			if (parse_fd(optarg, &o.secret_fd) < 0)
-				return usage_error("--secret-fd '%s' is not a file descriptor", optarg);
-			break;
-		case OPT_PASS_FD:
-			if (parse_fd(optarg, &o.passphrase_fd) < 0)
-				return usage_error("--passphrase-fd '%s' is not a file descriptor",
-						   optarg);
-			break;
-		case OPT_TCTI:
-			o.tcti = optarg;
-			break;
-		case OPT_FORMAT:
-			if (o.n_format == POLICY_MAX_VOLUMES)
-				return usage_error("too many --format");
-			o.format[o.n_format++] = optarg;
-			break;
-		case OPT_RECOVERY:
-			o.recovery = true;
-			break;
-		case OPT_SERIAL:
-			errno = 0;
-			o.serial = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-')
-				return usage_error("--serial '%s' is not an unsigned integer", optarg);
-			o.has_serial = true;
-			break;
-		case OPT_PCR:
-			if (parse_pcr(optarg, &o) < 0)
-				return usage_error("--pcr '%s' is not N=<64 lowercase hex digits> with "
-						   "N in 0..23",
-						   optarg);
-			break;
-		case OPT_AT:
-			errno = 0;
-			o.at = strtoll(optarg, &end, 10);
-			if (errno || *end || o.at <= 0)
-				return usage_error("--at '%s' is not a positive number of seconds",
-						   optarg);
-			break;
-		case OPT_FORCE:
-			o.force = true;
-			break;
-		case OPT_JSON:
-			o.json = true;
-			break;
-		case OPT_FROM_TPM:
-			o.from_tpm = true;
-			break;
-		case OPT_EVENT_LOG:
-			o.boot.event_log = optarg;
-			break;
-		case OPT_KERNEL:
-			o.boot.kernel = optarg;
-			break;
-		case OPT_INITRD:
-			o.boot.initrd = optarg;
-			break;
-		case OPT_CMDLINE:
-			o.boot.cmdline = optarg;
-			break;
-		case OPT_QEMU_MEMORY:
-			errno = 0;
-			o.boot.qemu_ram_mib = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' ||
-			    o.boot.qemu_ram_mib == 0 || o.boot.qemu_ram_mib > 4096)
-				return usage_error("--qemu-memory '%s' is not a number of MiB in "
-						   "1..4096",
-						   optarg);
-			break;
-		case OPT_ALLOW_UNMEASURED:
-			o.allow_unmeasured = true;
-			break;
-		case OPT_PCRS:
-			if (parse_pcr_list(optarg, &o.pcrs) < 0)
-				return usage_error("--pcrs '%s' is not a list of PCRs 0..23 such as "
-						   "4,9 or 0-7,9",
-						   optarg);
-			break;
-		case OPT_CHALLENGE:
-			o.z.challenge = optarg;
-			break;
-		case OPT_OUT:
-			o.z.out = optarg;
-			break;
-		case OPT_VOLUME:
-			if (o.z.n_volumes == POLICY_MAX_VOLUMES)
-				return usage_error("too many --volume");
-			o.z.volumes[o.z.n_volumes++] = optarg;
-			break;
-		case OPT_KEEP_TPM:
-			o.z.keep_tpm = true;
-			break;
-		case OPT_AK:
-			o.v.ak = optarg;
-			break;
-		case OPT_NONCE:
-			o.v.nonce_hex = optarg;
-			break;
-		case OPT_STATE:
-			o.v.state_dir = optarg;
-			break;
-		case OPT_ORDER:
-			o.v.order = optarg;
-			break;
-		case OPT_IDENTITY:
-			o.identity = optarg;
-			break;
-		case OPT_EK_CA:
-			o.ek_ca = optarg;
-			break;
-		case OPT_AK_OUT:
-			o.ak_out = optarg;
-			break;
-		case OPT_EXPIRES:
-			errno = 0;
-			o.z.expires = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || o.z.expires == 0)
-				return usage_error("--expires '%s' is not a positive number of seconds",
-						   optarg);
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
+		if (c == 'h') {
 			usage(stdout);
 			return EXIT_OK;
-		case 'V':
+		}
+		if (c == 'V') {
 			printf("%s %s\n", prog, SEALBOOT_VERSION);
 			return EXIT_OK;
-		default: {
+		}
+		r = option_admin(c, &o);
+		if (r == NOT_MINE)
+			r = option_boot(c, &o);
+		if (r == NOT_MINE)
+			r = option_offline(c, &o);
+		if (r == NOT_MINE) {
 			char bad[160];
 
 			return usage_error("%s", cli_bad_option(c, argv, bad, sizeof(bad)));
 		}
-		}
+		if (r != GO_ON)
+			return r;
 	}
 	nargs = argc - optind;
 	if (nargs < 1)
