@@ -254,13 +254,36 @@ static int open_dir(const char *dir, struct diag *d)
 
 /* --- policy --- */
 
+/* A replacement must be newer: an older policy must not come back. */
+static int check_newer(const struct opts *o, const struct policy *p, int dirfd, const char *dir,
+		       struct diag *d)
+{
+	struct policy *old = NULL;
+	unsigned char *oldbuf = NULL;
+	size_t old_len = 0;
+	struct diag od = {0};
+	int r = 0;
+
+	if (fs_read_file_at(dirfd, APPLIANCE_POLICY, POLICY_MAX_BYTES, &oldbuf, &old_len) == 0 &&
+	    policy_parse((const char *)oldbuf, old_len, &old, &od) == 0 &&
+	    (p->serial < old->serial || (p->serial == old->serial && !o->force)))
+		r = diag_set(d, DIAG_USAGE, EINVAL,
+			     "%s/%s has serial %" PRIu64 "; the new policy's serial %" PRIu64
+			     " must be higher%s",
+			     dir, APPLIANCE_POLICY, old->serial, p->serial,
+			     p->serial == old->serial ? " (or give --force)" : "");
+	policy_free(old);
+	free(oldbuf);
+	return r;
+}
+
 static int policy_sign(const struct opts *o, const char *in, const char *dir)
 {
-	struct policy *p = NULL, *old = NULL;
-	unsigned char *buf = NULL, *oldbuf = NULL;
+	struct policy *p = NULL;
+	unsigned char *buf = NULL;
 	char *canon = NULL, *pub = NULL;
 	uint8_t *sig = NULL;
-	size_t len = 0, canon_len = 0, sig_len = 0, pub_len = 0, old_len = 0;
+	size_t len = 0, canon_len = 0, sig_len = 0, pub_len = 0;
 	EVP_PKEY *key = NULL;
 	struct diag d = {0};
 	int dirfd = -1, r;
@@ -295,20 +318,9 @@ static int policy_sign(const struct opts *o, const char *in, const char *dir)
 	dirfd = open_dir(dir, &d);
 	if (dirfd < 0)
 		goto out;
-	/* A replacement must be newer: an older policy must not come back. */
-	if (fs_read_file_at(dirfd, APPLIANCE_POLICY, POLICY_MAX_BYTES, &oldbuf, &old_len) == 0) {
-		struct diag od = {0};
-
-		if (policy_parse((const char *)oldbuf, old_len, &old, &od) == 0 &&
-		    (p->serial < old->serial || (p->serial == old->serial && !o->force))) {
-			r = diag_set(&d, DIAG_USAGE, EINVAL,
-				     "%s/%s has serial %" PRIu64
-				     "; the new policy's serial %" PRIu64 " must be higher%s",
-				     dir, APPLIANCE_POLICY, old->serial, p->serial,
-				     p->serial == old->serial ? " (or give --force)" : "");
-			goto out;
-		}
-	}
+	r = check_newer(o, p, dirfd, dir, &d);
+	if (r < 0)
+		goto out;
 	r = policy_serialize(p, &canon, &canon_len);
 	if (r < 0) {
 		diag_set(&d, DIAG_INTERNAL, -r, "cannot serialize the policy");
@@ -347,9 +359,7 @@ out:
 	if (dirfd >= 0)
 		close(dirfd);
 	policy_free(p);
-	policy_free(old);
 	free(buf);
-	free(oldbuf);
 	free(canon);
 	free(sig);
 	free(pub);
