@@ -403,128 +403,165 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	return (int)code;
 }
 
+enum {
+	OPT_STATE = 256,
+	OPT_RUN,
+	OPT_TCTI,
+	OPT_NO_ACTIVATE,
+	OPT_AT,
+	OPT_JSON,
+	OPT_ORDER,
+	OPT_LAUNCHER,
+	OPT_NONCE,
+	OPT_CREDENTIAL
+};
+
+static const struct option options[] = {
+    {"state", required_argument, NULL, OPT_STATE},
+    {"run", required_argument, NULL, OPT_RUN},
+    {"tcti", required_argument, NULL, OPT_TCTI},
+    {"no-activate", no_argument, NULL, OPT_NO_ACTIVATE},
+    {"at", required_argument, NULL, OPT_AT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"order", required_argument, NULL, OPT_ORDER},
+    {"launcher", required_argument, NULL, OPT_LAUNCHER},
+    {"nonce", required_argument, NULL, OPT_NONCE},
+    {"credential", required_argument, NULL, OPT_CREDENTIAL},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {0},
+};
+
+/* What the command line asked for. */
+struct args {
+	struct anchor_opts o;
+	bool json;
+	const char *order, *launcher, *nonce, *credential;
+};
+
+/* An option parser's answers besides an exit status (never negative). */
+#define GO_ON (-1)
+
+/* One option into a: GO_ON, or the usage exit status. */
+static int parse_option(int c, struct args *a)
+{
+	switch (c) {
+	case OPT_STATE:
+		a->o.state_dir = optarg;
+		break;
+	case OPT_RUN:
+		a->o.run_dir = optarg;
+		break;
+	case OPT_TCTI:
+		a->o.tcti = optarg;
+		break;
+	case OPT_NO_ACTIVATE:
+		a->o.no_activate = true;
+		break;
+	case OPT_AT: {
+		char *end;
+		errno = 0;
+		long long at = strtoll(optarg, &end, 10);
+		if (errno || *end || at <= 0)
+			return usage_error("--at '%s' is not a positive number of seconds", optarg);
+		a->o.at = at;
+		break;
+	}
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case OPT_ORDER:
+		a->order = optarg;
+		break;
+	case OPT_LAUNCHER:
+		a->launcher = optarg;
+		break;
+	case OPT_NONCE:
+		a->nonce = optarg;
+		break;
+	case OPT_CREDENTIAL:
+		a->credential = optarg;
+		break;
+	case 'q':
+		a->o.quiet = true;
+		break;
+	}
+	return GO_ON;
+}
+
+/* The one command, with the options it requires. */
+static int dispatch(struct args *a, const char *cmd)
+{
+	if (!strcmp(cmd, "boot")) {
+		if (a->json)
+			return usage_error("--json is for status");
+		a->o.launcher = a->launcher;
+		return cmd_boot(&a->o);
+	}
+	if (!strcmp(cmd, "status"))
+		return cmd_status(&a->o, a->json);
+	if (!strcmp(cmd, "zeroize-challenge"))
+		return cmd_zeroize(&a->o, NULL, NULL, true);
+	if (!strcmp(cmd, "zeroize")) {
+		if (!a->order)
+			return usage_error("zeroize: --order FILE is required");
+		return cmd_zeroize(&a->o, a->order, a->launcher, false);
+	}
+	if (!strcmp(cmd, "attest")) {
+		if (!a->nonce)
+			return usage_error("attest: --nonce HEX is required");
+		return cmd_attest(&a->o, a->nonce);
+	}
+	if (!strcmp(cmd, "identity"))
+		return cmd_identity(&a->o, NULL);
+	if (!strcmp(cmd, "ak-activate")) {
+		if (!a->credential)
+			return usage_error("ak-activate: --credential FILE is required");
+		return cmd_identity(&a->o, a->credential);
+	}
+	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize, attest, "
+			   "identity, ak-activate)",
+			   cmd);
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_STATE = 256, OPT_RUN, OPT_TCTI, OPT_NO_ACTIVATE, OPT_AT, OPT_JSON, OPT_ORDER,
-	       OPT_LAUNCHER, OPT_NONCE, OPT_CREDENTIAL };
-	static const struct option opts[] = {
-		{"state", required_argument, NULL, OPT_STATE},
-		{"run", required_argument, NULL, OPT_RUN},
-		{"tcti", required_argument, NULL, OPT_TCTI},
-		{"no-activate", no_argument, NULL, OPT_NO_ACTIVATE},
-		{"at", required_argument, NULL, OPT_AT},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"order", required_argument, NULL, OPT_ORDER},
-		{"launcher", required_argument, NULL, OPT_LAUNCHER},
-		{"nonce", required_argument, NULL, OPT_NONCE},
-		{"credential", required_argument, NULL, OPT_CREDENTIAL},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	struct args a = {
+	    .o =
+		{
+		    .state_dir = APPLIANCE_STATE_DIR,
+		    .run_dir = APPLIANCE_RUN_DIR,
+		    .tcti = getenv("SEALBOOT_TCTI"),
+		},
 	};
-	struct anchor_opts o = {
-		.state_dir = APPLIANCE_STATE_DIR,
-		.run_dir = APPLIANCE_RUN_DIR,
-		.tcti = getenv("SEALBOOT_TCTI"),
-	};
-	bool json = false;
-	const char *cmd, *order = NULL, *launcher = NULL, *nonce = NULL,
-		   *credential = NULL;
-	int c;
+	int c, r;
 
 	/* No core dump may hold a volume key. */
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
-	while ((c = getopt_long(argc, argv, ":qhV", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_STATE:
-			o.state_dir = optarg;
-			break;
-		case OPT_RUN:
-			o.run_dir = optarg;
-			break;
-		case OPT_TCTI:
-			o.tcti = optarg;
-			break;
-		case OPT_NO_ACTIVATE:
-			o.no_activate = true;
-			break;
-		case OPT_AT: {
-			char *end;
-			errno = 0;
-			long long at = strtoll(optarg, &end, 10);
-			if (errno || *end || at <= 0)
-				return usage_error("--at '%s' is not a positive number of seconds",
-						   optarg);
-			o.at = at;
-			break;
-		}
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_ORDER:
-			order = optarg;
-			break;
-		case OPT_LAUNCHER:
-			launcher = optarg;
-			break;
-		case OPT_NONCE:
-			nonce = optarg;
-			break;
-		case OPT_CREDENTIAL:
-			credential = optarg;
-			break;
-		case 'q':
-			o.quiet = true;
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, ":qhV", options, NULL)) != -1) {
+		if (c == 'h') {
 			usage(stdout);
 			return 0;
-		case 'V':
+		}
+		if (c == 'V') {
 			printf("%s %s\n", prog, SEALBOOT_VERSION);
 			return 0;
-		default: {
+		}
+		if (c != 'q' && c < OPT_STATE) {
 			char bad[160];
 
 			return usage_error("%s", cli_bad_option(c, argv, bad, sizeof(bad)));
 		}
-		}
+		r = parse_option(c, &a);
+		if (r != GO_ON)
+			return r;
 	}
 	/* GNU getopt permutes: options may come before or after the command. */
 	if (argc - optind != 1)
 		return usage_error(optind >= argc ? "expected a command: boot or status"
 						  : "expected one command, got '%s' too",
 				   optind < argc - 1 ? argv[optind + 1] : "");
-	cmd = argv[optind];
-	if (!strcmp(cmd, "boot")) {
-		if (json)
-			return usage_error("--json is for status");
-		o.launcher = launcher;
-		return cmd_boot(&o);
-	}
-	if (!strcmp(cmd, "status"))
-		return cmd_status(&o, json);
-	if (!strcmp(cmd, "zeroize-challenge"))
-		return cmd_zeroize(&o, NULL, NULL, true);
-	if (!strcmp(cmd, "zeroize")) {
-		if (!order)
-			return usage_error("zeroize: --order FILE is required");
-		return cmd_zeroize(&o, order, launcher, false);
-	}
-	if (!strcmp(cmd, "attest")) {
-		if (!nonce)
-			return usage_error("attest: --nonce HEX is required");
-		return cmd_attest(&o, nonce);
-	}
-	if (!strcmp(cmd, "identity"))
-		return cmd_identity(&o, NULL);
-	if (!strcmp(cmd, "ak-activate")) {
-		if (!credential)
-			return usage_error("ak-activate: --credential FILE is required");
-		return cmd_identity(&o, credential);
-	}
-	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize, attest, "
-			   "identity, ak-activate)",
-			   cmd);
+	return dispatch(&a, argv[optind]);
 }
