@@ -293,6 +293,30 @@ static int log_matches_tpm(const struct anchor_opts *o, const char *log_buf, siz
 	return r;
 }
 
+/* No verdict to give (status exit 9): reason for --json, line for people. */
+static int no_verdict(bool json, const char *reason, const char *line)
+{
+	if (json)
+		printf("{\"format\":\"sealboot-status\",\"format_version\":1,"
+		       "\"verdict\":\"none\",\"exit_code\":%d,\"reason\":\"%s\"}\n",
+		       ANCHOR_STATE, reason);
+	else
+		printf("sealboot: NO VERDICT: %s\n", line);
+	return ANCHOR_STATE;
+}
+
+/* Is the status this boot's? */
+static bool from_this_boot(json_object *st)
+{
+	char now[FS_BOOT_ID_SIZE];
+	json_object *v;
+
+	fs_boot_id(now);
+	return json_object_object_get_ex(st, "boot_id", &v) &&
+	       json_object_is_type(v, json_type_string) &&
+	       strcmp(json_object_get_string(v), now) == 0;
+}
+
 static int cmd_status(const struct anchor_opts *o, bool json)
 {
 	static const char *const members[] = {"format", "format_version", "boot_id", "verdict", "exit_code",
@@ -311,18 +335,13 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	dirfd = open(o->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	r = dirfd < 0 ? -errno : fs_read_file_at(dirfd, "status.json", 65536, &buf, &len);
 	if (r < 0) {
+		char line[4400];
+
 		if (dirfd >= 0)
 			close(dirfd);
-		if (json)
-			printf("{\"format\":\"sealboot-status\",\"format_version\":1,"
-			       "\"verdict\":\"none\",\"exit_code\":%d,\"reason\":\"the anchor has "
-			       "not run in this boot\"}\n",
-			       ANCHOR_STATE);
-		else
-			printf("sealboot: NO VERDICT: the anchor has not run in this boot (%s/%s: "
-			       "%s)\n",
-			       o->run_dir, "status.json", strerror(-r));
-		return ANCHOR_STATE;
+		snprintf(line, sizeof(line), "the anchor has not run in this boot (%s/%s: %s)",
+			 o->run_dir, "status.json", strerror(-r));
+		return no_verdict(json, "the anchor has not run in this boot", line);
 	}
 	r = jf_parse((const char *)buf, len, 4, "status", &st, &d);
 	if (r == 0 && (r = jf_only(st, members, "status", "", &d)) == 0 &&
@@ -340,26 +359,14 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	verdict = json_object_get_string(v);
 	/* A verdict from an earlier boot (a /run that is not a tmpfs, or a
 	 * file put there) says nothing about this one. */
-	{
-		char now[FS_BOOT_ID_SIZE];
+	if (!from_this_boot(st)) {
+		char line[4400];
 
-		fs_boot_id(now);
-		if (!json_object_object_get_ex(st, "boot_id", &v) ||
-		    !json_object_is_type(v, json_type_string) ||
-		    strcmp(json_object_get_string(v), now) != 0) {
-			if (json)
-				printf("{\"format\":\"sealboot-status\",\"format_version\":1,"
-				       "\"verdict\":\"none\",\"exit_code\":%d,\"reason\":\"the "
-				       "status is from an earlier boot\"}\n",
-				       ANCHOR_STATE);
-			else
-				printf("sealboot: NO VERDICT: %s/status.json is from an earlier boot\n",
-				       o->run_dir);
-			close(dirfd);
-			free(buf);
-			json_object_put(st);
-			return ANCHOR_STATE;
-		}
+		snprintf(line, sizeof(line), "%s/status.json is from an earlier boot", o->run_dir);
+		close(dirfd);
+		free(buf);
+		json_object_put(st);
+		return no_verdict(json, "the status is from an earlier boot", line);
 	}
 	stage = json_object_object_get_ex(st, "stage", &v) ? json_object_get_string(v) : "";
 	activated = json_object_object_get_ex(st, "activated", &v) &&
