@@ -390,13 +390,63 @@ static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *
 	return 0;
 }
 
+/* "format" and "format_version": this format, a version this verifier knows. */
+static int parse_head(json_object *root, struct manifest *m, struct diag *d)
+{
+	char show[TEXT_SHOWN_SIZE(64)];
+	json_object *v;
+	uint64_t fv;
+	int r;
+
+	if ((r = get_member(root, "format", json_type_string, "", false, &v, d)) < 0)
+		return r;
+	if (strcmp(json_object_get_string(v), MANIFEST_FORMAT))
+		return bad(d, "format is \"%s\", not \"%s\"",
+			   text_shown(json_object_get_string(v), 64, TEXT_ESCAPED, show),
+			   MANIFEST_FORMAT);
+	if ((r = get_u64(root, "format_version", "", &fv, d)) < 0)
+		return r;
+	if (fv < MANIFEST_FORMAT_VERSION || fv > MANIFEST_FORMAT_VERSION_MAX)
+		return bad(d, "unsupported format_version %llu (this verifier knows %d to %d)",
+			   (unsigned long long)fv, MANIFEST_FORMAT_VERSION,
+			   MANIFEST_FORMAT_VERSION_MAX);
+	m->format_version = (unsigned)fv;
+	return 0;
+}
+
+/* "payloads": at most MANIFEST_MAX_PAYLOADS, each parsed in turn. */
+static int parse_payloads(json_object *root, struct manifest *m, struct diag *d)
+{
+	json_object *arr;
+	size_t n;
+	int r;
+
+	if ((r = get_member(root, "payloads", json_type_array, "", false, &arr, d)) < 0)
+		return r;
+	n = json_object_array_length(arr);
+	if (n > MANIFEST_MAX_PAYLOADS)
+		return bad(d, "payloads: %zu entries, more than the %d allowed", n,
+			   MANIFEST_MAX_PAYLOADS);
+	m->payloads = calloc(n ? n : 1, sizeof(*m->payloads));
+	if (!m->payloads)
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		m->n_payloads++;
+		r = parse_payload(json_object_array_get_idx(arr, i), i, m->format_version,
+				  &m->payloads[i], d);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct diag *d)
 {
 	static const char *const members[] = {
 	    "format",	       "format_version", "name",     "version",
 	    "appliance_class", "not_after",	 "payloads", NULL};
 	char show[4 * 64 + 4];
-	json_object *root = NULL, *v, *arr;
+	json_object *root = NULL, *v;
 	struct manifest *m = NULL;
 	int r;
 
@@ -416,27 +466,8 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 	}
 	/* The format and its version first: an unknown version explains
 	 * every other difference better than a complaint about a member. */
-	if ((r = get_member(root, "format", json_type_string, "", false, &v, d)) < 0)
+	if ((r = parse_head(root, m, d)) < 0)
 		goto out;
-	if (strcmp(json_object_get_string(v), MANIFEST_FORMAT)) {
-		r = bad(d, "format is \"%s\", not \"%s\"",
-			text_shown(json_object_get_string(v), 64, TEXT_ESCAPED, show),
-			MANIFEST_FORMAT);
-		goto out;
-	}
-	{
-		uint64_t fv;
-
-		if ((r = get_u64(root, "format_version", "", &fv, d)) < 0)
-			goto out;
-		if (fv < MANIFEST_FORMAT_VERSION || fv > MANIFEST_FORMAT_VERSION_MAX) {
-			r = bad(d, "unsupported format_version %llu (this verifier knows %d to %d)",
-				(unsigned long long)fv, MANIFEST_FORMAT_VERSION,
-				MANIFEST_FORMAT_VERSION_MAX);
-			goto out;
-		}
-		m->format_version = (unsigned)fv;
-	}
 	if ((r = only_members(root, members, "top level", d)) < 0)
 		goto out;
 	if ((r = get_member(root, "name", json_type_string, "", false, &v, d)) < 0 ||
@@ -457,29 +488,8 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 		}
 		m->has_not_after = true;
 	}
-	if ((r = get_member(root, "payloads", json_type_array, "", false, &arr, d)) < 0)
+	if ((r = parse_payloads(root, m, d)) < 0)
 		goto out;
-	{
-		size_t n = json_object_array_length(arr);
-
-		if (n > MANIFEST_MAX_PAYLOADS) {
-			r = bad(d, "payloads: %zu entries, more than the %d allowed", n,
-				MANIFEST_MAX_PAYLOADS);
-			goto out;
-		}
-		m->payloads = calloc(n ? n : 1, sizeof(*m->payloads));
-		if (!m->payloads) {
-			r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			m->n_payloads++;
-			r = parse_payload(json_object_array_get_idx(arr, i), i, m->format_version,
-					  &m->payloads[i], d);
-			if (r < 0)
-				goto out;
-		}
-	}
 	{
 		struct diag vd = {0};
 
