@@ -74,6 +74,8 @@ static int exit_for(const struct diag *d, int r)
 	return exit_code(d);
 }
 
+/* Long on purpose: the help text, which check-man.sh holds against the
+ * man page; there is nothing to split but prose. */
 static void usage(FILE *f)
 {
 	fprintf(f,

@@ -113,7 +113,10 @@ static void put_utf8(char *out, size_t *n, unsigned cp)
 }
 
 /* A string at ps->p (the opening quote). With ret, the unescaped bytes are
- * returned (malloc'd; never longer than the escaped form). */
+ * returned (malloc'd; never longer than the escaped form). Long on purpose:
+ * one scanner over the bytes (escapes, \u surrogate pairs, UTF-8 checks)
+ * whose cases share the cursor and the output; split, each part would have
+ * to hand both back and forth, which is where such scanners go wrong. */
 static int parse_string(struct parser *ps, char **ret, size_t *ret_len)
 {
 	const unsigned char *q = ps->p + 1;
