@@ -263,29 +263,8 @@ int manifest_validate(const struct manifest *m, struct diag *d)
 
 #define DOC "manifest"
 
-/* The shared strict member access (util/jsonfield.h), with this
- * document's name in every message. */
-static int only_members(json_object *o, const char *const *allowed, const char *where,
-			struct diag *d)
-{
-	return jf_only(o, allowed, DOC, where, d);
-}
-
-static int get_member(json_object *o, const char *key, json_type want, const char *where,
-		      bool optional, json_object **ret, struct diag *d)
-{
-	return optional ? jf_get_opt(o, key, want, DOC, where, ret, d)
-			: jf_get(o, key, want, DOC, where, ret, d);
-}
-
-/* An unsigned 64-bit integer. Literals json-c cannot hold exactly were
- * refused by json_strict_check() before json-c saw them. */
-static int get_u64(json_object *o, const char *key, const char *where, uint64_t *ret,
-		   struct diag *d)
-{
-	return jf_u64(o, key, DOC, where, ret, d);
-}
-
+/* Members are read with util/jsonfield.h, DOC naming this document in
+ * every message. */
 static int dup_string(json_object *v, char **ret, struct diag *d)
 {
 	*ret = strdup(json_object_get_string(v));
@@ -303,18 +282,18 @@ static int parse_verity(json_object *o, const char *where, struct payload *p, st
 	size_t hexlen;
 	int r;
 
-	if ((r = only_members(o, members, where, d)) < 0)
+	if ((r = jf_only(o, members, DOC, where, d)) < 0)
 		return r;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 	p->verity = v;
-	if ((r = get_member(o, "hash_tree", json_type_string, where, false, &x, d)) < 0 ||
+	if ((r = jf_get(o, "hash_tree", json_type_string, DOC, where, &x, d)) < 0 ||
 	    (r = dup_string(x, &v->hash_tree, d)) < 0)
 		return r;
-	if ((r = get_u64(o, "data_blocks", where, &v->data_blocks, d)) < 0)
+	if ((r = jf_u64(o, "data_blocks", DOC, where, &v->data_blocks, d)) < 0)
 		return r;
-	if ((r = get_member(o, "salt", json_type_string, where, false, &x, d)) < 0)
+	if ((r = jf_get(o, "salt", json_type_string, DOC, where, &x, d)) < 0)
 		return r;
 	hex = json_object_get_string(x);
 	hexlen = strlen(hex);
@@ -323,7 +302,7 @@ static int parse_verity(json_object *o, const char *where, struct payload *p, st
 		return bad(d, "%s.salt: expected 2 to %d lowercase hex digits, an even number",
 			   where, 2 * VERITY_SALT_MAX);
 	v->salt_len = hexlen / 2;
-	if ((r = get_member(o, "root_hash", json_type_string, where, false, &x, d)) < 0)
+	if ((r = jf_get(o, "root_hash", json_type_string, DOC, where, &x, d)) < 0)
 		return r;
 	if (hex_decode(json_object_get_string(x), v->root_hash, VERITY_ROOT_HASH_LEN) < 0)
 		return bad(d, "%s.root_hash: expected %d lowercase hex digits", where,
@@ -346,14 +325,14 @@ static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *
 	if (!json_object_is_type(o, json_type_object))
 		return bad(d, "%s: expected an object, got %s", where,
 			   jf_type_name(json_object_get_type(o)));
-	if ((r = only_members(o, fv >= MANIFEST_FORMAT_VERSION_VERITY ? members2 : members, where,
-			       d)) < 0)
+	if ((r = jf_only(o, fv >= MANIFEST_FORMAT_VERSION_VERITY ? members2 : members, DOC, where,
+			 d)) < 0)
 		return r;
-	if ((r = get_member(o, "path", json_type_string, where, false, &v, d)) < 0)
+	if ((r = jf_get(o, "path", json_type_string, DOC, where, &v, d)) < 0)
 		return r;
 	if ((r = dup_string(v, &p->path, d)) < 0)
 		return r;
-	if ((r = get_member(o, "role", json_type_string, where, false, &v, d)) < 0)
+	if ((r = jf_get(o, "role", json_type_string, DOC, where, &v, d)) < 0)
 		return r;
 	if (payload_role_from_name(json_object_get_string(v), &p->role) < 0 ||
 	    (p->role == ROLE_VERITY && fv < MANIFEST_FORMAT_VERSION_VERITY))
@@ -362,18 +341,18 @@ static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *
 			   "data%s)",
 			   where, text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, show),
 			   fv >= MANIFEST_FORMAT_VERSION_VERITY ? ", verity" : "");
-	if ((r = get_u64(o, "size", where, &p->size, d)) < 0)
+	if ((r = jf_u64(o, "size", DOC, where, &p->size, d)) < 0)
 		return r;
-	if ((r = get_member(o, "digest", json_type_object, where, false, &dg, d)) < 0)
+	if ((r = jf_get(o, "digest", json_type_object, DOC, where, &dg, d)) < 0)
 		return r;
-	if ((r = only_members(dg, dmembers, dwhere, d)) < 0)
+	if ((r = jf_only(dg, dmembers, DOC, dwhere, d)) < 0)
 		return r;
-	if ((r = get_member(dg, "alg", json_type_string, dwhere, false, &v, d)) < 0)
+	if ((r = jf_get(dg, "alg", json_type_string, DOC, dwhere, &v, d)) < 0)
 		return r;
 	if (digest_alg_from_name(json_object_get_string(v), &p->alg) < 0)
 		return bad(d, "%s.alg: unknown algorithm \"%s\" (sha256, sha384)", dwhere,
 			   text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, show));
-	if ((r = get_member(dg, "value", json_type_string, dwhere, false, &v, d)) < 0)
+	if ((r = jf_get(dg, "value", json_type_string, DOC, dwhere, &v, d)) < 0)
 		return r;
 	if (hex_decode(json_object_get_string(v), p->digest, digest_alg_len(p->alg)) < 0)
 		return bad(d, "%s.value: expected %zu lowercase hex digits", dwhere,
@@ -382,7 +361,7 @@ static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *
 		char vwhere[64];
 
 		snprintf(vwhere, sizeof(vwhere), "payloads[%zu].verity", i);
-		if ((r = get_member(o, "verity", json_type_object, where, true, &v, d)) < 0)
+		if ((r = jf_get_opt(o, "verity", json_type_object, DOC, where, &v, d)) < 0)
 			return r;
 		if (v && (r = parse_verity(v, vwhere, p, d)) < 0)
 			return r;
@@ -398,13 +377,13 @@ static int parse_head(json_object *root, struct manifest *m, struct diag *d)
 	uint64_t fv;
 	int r;
 
-	if ((r = get_member(root, "format", json_type_string, "", false, &v, d)) < 0)
+	if ((r = jf_get(root, "format", json_type_string, DOC, "", &v, d)) < 0)
 		return r;
 	if (strcmp(json_object_get_string(v), MANIFEST_FORMAT))
 		return bad(d, "format is \"%s\", not \"%s\"",
 			   text_shown(json_object_get_string(v), 64, TEXT_ESCAPED, show),
 			   MANIFEST_FORMAT);
-	if ((r = get_u64(root, "format_version", "", &fv, d)) < 0)
+	if ((r = jf_u64(root, "format_version", DOC, "", &fv, d)) < 0)
 		return r;
 	if (fv < MANIFEST_FORMAT_VERSION || fv > MANIFEST_FORMAT_VERSION_MAX)
 		return bad(d, "unsupported format_version %llu (this verifier knows %d to %d)",
@@ -421,7 +400,7 @@ static int parse_payloads(json_object *root, struct manifest *m, struct diag *d)
 	size_t n;
 	int r;
 
-	if ((r = get_member(root, "payloads", json_type_array, "", false, &arr, d)) < 0)
+	if ((r = jf_get(root, "payloads", json_type_array, DOC, "", &arr, d)) < 0)
 		return r;
 	n = json_object_array_length(arr);
 	if (n > MANIFEST_MAX_PAYLOADS)
@@ -468,17 +447,17 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 	 * every other difference better than a complaint about a member. */
 	if ((r = parse_head(root, m, d)) < 0)
 		goto out;
-	if ((r = only_members(root, members, "top level", d)) < 0)
+	if ((r = jf_only(root, members, DOC, "top level", d)) < 0)
 		goto out;
-	if ((r = get_member(root, "name", json_type_string, "", false, &v, d)) < 0 ||
+	if ((r = jf_get(root, "name", json_type_string, DOC, "", &v, d)) < 0 ||
 	    (r = dup_string(v, &m->name, d)) < 0)
 		goto out;
-	if ((r = get_u64(root, "version", "", &m->version, d)) < 0)
+	if ((r = jf_u64(root, "version", DOC, "", &m->version, d)) < 0)
 		goto out;
-	if ((r = get_member(root, "appliance_class", json_type_string, "", false, &v, d)) < 0 ||
+	if ((r = jf_get(root, "appliance_class", json_type_string, DOC, "", &v, d)) < 0 ||
 	    (r = dup_string(v, &m->appliance_class, d)) < 0)
 		goto out;
-	if ((r = get_member(root, "not_after", json_type_string, "", true, &v, d)) < 0)
+	if ((r = jf_get_opt(root, "not_after", json_type_string, DOC, "", &v, d)) < 0)
 		goto out;
 	if (v) {
 		if (manifest_time_parse(json_object_get_string(v), &m->not_after) < 0) {

@@ -404,36 +404,17 @@ void policy_free(struct policy *p)
 
 #define DOC "policy"
 
-/* The shared strict member access (util/jsonfield.h), with this
- * document's name in every message. */
-static int only_members(json_object *o, const char *const *allowed, const char *where,
-			struct diag *d)
-{
-	return jf_only(o, allowed, DOC, where, d);
-}
-
-static int get_member(json_object *o, const char *key, json_type want, const char *where,
-		      bool optional, json_object **ret, struct diag *d)
-{
-	return optional ? jf_get_opt(o, key, want, DOC, where, ret, d)
-			: jf_get(o, key, want, DOC, where, ret, d);
-}
-
-/* An unsigned 64-bit integer. Literals json-c cannot hold exactly were
- * refused by json_strict_check() before json-c saw them. */
-static int get_u64(json_object *o, const char *key, const char *where, uint64_t *ret,
-		   struct diag *d)
-{
-	return jf_u64(o, key, DOC, where, ret, d);
-}
-
+/* Members are read with util/jsonfield.h, DOC naming this document in
+ * every message. */
 static int get_string(json_object *o, const char *key, const char *where, bool optional,
 		      char **ret, struct diag *d)
 {
 	json_object *v;
 	int r;
 
-	if ((r = get_member(o, key, json_type_string, where, optional, &v, d)) < 0)
+	r = optional ? jf_get_opt(o, key, json_type_string, DOC, where, &v, d)
+		     : jf_get(o, key, json_type_string, DOC, where, &v, d);
+	if (r < 0)
 		return r;
 	if (!v) {
 		*ret = NULL;
@@ -449,7 +430,7 @@ static int get_bool(json_object *o, const char *key, const char *where, bool *re
 	json_object *v;
 	int r;
 
-	if ((r = get_member(o, key, json_type_boolean, where, false, &v, d)) < 0)
+	if ((r = jf_get(o, key, json_type_boolean, DOC, where, &v, d)) < 0)
 		return r;
 	*ret = json_object_get_boolean(v);
 	return 0;
@@ -463,7 +444,7 @@ static int get_array(json_object *o, const char *key, size_t max, json_object **
 	size_t n;
 	int r;
 
-	if ((r = get_member(o, key, json_type_array, "", false, ret, d)) < 0)
+	if ((r = jf_get(o, key, json_type_array, DOC, "", ret, d)) < 0)
 		return r;
 	n = json_object_array_length(*ret);
 	if (n > max)
@@ -519,10 +500,10 @@ static int parse_bundles(json_object *root, struct policy *p, struct diag *d)
 		if (!json_object_is_type(o, json_type_object))
 			return bad(d, "%s: expected an object, got %s", where,
 				   jf_type_name(json_object_get_type(o)));
-		if ((r = only_members(o, members, where, d)) < 0 ||
+		if ((r = jf_only(o, members, DOC, where, d)) < 0 ||
 		    (r = get_string(o, "name", where, false, &b->name, d)) < 0 ||
 		    (r = get_string(o, "path", where, false, &b->path, d)) < 0 ||
-		    (r = get_u64(o, "min_version", where, &b->min_version, d)) < 0)
+		    (r = jf_u64(o, "min_version", DOC, where, &b->min_version, d)) < 0)
 			return r;
 	}
 	return 0;
@@ -593,8 +574,8 @@ static int parse_volumes(json_object *root, struct policy *p, struct diag *d)
 		if (!json_object_is_type(o, json_type_object))
 			return bad(d, "%s: expected an object, got %s", where,
 				   jf_type_name(json_object_get_type(o)));
-		if ((r = only_members(o, members, where, d)) < 0 ||
-		    (r = get_member(o, "uuid", json_type_string, where, false, &v, d)) < 0)
+		if ((r = jf_only(o, members, DOC, where, d)) < 0 ||
+		    (r = jf_get(o, "uuid", json_type_string, DOC, where, &v, d)) < 0)
 			return r;
 		/* The struct holds a canonical UUID or nothing. */
 		if (!policy_uuid_valid(json_object_get_string(v)))
@@ -618,25 +599,25 @@ static int parse_guest(json_object *root, struct policy *p, struct diag *d)
 	uint64_t vcpus;
 	int r;
 
-	if ((r = get_member(root, "guest", json_type_object, "", false, &o, d)) < 0 ||
-	    (r = only_members(o, members, "guest", d)) < 0)
+	if ((r = jf_get(root, "guest", json_type_object, DOC, "", &o, d)) < 0 ||
+	    (r = jf_only(o, members, DOC, "guest", d)) < 0)
 		return r;
-	if ((r = get_u64(o, "vcpus", "guest", &vcpus, d)) < 0)
+	if ((r = jf_u64(o, "vcpus", DOC, "guest", &vcpus, d)) < 0)
 		return r;
 	if (vcpus < 1 || vcpus > POLICY_VCPUS_MAX)
 		return bad(d, "guest.vcpus: %llu is outside 1..%d", (unsigned long long)vcpus,
 			   POLICY_VCPUS_MAX);
 	g->vcpus = (unsigned)vcpus;
-	if ((r = get_u64(o, "memory_mib", "guest", &g->memory_mib, d)) < 0)
+	if ((r = jf_u64(o, "memory_mib", DOC, "guest", &g->memory_mib, d)) < 0)
 		return r;
-	if ((r = get_member(o, "network", json_type_string, "guest", false, &v, d)) < 0)
+	if ((r = jf_get(o, "network", json_type_string, DOC, "guest", &v, d)) < 0)
 		return r;
 	if (policy_network_from_name(json_object_get_string(v), &g->network) < 0)
 		return bad(d, "guest.network: unknown network \"%s\" (none, isolated, bridged)",
 			   text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, s));
 	if ((r = get_string(o, "bridge", "guest", true, &g->bridge, d)) < 0)
 		return r;
-	if ((r = get_member(o, "console", json_type_string, "guest", false, &v, d)) < 0)
+	if ((r = jf_get(o, "console", json_type_string, DOC, "guest", &v, d)) < 0)
 		return r;
 	if (!strcmp(json_object_get_string(v), "log"))
 		g->console_log = true;
@@ -655,7 +636,7 @@ static int parse_allow_unmeasured(json_object *root, struct policy *p, struct di
 	json_object *v;
 	int r;
 
-	r = get_member(root, "allow_unmeasured_boot", json_type_boolean, "", true, &v, d);
+	r = jf_get_opt(root, "allow_unmeasured_boot", json_type_boolean, DOC, "", &v, d);
 	if (r < 0 || !v)
 		return r;
 	if (!json_object_get_boolean(v))
@@ -726,7 +707,7 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 	}
 	/* The format and its version first: an unknown version explains
 	 * every other difference better than a complaint about a member. */
-	if ((r = get_member(root, "format", json_type_string, "", false, &v, d)) < 0)
+	if ((r = jf_get(root, "format", json_type_string, DOC, "", &v, d)) < 0)
 		goto out;
 	if (strcmp(json_object_get_string(v), POLICY_FORMAT)) {
 		r = bad(d, "format is \"%s\", not \"%s\"",
@@ -734,7 +715,7 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 			POLICY_FORMAT);
 		goto out;
 	}
-	if ((r = get_u64(root, "format_version", "", &fv, d)) < 0)
+	if ((r = jf_u64(root, "format_version", DOC, "", &fv, d)) < 0)
 		goto out;
 	if (fv != POLICY_FORMAT_VERSION) {
 		r = bad(d, "unsupported format_version %llu (this verifier knows %d)",
@@ -742,13 +723,12 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 		goto out;
 	}
 	p->format_version = (unsigned)fv;
-	if ((r = only_members(root, members, "top level", d)) < 0 ||
+	if ((r = jf_only(root, members, DOC, "top level", d)) < 0 ||
 	    (r = get_string(root, "appliance_class", "", false, &p->appliance_class, d)) < 0 ||
-	    (r = get_u64(root, "serial", "", &p->serial, d)) < 0 ||
+	    (r = jf_u64(root, "serial", DOC, "", &p->serial, d)) < 0 ||
 	    (r = parse_release_cas(root, p, d)) < 0 || (r = parse_bundles(root, p, d)) < 0 ||
-	    (r = parse_seal_pcrs(root, p, d)) < 0 ||
-	    (r = parse_allow_unmeasured(root, p, d)) < 0 || (r = parse_volumes(root, p, d)) < 0 ||
-	    (r = parse_guest(root, p, d)) < 0 ||
+	    (r = parse_seal_pcrs(root, p, d)) < 0 || (r = parse_allow_unmeasured(root, p, d)) < 0 ||
+	    (r = parse_volumes(root, p, d)) < 0 || (r = parse_guest(root, p, d)) < 0 ||
 	    (r = get_string(root, "zeroize_key", "", false, &p->zeroize_key, d)) < 0)
 		goto out;
 	{
