@@ -548,14 +548,8 @@ int main(int argc, char **argv)
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
 	while ((c = getopt_long(argc, argv, ":qhV", options, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		if (c == 'V') {
-			printf("%s %s\n", prog, SEALBOOT_VERSION);
-			return 0;
-		}
+		if (cli_help_or_version(c, prog, usage))
+			return ANCHOR_OK;
 		if (c != 'q' && c < OPT_STATE) {
 			char bad[160];
 

@@ -694,14 +694,8 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		if (c >= OPT_STATE && c <= OPT_JSON)
 			given |= 1u << (c - OPT_STATE);
-		if (c == 'h') {
-			usage(stdout);
+		if (cli_help_or_version(c, prog, usage))
 			return EXIT_OK;
-		}
-		if (c == 'V') {
-			printf("%s %s\n", prog, SEALBOOT_VERSION);
-			return EXIT_OK;
-		}
 		if (c < OPT_STATE) {
 			char bad[160];
 

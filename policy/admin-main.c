@@ -1216,14 +1216,8 @@ int main(int argc, char **argv)
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
 	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
+		if (cli_help_or_version(c, prog, usage))
 			return EXIT_OK;
-		}
-		if (c == 'V') {
-			printf("%s %s\n", prog, SEALBOOT_VERSION);
-			return EXIT_OK;
-		}
 		r = option_admin(c, &o);
 		if (r == NOT_MINE)
 			r = option_boot(c, &o);
