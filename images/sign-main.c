@@ -23,15 +23,12 @@
 #include "config.h"
 #include "hex.h"
 
+/* Exit statuses (sealboot-sign(1)): 0 ok, 1 internal, 2 usage; 3 to 7 are
+ * the failure classes' (diag_exit_code()). */
 enum {
 	EXIT_OK = 0,
 	EXIT_INTERNAL = 1,
 	EXIT_USAGE = 2,
-	EXIT_SIGNATURE = 3,
-	EXIT_TRUST = 4,
-	EXIT_MALFORMED = 5,
-	EXIT_CONTENT = 6,
-	EXIT_EXPIRED = 7,
 };
 
 /* The one place a failure class becomes an exit code (util/diag.h). */
@@ -240,6 +237,34 @@ enum {
 /* A parsing step's "carry on": no exit status is negative. */
 #define GO_ON (-1)
 
+/* The options sign and verify share, and help: GO_ON, or the exit status
+ * to stop with. */
+static int common_option(int c, char **argv, const char *cmd, void (*usage)(FILE *),
+			 unsigned *threads, bool *progress, bool *json)
+{
+	switch (c) {
+	case OPT_THREADS:
+		if (parse_threads(optarg, threads) < 0)
+			return usage_error(cmd, "--threads '%s' is not 1..256", optarg);
+		break;
+	case OPT_NO_PROGRESS:
+		*progress = false;
+		break;
+	case OPT_JSON:
+		*json = true;
+		break;
+	case 'h':
+		usage(stdout);
+		return EXIT_OK;
+	default: {
+		char bad[160];
+
+		return usage_error(cmd, "%s", cli_bad_option(c, argv, bad, sizeof(bad)));
+	}
+	}
+	return GO_ON;
+}
+
 /* What `verify` was asked to do; cas has room for each --ca. */
 struct verify_args {
 	struct bundle_verify_opts vo;
@@ -260,24 +285,9 @@ static int verify_option(int c, char **argv, struct verify_args *a)
 			return usage_error(
 			    "verify", "--at '%s' is not a time like 2027-01-31T12:00:00Z", optarg);
 		break;
-	case OPT_THREADS:
-		if (parse_threads(optarg, &a->vo.threads) < 0)
-			return usage_error("verify", "--threads '%s' is not 1..256", optarg);
-		break;
-	case OPT_NO_PROGRESS:
-		a->progress = false;
-		break;
-	case OPT_JSON:
-		a->json = true;
-		break;
-	case 'h':
-		usage_verify(stdout);
-		return EXIT_OK;
-	default: {
-		char bad[160];
-
-		return usage_error("verify", "%s", cli_bad_option(c, argv, bad, sizeof(bad)));
-	}
+	default:
+		return common_option(c, argv, "verify", usage_verify, &a->vo.threads, &a->progress,
+				     &a->json);
 	}
 	return GO_ON;
 }
@@ -522,27 +532,12 @@ static int sign_option(int c, char **argv, struct sign_args *a)
 	case OPT_FORCE:
 		a->bo.force = true;
 		break;
-	case OPT_THREADS:
-		if (parse_threads(optarg, &a->bo.threads) < 0)
-			return usage_error("sign", "--threads '%s' is not 1..256", optarg);
-		break;
-	case OPT_NO_PROGRESS:
-		a->progress = false;
-		break;
-	case OPT_JSON:
-		a->json = true;
-		break;
 	case OPT_VERITY:
 		a->with_verity = true;
 		break;
-	case 'h':
-		usage_sign(stdout);
-		return EXIT_OK;
-	default: {
-		char bad[160];
-
-		return usage_error("sign", "%s", cli_bad_option(c, argv, bad, sizeof(bad)));
-	}
+	default:
+		return common_option(c, argv, "sign", usage_sign, &a->bo.threads, &a->progress,
+				     &a->json);
 	}
 	return GO_ON;
 }

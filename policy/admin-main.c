@@ -32,15 +32,11 @@
 
 static const char *prog = "sealboot-admin";
 
+/* Exit statuses (sealboot-admin(8)): 0 ok, 2 usage; 1 and 3 to 7 are the
+ * failure classes' (diag_exit_code()); 8 and 9 this tool's own. */
 enum {
 	EXIT_OK = 0,
-	EXIT_INTERNAL = 1,
 	EXIT_USAGE = 2,
-	EXIT_SIGNATURE = 3,
-	EXIT_TRUST = 4,
-	EXIT_MALFORMED = 5,
-	EXIT_CONTENT = 6,
-	EXIT_EXPIRED = 7,
 	EXIT_TPM = 8,
 	EXIT_REFUSED = 9, /* would destroy data or another admin's provisioning */
 };
