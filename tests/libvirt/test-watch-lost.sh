@@ -222,13 +222,17 @@ lost
 echo "== the watch's own connection cut (virt-admin client-disconnect)"
 start
 ID=''
-for id in $(virt-admin -c libvirtd:///system srv-clients-list libvirtd | awk '$1 ~ /^[0-9]+$/ {print $1}'); do
-	if virt-admin -c libvirtd:///system client-info libvirtd "$id" 2>/dev/null |
-		grep -Eq "^unix_process_id *: *$WPID\$"; then
-		ID=$id
-	fi
+for _ in $(seq 1 10); do
+	for id in $(virt-admin -c libvirtd:///system srv-clients-list libvirtd | awk '$1 ~ /^[0-9]+$/ {print $1}'); do
+		if virt-admin -c libvirtd:///system client-info libvirtd "$id" 2>/dev/null |
+			grep -Eq "^unix_process_id *: *$WPID\$"; then
+			ID=$id
+		fi
+	done
+	[ -z "$ID" ] || break
+	sleep 1
 done
-[ -n "$ID" ] || fail "virt-admin lists no client of pid $WPID"
+[ -n "$ID" ] || fail "virt-admin lists no client of pid $WPID (watch record: $(cat "$RECORD"); clients: $(virt-admin -c libvirtd:///system srv-clients-list libvirtd 2>&1 | tr '\n' ' '))"
 virt-admin -c libvirtd:///system client-disconnect libvirtd "$ID" >/dev/null
 gone_within "$QPID" "$DEADLINE" || fail "QEMU still runs $DEADLINE s after the disconnect"
 lost
