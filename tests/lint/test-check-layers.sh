@@ -56,6 +56,10 @@ echo '#include "tpmproxy.h"' >>"$C/adapters/tpm.c"
 expect_fail "an adapter includes a test fixture" "adapters/tpm.c:" '"tpmproxy.h"'
 
 copy
+echo '#include "tpm-internal.h"' >>"$C/appliance/attest.c"
+expect_fail "an adapter's internal header used outside it" "appliance/attest.c:" '"tpm-internal.h"' "internal header"
+
+copy
 echo '#include "nosuch.h"' >>"$C/util/hex.c"
 expect_fail "an unknown header" "util/hex.c:" '"nosuch.h"' "no such header"
 
