@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tpm.h"
+#include "tpm-internal.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -17,17 +18,6 @@
 /* tss2's TPM2_TRANSIENT_FIRST shifts a signed 0x80 by 24 (undefined
  * behaviour UBSan reports); the same value, unsigned. */
 #define TRANSIENT_FIRST UINT32_C(0x80000000)
-
-struct tpm {
-	TSS2_TCTI_CONTEXT *tcti;
-	ESYS_CONTEXT *esys;
-	char where[128];
-	/* Set by the first failure that leaves ESAPI's context in an unknown
-	 * state (anything but a clean TPM response code): no ESAPI call runs
-	 * on it again. dead: that failure was the TPM no longer answering. */
-	bool lost, dead;
-	char lost_why[200];
-};
 
 /* A failure that means the TPM (or the way to it) stopped answering: the
  * TCTI's own errors, a broken connection or response, and ESAPI's "bad
@@ -82,25 +72,23 @@ static void note_lost(struct tpm *t, TSS2_RC rc, const char *what)
 		 t->dead ? "stopped answering" : "failed", what, Tss2_RC_Decode(rc));
 }
 
-static void flush(struct tpm *t, ESYS_TR *h);
-
-/* The one place a TSS2_RC becomes an errno and a message. */
 /* A response code as compared with TPM2_RC_*: without its layer and, for a
  * format-one code, without the parameter/handle/session number its upper
- * bits carry. The one masking, for rc_fail and the steps that name their
+ * bits carry. The one masking, for tpm_rc_fail and the steps that name their
  * own failures. */
-static TSS2_RC rc_code(TSS2_RC rc)
+TSS2_RC tpm_rc_code(TSS2_RC rc)
 {
 	TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
 
 	return (base & TPM2_RC_FMT1) ? (base & (TPM2_RC_FMT1 | 0x3f)) : base;
 }
 
-static int rc_fail(struct tpm *t, TSS2_RC rc, const char *what, struct diag *d)
+/* The one place a TSS2_RC becomes an errno and a message. */
+int tpm_rc_fail(struct tpm *t, TSS2_RC rc, const char *what, struct diag *d)
 {
 	TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
 	TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
-	TSS2_RC fmt1 = rc_code(rc);
+	TSS2_RC fmt1 = tpm_rc_code(rc);
 
 	note_lost(t, rc, what);
 	if (rc_no_answer(rc))
@@ -157,7 +145,7 @@ int tpm_open(const char *tcti, struct tpm **ret, struct diag *d)
 	}
 	rc = Esys_Initialize(&t->esys, t->tcti, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
-		r = rc_fail(t, rc, "opening the TPM", d);
+		r = tpm_rc_fail(t, rc, "opening the TPM", d);
 		tpm_close(t);
 		return r;
 	}
@@ -177,7 +165,7 @@ void tpm_close(struct tpm *t)
 }
 
 /* The SHA-256 bank selection for mask: PCR n is bit n % 8 of byte n / 8. */
-static void pcr_selection(tpmpolicy_pcr_mask_t mask, TPML_PCR_SELECTION *sel)
+void tpm_pcr_selection(tpmpolicy_pcr_mask_t mask, TPML_PCR_SELECTION *sel)
 {
 	memset(sel, 0, sizeof(*sel));
 	sel->count = 1;
@@ -208,11 +196,11 @@ int tpm_pcr_read(struct tpm *t, tpmpolicy_pcr_mask_t mask, struct tpmpolicy_pcr_
 
 		if (!(mask & TPMPOLICY_PCR(n)))
 			continue;
-		pcr_selection(TPMPOLICY_PCR(n), &sel);
+		tpm_pcr_selection(TPMPOLICY_PCR(n), &sel);
 		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
 				   &got_sel, &vals);
 		if (rc != TSS2_RC_SUCCESS)
-			return rc_fail(t, rc, "reading a PCR", d);
+			return tpm_rc_fail(t, rc, "reading a PCR", d);
 		if (vals->count != 1 || vals->digests[0].size != TPMPOLICY_DIGEST_SIZE) {
 			Esys_Free(got_sel);
 			Esys_Free(vals);
@@ -246,7 +234,7 @@ int tpm_pcr_extend(struct tpm *t, unsigned pcr, const uint8_t digest[TPMPOLICY_D
 		return r;
 	rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 			     ESYS_TR_NONE, &v);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_rc_fail(t, rc, what, d);
 }
 
 int tpm_trial_policy_pcr(struct tpm *t, tpmpolicy_pcr_mask_t mask,
@@ -264,25 +252,25 @@ int tpm_trial_policy_pcr(struct tpm *t, tpmpolicy_pcr_mask_t mask,
 		r = check_alive(t, "starting a trial session", d);
 	if (r < 0)
 		return r;
-	pcr_selection(mask, &sel);
+	tpm_pcr_selection(mask, &sel);
 
 	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				   ESYS_TR_NONE, NULL, TPM2_SE_TRIAL, &sym, TPM2_ALG_SHA256,
 				   &session);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "starting a trial session", d);
+		return tpm_rc_fail(t, rc, "starting a trial session", d);
 	/* An empty pcrDigest makes the TPM use the PCRs' current values
 	 * (Part 3, 23.7). */
 	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &empty,
 			    &sel);
 	if (rc != TSS2_RC_SUCCESS) {
-		r = rc_fail(t, rc, "PolicyPCR", d);
+		r = tpm_rc_fail(t, rc, "PolicyPCR", d);
 		goto out;
 	}
 	rc = Esys_PolicyGetDigest(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				  &got);
 	if (rc != TSS2_RC_SUCCESS) {
-		r = rc_fail(t, rc, "PolicyGetDigest", d);
+		r = tpm_rc_fail(t, rc, "PolicyGetDigest", d);
 		goto out;
 	}
 	if (got->size != TPMPOLICY_DIGEST_SIZE) {
@@ -295,7 +283,7 @@ out:
 	Esys_Free(got);
 	/* Never leave a session behind, whatever happened. */
 	if (session != ESYS_TR_NONE)
-		flush(t, &session);
+		tpm_flush(t, &session);
 	return r;
 }
 
@@ -311,7 +299,7 @@ static int count_handles(struct tpm *t, UINT32 first, unsigned *ret, struct diag
 	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				TPM2_CAP_HANDLES, first, TPM2_MAX_CAP_HANDLES, &more, &cap);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "listing TPM handles", d);
+		return tpm_rc_fail(t, rc, "listing TPM handles", d);
 	*ret = 0;
 	for (UINT32 i = 0; i < cap->data.handles.count; i++) {
 		UINT32 type = cap->data.handles.handle[i] & TPM2_HR_RANGE_MASK;
@@ -347,7 +335,7 @@ int tpm_count_loaded(struct tpm *t, unsigned *ret_transient, unsigned *ret_sessi
 /* The storage primary, re-created on demand from a fixed template (the same
  * template always yields the same key on one TPM): ECC P-256, restricted
  * decrypt, AES-128-CFB for its children. */
-static int create_primary(struct tpm *t, ESYS_TR *ret, struct diag *d)
+int tpm_create_primary(struct tpm *t, ESYS_TR *ret, struct diag *d)
 {
 	TPM2B_SENSITIVE_CREATE sens = {0};
 	TPM2B_PUBLIC tmpl = {
@@ -378,7 +366,7 @@ static int create_primary(struct tpm *t, ESYS_TR *ret, struct diag *d)
 	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 				ESYS_TR_NONE, &sens, &tmpl, &outside, &none, ret, NULL, NULL, NULL,
 				NULL);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, "creating the storage primary", d);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_rc_fail(t, rc, "creating the storage primary", d);
 }
 
 /* A session salted with the primary, AES-128-CFB parameter encryption. */
@@ -395,17 +383,17 @@ static int start_salted(struct tpm *t, ESYS_TR primary, TPM2_SE type, TPMA_SESSI
 	rc = Esys_StartAuthSession(t->esys, primary, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				   ESYS_TR_NONE, NULL, type, &sym, TPM2_ALG_SHA256, ret);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "starting a salted session", d);
+		return tpm_rc_fail(t, rc, "starting a salted session", d);
 	rc = Esys_TRSess_SetAttributes(t->esys, *ret, attrs | TPMA_SESSION_CONTINUESESSION, 0xff);
 	if (rc != TSS2_RC_SUCCESS) {
-		r = rc_fail(t, rc, "setting session attributes", d);
-		flush(t, ret);
+		r = tpm_rc_fail(t, rc, "setting session attributes", d);
+		tpm_flush(t, ret);
 		return r;
 	}
 	return 0;
 }
 
-static int primary_name(struct tpm *t, ESYS_TR primary, uint8_t out[TPMPOLICY_NAME_SIZE],
+int tpm_primary_name(struct tpm *t, ESYS_TR primary, uint8_t out[TPMPOLICY_NAME_SIZE],
 			struct diag *d)
 {
 	TPM2B_NAME *name = NULL;
@@ -414,7 +402,7 @@ static int primary_name(struct tpm *t, ESYS_TR primary, uint8_t out[TPMPOLICY_NA
 
 	rc = Esys_TR_GetName(t->esys, primary, &name);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "reading the storage primary's Name", d);
+		return tpm_rc_fail(t, rc, "reading the storage primary's Name", d);
 	if (name->size != TPMPOLICY_NAME_SIZE)
 		r = diag_set(d, DIAG_INTERNAL, EIO, "the storage primary's Name is %u bytes",
 			     name->size);
@@ -424,13 +412,9 @@ static int primary_name(struct tpm *t, ESYS_TR primary, uint8_t out[TPMPOLICY_NA
 	return r;
 }
 
-static int nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *ret,
-		     struct diag *d);
-static void nv_release(struct tpm *t, ESYS_TR *h);
-
 /* Flush a handle; a failure is not the caller's (it has its result), but
  * it is noted so the next call does not run on a broken context. */
-static void flush(struct tpm *t, ESYS_TR *h)
+void tpm_flush(struct tpm *t, ESYS_TR *h)
 {
 	if (*h != ESYS_TR_NONE && !t->lost) {
 		TSS2_RC rc = Esys_FlushContext(t->esys, *h);
@@ -471,7 +455,7 @@ int tpm_seal(struct tpm *t, const uint8_t policy[TPMPOLICY_DIGEST_SIZE], const s
 	sens.sensitive.data.size = (UINT16)data->len;
 	memcpy(sens.sensitive.data.buffer, data->data, data->len);
 
-	r = create_primary(t, &primary, d);
+	r = tpm_create_primary(t, &primary, d);
 	if (r < 0)
 		goto out;
 	/* DECRYPT: the first command parameter (inSensitive) goes encrypted. */
@@ -481,10 +465,10 @@ int tpm_seal(struct tpm *t, const uint8_t policy[TPMPOLICY_DIGEST_SIZE], const s
 	rc = Esys_Create(t->esys, primary, session, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl,
 			 &outside, &none, &priv, &pub, NULL, NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
-		r = rc_fail(t, rc, "sealing", d);
+		r = tpm_rc_fail(t, rc, "sealing", d);
 		goto out;
 	}
-	r = primary_name(t, primary, ret->primary_name, d);
+	r = tpm_primary_name(t, primary, ret->primary_name, d);
 	if (r < 0)
 		goto out;
 	off = 0;
@@ -496,13 +480,13 @@ int tpm_seal(struct tpm *t, const uint8_t policy[TPMPOLICY_DIGEST_SIZE], const s
 		ret->priv_len = off;
 	}
 	if (rc != TSS2_RC_SUCCESS)
-		r = rc_fail(t, rc, "marshalling the sealed object", d);
+		r = tpm_rc_fail(t, rc, "marshalling the sealed object", d);
 out:
 	OPENSSL_cleanse(&sens, sizeof(sens));
 	Esys_Free(pub);
 	Esys_Free(priv);
-	flush(t, &session);
-	flush(t, &primary);
+	tpm_flush(t, &session);
+	tpm_flush(t, &primary);
 	return r;
 }
 
@@ -528,10 +512,10 @@ static int load_sealed(struct tpm *t, const struct tpm_sealed *sealed, ESYS_TR *
 	if (rc != TSS2_RC_SUCCESS || off != sealed->priv_len)
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the sealed object is corrupt");
 
-	r = create_primary(t, ret_primary, d);
+	r = tpm_create_primary(t, ret_primary, d);
 	if (r < 0)
 		return r;
-	r = primary_name(t, *ret_primary, name, d);
+	r = tpm_primary_name(t, *ret_primary, name, d);
 	if (r < 0)
 		return r;
 	/* The salt is encrypted to this key: if it is not the one recorded at
@@ -544,7 +528,7 @@ static int load_sealed(struct tpm *t, const struct tpm_sealed *sealed, ESYS_TR *
 	rc = Esys_Load(t->esys, *ret_primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv,
 		       &pub, ret_obj);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "loading the sealed object", d);
+		return tpm_rc_fail(t, rc, "loading the sealed object", d);
 	return 0;
 }
 
@@ -580,7 +564,7 @@ int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr
 	r = tpmpolicy_check_pcr_mask(mask, d);
 	if (r < 0)
 		return r;
-	pcr_selection(mask, &sel);
+	tpm_pcr_selection(mask, &sel);
 	r = load_sealed(t, sealed, &primary, &obj, d);
 	if (r < 0)
 		goto out;
@@ -596,20 +580,20 @@ int tpm_unseal_pcr(struct tpm *t, const struct tpm_sealed *sealed, tpmpolicy_pcr
 				    &empty, &sel);
 		if (rc == TSS2_RC_SUCCESS)
 			rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
-		flush(t, &session);
+		tpm_flush(t, &session);
 		if (rc == TSS2_RC_SUCCESS) {
 			r = take_secret(out, ret, d);
 			goto out;
 		}
 		if (!pcr_changed(rc) || tries == UNSEAL_TRIES) {
-			r = rc_fail(t, rc, "unsealing", d);
+			r = tpm_rc_fail(t, rc, "unsealing", d);
 			goto out;
 		}
 	}
 out:
-	flush(t, &session);
-	flush(t, &obj);
-	flush(t, &primary);
+	tpm_flush(t, &session);
+	tpm_flush(t, &obj);
+	tpm_flush(t, &primary);
 	return r;
 }
 
@@ -638,7 +622,7 @@ static void admin_key_public(const struct tpm_admin_key *k, TPM2B_PUBLIC *pub)
 
 /* The Name of a public area computed offline (nameAlg || H(TPMT_PUBLIC)),
  * as the TPM computes it; what names the step that failed. */
-static int public_name(const TPM2B_PUBLIC *pub, const char *what,
+int tpm_public_name(const TPM2B_PUBLIC *pub, const char *what,
 		       uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
 {
 	uint8_t buf[sizeof(TPMT_PUBLIC)];
@@ -647,7 +631,7 @@ static int public_name(const TPM2B_PUBLIC *pub, const char *what,
 
 	rc = Tss2_MU_TPMT_PUBLIC_Marshal(&pub->publicArea, buf, sizeof(buf), &off);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(NULL, rc, what, d);
+		return tpm_rc_fail(NULL, rc, what, d);
 	return tpmpolicy_object_name(buf, off, ret, d);
 }
 
@@ -657,7 +641,7 @@ int tpm_admin_key_name(const struct tpm_admin_key *k, uint8_t ret[TPMPOLICY_NAME
 	TPM2B_PUBLIC pub;
 
 	admin_key_public(k, &pub);
-	return public_name(&pub, "marshalling the admin key", ret, d);
+	return tpm_public_name(&pub, "marshalling the admin key", ret, d);
 }
 
 void tpm_nv_counter_name(uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE])
@@ -715,15 +699,15 @@ static int verify_approval(struct tpm *t, const struct tpm_pcr_approval *a,
 	rc = Esys_LoadExternal(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &pub,
 			       ESYS_TR_RH_OWNER, ret_key);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "loading the admin key", d);
+		return tpm_rc_fail(t, rc, "loading the admin key", d);
 	rc = Esys_VerifySignature(t->esys, *ret_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				  &ahash, &sig, ret_ticket);
-	if (rc_code(rc) == TPM2_RC_SIGNATURE)
+	if (tpm_rc_code(rc) == TPM2_RC_SIGNATURE)
 		return diag_set(d, DIAG_SIGNATURE, EBADMSG,
 				"the PCR policy is not signed by the admin key the volume key "
 				"is bound to");
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "verifying the PCR policy signature", d);
+		return tpm_rc_fail(t, rc, "verifying the PCR policy signature", d);
 	return 0;
 }
 
@@ -745,7 +729,7 @@ const char *tpm_approved_step_name(enum tpm_approved_step step)
 int tpm_approved_step_failure(enum tpm_approved_step step, uint32_t rc, uint64_t serial,
 			      struct diag *d)
 {
-	TSS2_RC code = rc_code(rc);
+	TSS2_RC code = tpm_rc_code(rc);
 
 	if (step == TPM_STEP_PCR && code == TPM2_RC_VALUE)
 		return diag_set(d, DIAG_INTERNAL, EPERM,
@@ -781,7 +765,7 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 	r = tpmpolicy_check_pcr_mask(a->mask, d);
 	if (r < 0)
 		return r;
-	pcr_selection(a->mask, &sel);
+	tpm_pcr_selection(a->mask, &sel);
 	memcpy(pcr_digest.buffer, a->pcr_digest, TPMPOLICY_DIGEST_SIZE);
 	for (int i = 0; i < 8; i++)
 		operand.buffer[i] = (uint8_t)(a->serial >> (56 - 8 * i));
@@ -797,7 +781,7 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 	r = verify_approval(t, a, ahash, &key, &ticket, d);
 	if (r < 0)
 		goto out;
-	r = nv_handle(t, a->counter, "looking up the PCR policy counter", &nv, d);
+	r = tpm_nv_handle(t, a->counter, "looking up the PCR policy counter", &nv, d);
 	if (r < 0)
 		goto out;
 	for (int tries = 1;; tries++) {
@@ -826,7 +810,7 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 			step = TPM_STEP_UNSEAL;
 			rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
 		}
-		flush(t, &session);
+		tpm_flush(t, &session);
 		if (rc == TSS2_RC_SUCCESS) {
 			r = take_secret(out, ret, d);
 			goto out;
@@ -835,16 +819,16 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 			continue;
 		r = tpm_approved_step_failure(step, rc, a->serial, d);
 		if (r == 0)
-			r = rc_fail(t, rc, tpm_approved_step_name(step), d);
+			r = tpm_rc_fail(t, rc, tpm_approved_step_name(step), d);
 		goto out;
 	}
 out:
 	Esys_Free(ticket);
-	nv_release(t, &nv);
-	flush(t, &key);
-	flush(t, &session);
-	flush(t, &obj);
-	flush(t, &primary);
+	tpm_nv_release(t, &nv);
+	tpm_flush(t, &key);
+	tpm_flush(t, &session);
+	tpm_flush(t, &obj);
+	tpm_flush(t, &primary);
 	return r;
 }
 
@@ -855,13 +839,13 @@ int tpm_nv_name(struct tpm *t, uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE],
 	TSS2_RC rc;
 	int r;
 
-	r = nv_handle(t, index, "reading an NV index's Name", &h, d);
+	r = tpm_nv_handle(t, index, "reading an NV index's Name", &h, d);
 	if (r < 0)
 		return r;
 	rc = Esys_TR_GetName(t->esys, h, &name);
-	nv_release(t, &h);
+	tpm_nv_release(t, &h);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "reading an NV index's Name", d);
+		return tpm_rc_fail(t, rc, "reading an NV index's Name", d);
 	if (name->size != TPMPOLICY_NAME_SIZE)
 		r = diag_set(d, DIAG_INTERNAL, EIO, "NV Name of %u bytes", name->size);
 	else
@@ -870,7 +854,7 @@ int tpm_nv_name(struct tpm *t, uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE],
 	return r;
 }
 
-static int nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *ret,
+int tpm_nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *ret,
 		     struct diag *d)
 {
 	TSS2_RC rc;
@@ -879,12 +863,12 @@ static int nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *r
 	if (r < 0)
 		return r;
 	rc = Esys_TR_FromTPMPublic(t->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ret);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_rc_fail(t, rc, what, d);
 }
 
 /* ESYS_TRs from TR_FromTPMPublic are ESAPI bookkeeping, not TPM objects:
  * closing frees them without touching the TPM. */
-static void nv_release(struct tpm *t, ESYS_TR *h)
+void tpm_nv_release(struct tpm *t, ESYS_TR *h)
 {
 	if (*h != ESYS_TR_NONE)
 		(void)Esys_TR_Close(t->esys, h);
@@ -928,8 +912,8 @@ int tpm_nv_define(struct tpm *t, uint32_t index, enum tpm_nv_kind kind, uint16_t
 		return r;
 	rc = Esys_NV_DefineSpace(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 				 ESYS_TR_NONE, &auth, &pub, &h);
-	nv_release(t, &h);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+	tpm_nv_release(t, &h);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_rc_fail(t, rc, what, d);
 }
 
 enum nv_op {
@@ -956,7 +940,7 @@ static int nv_run(struct tpm *t, uint32_t index, enum nv_op op, const TPM2B_MAX_
 	int r;
 
 	snprintf(what, sizeof(what), "%s 0x%08x", verbs[op], (unsigned)index);
-	r = nv_handle(t, index, what, &h, d);
+	r = tpm_nv_handle(t, index, what, &h, d);
 	if (r < 0)
 		return r;
 	switch (op) {
@@ -980,8 +964,8 @@ static int nv_run(struct tpm *t, uint32_t index, enum nv_op op, const TPM2B_MAX_
 				       ESYS_TR_NONE, ESYS_TR_NONE);
 		break;
 	}
-	nv_release(t, &h);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, what, d);
+	tpm_nv_release(t, &h);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_rc_fail(t, rc, what, d);
 }
 
 int tpm_nv_undefine(struct tpm *t, uint32_t index, struct diag *d)
@@ -1018,14 +1002,14 @@ int tpm_nv_read(struct tpm *t, uint32_t index, void *out, uint16_t len, struct d
 	int r;
 
 	snprintf(what, sizeof(what), "reading NV index 0x%08x", (unsigned)index);
-	r = nv_handle(t, index, what, &h, d);
+	r = tpm_nv_handle(t, index, what, &h, d);
 	if (r < 0)
 		return r;
 	rc = Esys_NV_Read(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 			  ESYS_TR_NONE, len, 0, &buf);
-	nv_release(t, &h);
+	tpm_nv_release(t, &h);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, what, d);
+		return tpm_rc_fail(t, rc, what, d);
 	if (buf->size != len) {
 		r = diag_set(d, DIAG_INTERNAL, EIO, "%s: got %u bytes, want %u", what, buf->size,
 			     len);
@@ -1069,7 +1053,7 @@ int tpm_da_state(struct tpm *t, struct tpm_da *ret, struct diag *d)
 				TPM2_CAP_TPM_PROPERTIES, TPM2_PT_PERMANENT, TPM2_MAX_TPM_PROPERTIES,
 				&more, &cap);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "reading the TPM's dictionary-attack state", d);
+		return tpm_rc_fail(t, rc, "reading the TPM's dictionary-attack state", d);
 	for (UINT32 i = 0; i < cap->data.tpmProperties.count; i++) {
 		const TPMS_TAGGED_PROPERTY *p = &cap->data.tpmProperties.tpmProperty[i];
 
@@ -1097,62 +1081,14 @@ int tpm_da_state(struct tpm *t, struct tpm_da *ret, struct diag *d)
 
 /* --- zeroize --- */
 
-/* The attestation key's template (docs/formats/zeroize.md, section 1). */
-static void ak_template(TPM2B_PUBLIC *pub)
-{
-	*pub = (TPM2B_PUBLIC){
-		.publicArea = {
-			.type = TPM2_ALG_ECC,
-			.nameAlg = TPM2_ALG_SHA256,
-			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-					    TPMA_OBJECT_SENSITIVEDATAORIGIN |
-					    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
-					    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT,
-			.parameters.eccDetail = {
-				.symmetric = {.algorithm = TPM2_ALG_NULL},
-				.scheme = {.scheme = TPM2_ALG_ECDSA,
-					   .details.ecdsa.hashAlg = TPM2_ALG_SHA256},
-				.curveID = TPM2_ECC_NIST_P256,
-				.kdf = {.scheme = TPM2_ALG_NULL},
-			},
-		},
-	};
-}
-
-static int create_ak(struct tpm *t, ESYS_TR *ret, struct diag *d)
-{
-	TPM2B_SENSITIVE_CREATE sens = {0};
-	TPM2B_PUBLIC tmpl;
-	TPM2B_DATA outside = {0};
-	TPML_PCR_SELECTION none = {0};
-	TSS2_RC rc;
-
-	ak_template(&tmpl);
-	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-				ESYS_TR_NONE, &sens, &tmpl, &outside, &none, ret, NULL, NULL, NULL,
-				NULL);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, "creating the attestation key", d);
-}
-
-int tpm_ak_name(struct tpm *t, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
-{
-	ESYS_TR ak = ESYS_TR_NONE;
-	int r = create_ak(t, &ak, d);
-
-	if (r == 0)
-		r = primary_name(t, ak, ret, d);
-	flush(t, &ak);
-	return r;
-}
-
 int tpm_storage_name(struct tpm *t, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
 {
 	ESYS_TR primary = ESYS_TR_NONE;
-	int r = create_primary(t, &primary, d);
+	int r = tpm_create_primary(t, &primary, d);
 
 	if (r == 0)
-		r = primary_name(t, primary, ret, d);
-	flush(t, &primary);
+		r = tpm_primary_name(t, primary, ret, d);
+	tpm_flush(t, &primary);
 	return r;
 }
 
@@ -1166,7 +1102,7 @@ int tpm_clear_possible(struct tpm *t, struct diag *d)
 	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				TPM2_CAP_TPM_PROPERTIES, TPM2_PT_PERMANENT, 1, &more, &cap);
 	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "reading the TPM's permanent attributes", d);
+		return tpm_rc_fail(t, rc, "reading the TPM's permanent attributes", d);
 	if (cap->data.tpmProperties.count == 1 &&
 	    cap->data.tpmProperties.tpmProperty[0].property == TPM2_PT_PERMANENT)
 		perm = cap->data.tpmProperties.tpmProperty[0].value;
@@ -1188,7 +1124,7 @@ int tpm_clear(struct tpm *t, struct diag *d)
 
 	rc = Esys_Clear(t->esys, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 			ESYS_TR_NONE);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, "clearing the TPM (TPM2_Clear)", d);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_rc_fail(t, rc, "clearing the TPM (TPM2_Clear)", d);
 }
 
 int tpm_handles(struct tpm *t, uint32_t first, uint32_t *out, size_t max, size_t *ret_n,
@@ -1203,7 +1139,7 @@ int tpm_handles(struct tpm *t, uint32_t first, uint32_t *out, size_t max, size_t
 		rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 					TPM2_CAP_HANDLES, first, TPM2_MAX_CAP_HANDLES, &more, &cap);
 		if (rc != TSS2_RC_SUCCESS)
-			return rc_fail(t, rc, "listing TPM handles", d);
+			return tpm_rc_fail(t, rc, "listing TPM handles", d);
 		UINT32 count = cap->data.handles.count;
 		for (UINT32 i = 0; i < count; i++) {
 			UINT32 h = cap->data.handles.handle[i];
@@ -1224,358 +1160,4 @@ int tpm_handles(struct tpm *t, uint32_t first, uint32_t *out, size_t max, size_t
 	}
 	*ret_n = n;
 	return 0;
-}
-
-/* --- attestation --- */
-
-static void ak_public_of(const struct tpm_ak *ak, TPM2B_PUBLIC *pub)
-{
-	ak_template(pub);
-	pub->publicArea.unique.ecc.x.size = 32;
-	pub->publicArea.unique.ecc.y.size = 32;
-	memcpy(pub->publicArea.unique.ecc.x.buffer, ak->x, 32);
-	memcpy(pub->publicArea.unique.ecc.y.buffer, ak->y, 32);
-}
-
-int tpm_ak_name_of(const struct tpm_ak *ak, uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
-{
-	TPM2B_PUBLIC pub;
-
-	ak_public_of(ak, &pub);
-	return public_name(&pub, "marshalling the attestation key", ret, d);
-}
-
-int tpm_ak_public(struct tpm *t, struct tpm_ak *ret, struct diag *d)
-{
-	ESYS_TR ak = ESYS_TR_NONE;
-	TPM2B_PUBLIC *pub = NULL;
-	TSS2_RC rc;
-	int r = create_ak(t, &ak, d);
-
-	if (r < 0)
-		return r;
-	rc = Esys_ReadPublic(t->esys, ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL,
-			     NULL);
-	flush(t, &ak);
-	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "reading the attestation key", d);
-	if (pub->publicArea.unique.ecc.x.size != 32 || pub->publicArea.unique.ecc.y.size != 32)
-		r = diag_set(d, DIAG_INTERNAL, EIO, "the attestation key is not a P-256 point");
-	else {
-		memcpy(ret->x, pub->publicArea.unique.ecc.x.buffer, 32);
-		memcpy(ret->y, pub->publicArea.unique.ecc.y.buffer, 32);
-	}
-	Esys_Free(pub);
-	return r;
-}
-
-static int take_evidence(struct tpm *t, TPM2B_ATTEST *att, TPMT_SIGNATURE *sig,
-			 struct tpm_evidence *ret, struct diag *d)
-{
-	size_t off = 0;
-	TSS2_RC rc;
-
-	if (att->size > sizeof(ret->attest))
-		return diag_set(d, DIAG_INTERNAL, EIO, "the TPM's attest is %u bytes", att->size);
-	memcpy(ret->attest, att->attestationData, att->size);
-	ret->attest_len = att->size;
-	rc = Tss2_MU_TPMT_SIGNATURE_Marshal(sig, ret->sig, sizeof(ret->sig), &off);
-	if (rc != TSS2_RC_SUCCESS)
-		return rc_fail(t, rc, "marshalling the signature", d);
-	ret->sig_len = off;
-	return 0;
-}
-
-static const TPMT_SIG_SCHEME ak_scheme = {
-	.scheme = TPM2_ALG_ECDSA,
-	.details.ecdsa.hashAlg = TPM2_ALG_SHA256,
-};
-
-int tpm_quote(struct tpm *t, tpmpolicy_pcr_mask_t mask, const uint8_t *qualifying, size_t len,
-	      struct tpm_evidence *ret, struct diag *d)
-{
-	TPM2B_DATA q = {.size = (UINT16)len};
-	TPML_PCR_SELECTION sel;
-	TPM2B_ATTEST *att = NULL;
-	TPMT_SIGNATURE *sig = NULL;
-	ESYS_TR ak = ESYS_TR_NONE;
-	TSS2_RC rc;
-	int r;
-
-	if (len == 0 || len > sizeof(q.buffer) || (mask >> TPMPOLICY_PCR_COUNT) || !mask)
-		return diag_set(d, DIAG_USAGE, EINVAL, "a quote needs 1..%zu bytes of "
-				"qualifying data and a PCR selection", sizeof(q.buffer));
-	memcpy(q.buffer, qualifying, len);
-	pcr_selection(mask, &sel);
-	r = create_ak(t, &ak, d);
-	if (r < 0)
-		return r;
-	rc = Esys_Quote(t->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &q, &ak_scheme,
-			&sel, &att, &sig);
-	if (rc != TSS2_RC_SUCCESS)
-		r = rc_fail(t, rc, "quoting the PCRs", d);
-	else
-		r = take_evidence(t, att, sig, ret, d);
-	Esys_Free(att);
-	Esys_Free(sig);
-	flush(t, &ak);
-	return r;
-}
-
-int tpm_certify_storage(struct tpm *t, const uint8_t *qualifying, size_t len,
-			struct tpm_evidence *ret, struct diag *d)
-{
-	TPM2B_DATA q = {.size = (UINT16)len};
-	TPM2B_ATTEST *att = NULL;
-	TPMT_SIGNATURE *sig = NULL;
-	ESYS_TR ak = ESYS_TR_NONE, primary = ESYS_TR_NONE;
-	TSS2_RC rc;
-	int r;
-
-	if (len == 0 || len > sizeof(q.buffer))
-		return diag_set(d, DIAG_USAGE, EINVAL, "certify needs 1..%zu bytes of qualifying "
-				"data", sizeof(q.buffer));
-	memcpy(q.buffer, qualifying, len);
-	r = create_ak(t, &ak, d);
-	if (r == 0)
-		r = create_primary(t, &primary, d);
-	if (r == 0) {
-		rc = Esys_Certify(t->esys, primary, ak, ESYS_TR_PASSWORD, ESYS_TR_PASSWORD,
-				  ESYS_TR_NONE, &q, &ak_scheme, &att, &sig);
-		if (rc != TSS2_RC_SUCCESS)
-			r = rc_fail(t, rc, "certifying the storage primary", d);
-		else
-			r = take_evidence(t, att, sig, ret, d);
-	}
-	Esys_Free(att);
-	Esys_Free(sig);
-	flush(t, &primary);
-	flush(t, &ak);
-	return r;
-}
-
-int tpm_attest_parse(const uint8_t *attest, size_t len, struct tpm_attest_info *ret,
-		     struct diag *d)
-{
-	TPMS_ATTEST a;
-	size_t off = 0;
-	struct tpm_attest_info info = {0};
-
-	if (Tss2_MU_TPMS_ATTEST_Unmarshal(attest, len, &off, &a) != TSS2_RC_SUCCESS || off != len)
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the attest is not a TPMS_ATTEST");
-	/* TPM_GENERATED_VALUE: the TPM made it (a restricted key signs
-	 * nothing else). */
-	if (a.magic != TPM2_GENERATED_VALUE)
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the attest was not made by a TPM");
-	if (a.extraData.size > sizeof(info.extra))
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the attest's extraData is too long");
-	memcpy(info.extra, a.extraData.buffer, a.extraData.size);
-	info.extra_len = a.extraData.size;
-	info.clock = a.clockInfo.clock;
-	info.reset_count = a.clockInfo.resetCount;
-	info.restart_count = a.clockInfo.restartCount;
-	if (a.type == TPM2_ST_ATTEST_QUOTE) {
-		const TPML_PCR_SELECTION *s = &a.attested.quote.pcrSelect;
-
-		info.type = TPM_ATTEST_QUOTE;
-		if (s->count != 1 || s->pcrSelections[0].hash != TPM2_ALG_SHA256 ||
-		    s->pcrSelections[0].sizeofSelect != 3 ||
-		    a.attested.quote.pcrDigest.size != TPMPOLICY_DIGEST_SIZE)
-			return diag_set(d, DIAG_MALFORMED, EBADMSG,
-					"the quote is not over sealboot's SHA-256 PCR selection");
-		for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++)
-			if (s->pcrSelections[0].pcrSelect[n / 8] & (1u << (n % 8)))
-				info.mask |= TPMPOLICY_PCR(n);
-		memcpy(info.pcr_digest, a.attested.quote.pcrDigest.buffer, TPMPOLICY_DIGEST_SIZE);
-	} else if (a.type == TPM2_ST_ATTEST_CERTIFY) {
-		info.type = TPM_ATTEST_CERTIFY;
-		if (a.attested.certify.name.size != TPMPOLICY_NAME_SIZE)
-			return diag_set(d, DIAG_MALFORMED, EBADMSG,
-					"the certified Name is not a SHA-256 Name");
-		memcpy(info.name, a.attested.certify.name.name, TPMPOLICY_NAME_SIZE);
-	} else {
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the attest is neither a quote nor a "
-				"certification");
-	}
-	*ret = info;
-	return 0;
-}
-
-int tpm_signature_parse(const uint8_t *sig, size_t len, uint8_t r[32], uint8_t s[32],
-			struct diag *d)
-{
-	TPMT_SIGNATURE t;
-	size_t off = 0;
-	const TPMS_SIGNATURE_ECC *e = &t.signature.ecdsa;
-
-	if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(sig, len, &off, &t) != TSS2_RC_SUCCESS || off != len)
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the signature is not a TPMT_SIGNATURE");
-	if (t.sigAlg != TPM2_ALG_ECDSA || e->hash != TPM2_ALG_SHA256 || e->signatureR.size > 32 ||
-	    e->signatureS.size > 32)
-		return diag_set(d, DIAG_MALFORMED, EBADMSG,
-				"the signature is not ECDSA with SHA-256 over P-256");
-	memset(r, 0, 32);
-	memset(s, 0, 32);
-	memcpy(r + 32 - e->signatureR.size, e->signatureR.buffer, e->signatureR.size);
-	memcpy(s + 32 - e->signatureS.size, e->signatureS.buffer, e->signatureS.size);
-	return 0;
-}
-
-/* --- EK certificate and credential activation --- */
-
-int tpm_ek_cert(struct tpm *t, uint8_t **ret, size_t *ret_len, struct diag *d)
-{
-	TPM2B_NV_PUBLIC *pub = NULL;
-	ESYS_TR h = ESYS_TR_NONE;
-	uint8_t *buf;
-	uint16_t size, off = 0;
-	TSS2_RC rc;
-	int r;
-
-	r = nv_handle(t, TPM_EK_CERT_RSA, "looking up the EK certificate", &h, d);
-	if (r < 0)
-		return r;
-	rc = Esys_NV_ReadPublic(t->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL);
-	if (rc != TSS2_RC_SUCCESS) {
-		nv_release(t, &h);
-		return rc_fail(t, rc, "reading the EK certificate's size", d);
-	}
-	size = pub->nvPublic.dataSize;
-	Esys_Free(pub);
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		nv_release(t, &h);
-		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
-	}
-	/* In pieces: a TPM reads at most TPM2_PT_NV_BUFFER_MAX (often 1024). */
-	while (off < size) {
-		TPM2B_MAX_NV_BUFFER *part = NULL;
-		uint16_t n = size - off > 512 ? 512 : size - off;
-
-		rc = Esys_NV_Read(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-				  ESYS_TR_NONE, n, off, &part);
-		if (rc != TSS2_RC_SUCCESS || part->size != n) {
-			Esys_Free(part);
-			free(buf);
-			nv_release(t, &h);
-			return rc != TSS2_RC_SUCCESS ? rc_fail(t, rc, "reading the EK certificate", d)
-						     : diag_set(d, DIAG_INTERNAL, EIO,
-								"short read of the EK certificate");
-		}
-		memcpy(buf + off, part->buffer, n);
-		off += n;
-		Esys_Free(part);
-	}
-	nv_release(t, &h);
-	*ret = buf;
-	*ret_len = size;
-	return 0;
-}
-
-/* The TCG EK Credential Profile's default RSA 2048 EK (template L-1): its
- * authPolicy is PolicySecret(TPM_RH_ENDORSEMENT). */
-static int create_ek(struct tpm *t, ESYS_TR *ret, struct diag *d)
-{
-	static const uint8_t policy[32] = {
-		0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
-		0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
-		0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
-	};
-	TPM2B_SENSITIVE_CREATE sens = {0};
-	TPM2B_PUBLIC tmpl = {
-		.publicArea = {
-			.type = TPM2_ALG_RSA,
-			.nameAlg = TPM2_ALG_SHA256,
-			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-					    TPMA_OBJECT_SENSITIVEDATAORIGIN |
-					    TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED |
-					    TPMA_OBJECT_DECRYPT,
-			.authPolicy = {.size = 32},
-			.parameters.rsaDetail = {
-				.symmetric = {.algorithm = TPM2_ALG_AES,
-					      .keyBits.aes = 128,
-					      .mode.aes = TPM2_ALG_CFB},
-				.scheme = {.scheme = TPM2_ALG_NULL},
-				.keyBits = 2048,
-				.exponent = 0,
-			},
-			.unique.rsa = {.size = 256},
-		},
-	};
-	TPM2B_DATA outside = {0};
-	TPML_PCR_SELECTION none = {0};
-	TSS2_RC rc;
-
-	memcpy(tmpl.publicArea.authPolicy.buffer, policy, sizeof(policy));
-	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-				ESYS_TR_NONE, &sens, &tmpl, &outside, &none, ret, NULL, NULL, NULL,
-				NULL);
-	return rc == TSS2_RC_SUCCESS ? 0 : rc_fail(t, rc, "creating the EK", d);
-}
-
-int tpm_ak_activate(struct tpm *t, const uint8_t *blob, size_t blob_len, const uint8_t *secret,
-		    size_t secret_len, struct secret **ret, struct diag *d)
-{
-	TPM2B_ID_OBJECT id = {0};
-	TPM2B_ENCRYPTED_SECRET es = {0};
-	TPM2B_DIGEST *cert = NULL;
-	TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
-	ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE, session = ESYS_TR_NONE;
-	size_t off = 0;
-	TSS2_RC rc;
-	int r;
-
-	if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(blob, blob_len, &off, &id) != TSS2_RC_SUCCESS ||
-	    off != blob_len)
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the credential blob is malformed");
-	off = 0;
-	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(secret, secret_len, &off, &es) !=
-		    TSS2_RC_SUCCESS ||
-	    off != secret_len)
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the credential secret is malformed");
-	r = create_ek(t, &ek, d);
-	if (r == 0)
-		r = create_ak(t, &ak, d);
-	if (r < 0)
-		goto out;
-	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-				   ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256,
-				   &session);
-	if (rc == TSS2_RC_SUCCESS)
-		rc = Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, session, ESYS_TR_PASSWORD,
-				       ESYS_TR_NONE, ESYS_TR_NONE, NULL, NULL, NULL, 0, NULL, NULL);
-	if (rc != TSS2_RC_SUCCESS) {
-		r = rc_fail(t, rc, "authorizing the EK (PolicySecret)", d);
-		goto out;
-	}
-	rc = Esys_ActivateCredential(t->esys, ak, ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE,
-				     &id, &es, &cert);
-	if (rc != TSS2_RC_SUCCESS) {
-		TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
-		TSS2_RC fmt1 = rc_code(rc);
-
-		/* Another EK cannot decrypt the seed (libtpms reports that as
-		 * TPM_RC_FAILURE and keeps working), another AK fails the
-		 * integrity check. */
-		if (fmt1 == TPM2_RC_INTEGRITY || fmt1 == TPM2_RC_VALUE || fmt1 == TPM2_RC_SIZE ||
-		    base == TPM2_RC_FAILURE)
-			r = diag_set(d, DIAG_TRUST, EPERM,
-				     "the credential is not for this TPM's EK and attestation key");
-		else
-			r = rc_fail(t, rc, "activating the credential", d);
-		goto out;
-	}
-	r = secret_new(cert->size, ret);
-	if (r == 0)
-		memcpy((*ret)->data, cert->buffer, cert->size);
-	else
-		diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for the credential");
-out:
-	if (cert)
-		OPENSSL_cleanse(cert, sizeof(*cert));
-	Esys_Free(cert);
-	flush(t, &session);
-	flush(t, &ak);
-	flush(t, &ek);
-	return r;
 }

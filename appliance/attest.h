@@ -7,6 +7,7 @@
 #include "approval.h"
 #include "diag.h"
 #include "tpm.h"
+#include "tpm-attest.h"
 
 /*
  * Attestation with the appliance's attestation key (docs/formats/quote.md):

@@ -28,6 +28,7 @@
 #include "jsonfield.h"
 #include "luks.h"
 #include "tpm.h"
+#include "tpm-attest.h"
 #include "zeroize-order.h"
 
 #define JOURNAL_FORMAT "sealboot-zeroize-journal"
