@@ -33,12 +33,13 @@
 #                              APPL_FW_* change the machine) with ARGs; the
 #                              console with host timestamps in
 #                              $A/NAME.console
-#   appl_wait NAME LIMIT RE    until QEMU exits, the console matches the
-#                              extended regex RE, or LIMIT seconds:
-#                              $APPL_WAITED = exited | matched | timeout
-#   appl_poweroff NAME         QEMU and its swtpm gone (killed when still
-#                              there); the console without timestamps and
-#                              escapes in $A/NAME.log
+#   appl_wait NAME LIMIT RE [FILE]  until QEMU exits, the console (or
+#                              FILE) matches the extended regex RE, or
+#                              LIMIT seconds: $APPL_WAITED = exited |
+#                              matched | timeout
+#   appl_poweroff NAME [cut]   QEMU and its swtpm gone (killed when still
+#                              there; at once with cut); the console without
+#                              timestamps and escapes in $A/NAME.log
 #   appl_boot NAME LIMIT RE ARG...  the four above in one: start, wait, power off
 #
 # Environment: SEALBOOT_TEST_CACHE (the root filesystem's cache, default
@@ -272,24 +273,26 @@ appl_qemu_start() { # NAME ARG...
 	QEMU_PID=$!
 }
 
-appl_wait() { # NAME LIMIT REGEX (empty: only QEMU's exit)
-	local i
+appl_wait() { # NAME LIMIT REGEX (empty: only QEMU's exit) [FILE (default: the console)]
+	local i file=${4:-$A/$1.console}
 	APPL_WAITED=timeout
-	for i in $(seq 1 $(($2 * 5))); do
+	for i in $(seq 1 $(($2 * 10))); do
 		kill -0 "$QEMU_PID" 2>/dev/null || { APPL_WAITED=exited && return 0; }
-		if [ -n "$3" ] && grep -qE -- "$3" "$A/$1.console" 2>/dev/null; then
+		if [ -n "$3" ] && grep -qE -- "$3" "$file" 2>/dev/null; then
 			APPL_WAITED=matched
 			return 0
 		fi
-		sleep 0.2
+		sleep 0.1
 	done
 }
 
 # APPL_QEMU_RC: QEMU's exit status when it exited by itself, else "killed".
-appl_poweroff() { # NAME
+# With "cut" QEMU is killed at once (a power cut), else a second after what
+# the console still says.
+appl_poweroff() { # NAME [cut]
 	local i
 	if kill -0 "$QEMU_PID" 2>/dev/null; then
-		sleep 1 # what the console still says
+		[ "${2:-}" = cut ] || sleep 1
 		kill -KILL "$QEMU_PID" 2>/dev/null || true
 		wait "$QEMU_PID" 2>/dev/null || true
 		APPL_QEMU_RC=killed
