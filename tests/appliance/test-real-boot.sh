@@ -333,7 +333,7 @@ echo "ok: good: the public log replayed after the cap: $(report good post-cap-pr
 [[ "$(sb good guest)" == *"SEALBOOT-GUEST-MARKER real-boot-ok"* ]] ||
 	{ dump good; fail "no marker from the nested guest: '$(sb good guest)'"; }
 # Never KVM inside this TCG appliance: QEMU's emulated SVM passes a probe
-# but hangs real guests (launcher/kvm.c refuses it).
+# but hangs real guests (adapters/kvm.c refuses it).
 [[ "$(report good launch-out)" == *"running (TCG: "* ]] ||
 	fail "good: the nested guest did not run under TCG: $(report good launch-out)"
 echo "ok: good: sealboot-launch.service started the nested guest: $(sb good guest); $(report good launch-out | grep -o 'running (TCG: [^)]*)' | head -n 1)"
