@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -131,14 +132,45 @@ static int probe(void)
 	return run->exit_reason == KVM_EXIT_HLT ? PROBE_OK : PROBE_EXIT;
 }
 
+void kvm_hypervisor_signature(char sig[KVM_HV_SIG_SIZE])
+{
+	memset(sig, 0, KVM_HV_SIG_SIZE);
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned a = 1, b = 0, c = 0, d = 0;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+	if (!(c & (1u << 31))) /* CPUID.1:ECX.hypervisor: bare metal */
+		return;
+	a = 0x40000000;
+	c = 0;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	memcpy(sig, &b, 4);
+	memcpy(sig + 4, &c, 4);
+	memcpy(sig + 8, &d, 4);
+#endif
+}
+
+bool kvm_refused_under(const char *sig)
+{
+	return strcmp(sig, "TCGTCGTCGTCG") == 0;
+}
+
 bool kvm_works(unsigned timeout_ms, char *why, size_t why_size)
 {
 	struct timespec start, now;
+	char sig[KVM_HV_SIG_SIZE];
 	int status = 0;
 	pid_t pid, got;
 
 	if (access("/dev/kvm", R_OK | W_OK) != 0) {
 		snprintf(why, why_size, "no usable /dev/kvm");
+		return false;
+	}
+	kvm_hypervisor_signature(sig);
+	if (kvm_refused_under(sig)) {
+		snprintf(why, why_size,
+			 "this machine is itself emulated by QEMU (TCG): the KVM it offers passes "
+			 "a probe but hangs real guests");
 		return false;
 	}
 	pid = fork();

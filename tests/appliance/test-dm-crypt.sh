@@ -64,24 +64,12 @@ for f in OVMF_CODE_4M.fd OVMF_VARS_4M.fd OVMF_VARS_4M.ms.fd OVMF_CODE.fd OVMF_VA
 	[ -r "$FW/$f" ] || skip "no UEFI firmware $FW/$f (apt-get install ovmf)"
 done
 
-# Everything this test starts is stopped on every way out.
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/sealboot-appliance.XXXXXX")
-A=$SCRATCH
-QEMU_PID='' SWTPM_PID=''
-cleanup() {
-	local p
-	for p in $QEMU_PID $SWTPM_PID; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
-# If this shell is SIGKILLed, the kernel still stops QEMU and swtpm.
-deathsig=(setpriv --pdeathsig KILL --)
+# Everything this test starts is stopped on every way out (the shared
+# appliance steps: tests/lib/appliance.sh). This guest: QEMU's default CPU,
+# 512 MiB, one vCPU.
+. "$SEALBOOT_SRC/tests/lib/appliance.sh"
+appl_setup appliance
+APPL_QEMU_CPU='' APPL_QEMU_MEMORY=512 APPL_QEMU_SMP=1
 
 pem_json() { awk '{printf "%s\\n", $0}' "$1"; }
 
@@ -185,7 +173,7 @@ truncate -s 32M "$A/data.img"
 # What a failed boot NAME left: the end of its console, its report.
 dump() {
 	echo "--- boot $1: console (last 40 lines):" >&2
-	tail -n 40 "$A/$1.console" >&2 || true
+	tail -n 40 "$A/$1.log" >&2 || true
 	echo "--- boot $1: report:" >&2
 	cat "$A/$1.sb" >&2 || true
 }
@@ -218,53 +206,17 @@ guest() {
 	truncate -s 0 "$A/xfer.img"
 	truncate -s 4M "$A/xfer.img"
 
-	rm -f "$A/swtpm.sock"
-	"${deathsig[@]}" swtpm socket --tpm2 --tpmstate dir="$A/tpm" \
-		--ctrl type=unixio,path="$A/swtpm.sock" --flags not-need-init \
-		--log file="$A/swtpm-$name.log",level=1 </dev/null &
-	SWTPM_PID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$A/swtpm.sock" ] && break
-		kill -0 "$SWTPM_PID" 2>/dev/null || fail "swtpm exited: $(cat "$A/swtpm-$name.log")"
-		sleep 0.05
-	done
-	[ -S "$A/swtpm.sock" ] || fail "swtpm did not create its socket"
-
 	# No timeout(1): it would leave our process group, which is what
-	# meson kills; the bound is the loop below.
-	"${deathsig[@]}" qemu-system-x86_64 \
-		-accel tcg -machine q35,smm=off -m 512 -smp 1 -nodefaults -display none -no-reboot \
-		-drive if=pflash,format=raw,readonly=on,file="$code" \
-		-drive if=pflash,format=raw,file="$vars" \
+	# meson kills; the bound is appl_wait's. swtpm ends when QEMU closes
+	# the socket; bounded all the same.
+	APPL_FW_CODE=$code APPL_FW_VARS=$vars appl_boot "$name" "$QEMU_TIMEOUT" '' "$A/tpm" \
 		-kernel "$KERNEL" -initrd "$A/initrd-$name" \
 		-append "console=ttyS0 panic=-1 quiet sealboot.mode=$mode $args" \
-		-serial file:"$A/$name.console" -serial file:"$A/$name.sb" \
+		-serial file:"$A/$name.sb" \
 		-drive file="$A/xfer.img",if=virtio,format=raw \
-		-drive file="$A/data.img",if=virtio,format=raw \
-		-chardev socket,id=chrtpm,path="$A/swtpm.sock" \
-		-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
-		</dev/null >"$A/$name.qemu" 2>&1 &
-	QEMU_PID=$!
-	for _ in $(seq 1 $((QEMU_TIMEOUT * 10))); do
-		kill -0 "$QEMU_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$QEMU_PID" 2>/dev/null; then
-		kill -KILL "$QEMU_PID"
-		wait "$QEMU_PID" 2>/dev/null || true
-		rc=timeout
-	else
-		wait "$QEMU_PID" || rc=$?
-	fi
-	QEMU_PID=
-	# swtpm ends when QEMU closes the socket; bounded all the same.
-	for _ in $(seq 1 50); do
-		kill -0 "$SWTPM_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$SWTPM_PID" 2>/dev/null || true
-	wait "$SWTPM_PID" 2>/dev/null || true
-	SWTPM_PID=
+		-drive file="$A/data.img",if=virtio,format=raw
+	rc=$APPL_QEMU_RC
+	[ "$APPL_WAITED" != timeout ] || rc=timeout
 	# OVMF writes its console to both serial ports: drop its escapes.
 	sed -i 's/\r$//; s/\x1b\[[0-9;=]*[A-Za-z]//g' "$A/$name.sb"
 	if [ "$rc" != 0 ] || ! grep -qx 'SB end' "$A/$name.sb"; then

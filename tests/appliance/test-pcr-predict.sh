@@ -64,21 +64,12 @@ for f in OVMF_CODE_4M.fd OVMF_VARS_4M.fd; do
 	[ -r "$FW/$f" ] || skip "no UEFI firmware $FW/$f (apt-get install ovmf)"
 done
 
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/sealboot-i10a-predict.XXXXXX")
-A=$SCRATCH
-QEMU_PID='' SWTPM_PID=''
-cleanup() {
-	local p
-	for p in $QEMU_PID $SWTPM_PID; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-deathsig=(setpriv --pdeathsig KILL --)
+# The shared appliance steps (tests/lib/appliance.sh): scratch directory,
+# cleanup of QEMU and swtpm, one boot. This guest: QEMU's default CPU,
+# $MEM MiB (pcr-policy --qemu-memory), one vCPU.
+. "$SEALBOOT_SRC/tests/lib/appliance.sh"
+appl_setup i10a-predict
+APPL_QEMU_CPU='' APPL_QEMU_MEMORY=$MEM APPL_QEMU_SMP=1
 pem_json() { awk '{printf "%s\\n", $0}' "$1"; }
 
 # -- the initramfs: busybox, the tools and their libraries, modules --
@@ -170,45 +161,16 @@ guest() {
 	[ "$job" != provision ] || cp "$A/admin.pem" "$x/admin.pem"
 	tar -cf "$A/xfer.img" -C "$x" .
 	truncate -s 8M "$A/xfer.img"
-	rm -f "$A/swtpm.sock"
-	"${deathsig[@]}" swtpm socket --tpm2 --tpmstate dir="$A/tpm" \
-		--ctrl type=unixio,path="$A/swtpm.sock" --flags not-need-init \
-		--log file="$A/swtpm-$name.log",level=1 </dev/null &
-	SWTPM_PID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$A/swtpm.sock" ] && break
-		sleep 0.05
-	done
-	[ -S "$A/swtpm.sock" ] || fail "swtpm did not start: $(cat "$A/swtpm-$name.log")"
-	"${deathsig[@]}" qemu-system-x86_64 \
-		-accel tcg -machine q35,smm=off -m $MEM -smp 1 -nodefaults -display none -no-reboot \
-		-drive if=pflash,format=raw,readonly=on,file="$FW/OVMF_CODE_4M.fd" \
-		-drive if=pflash,format=raw,file="$A/vars.fd" \
+	# The console (without timestamps) goes to $A/NAME.console: $A/NAME.log
+	# is the guest's event log, below.
+	appl_boot "$name" "$QEMU_TIMEOUT" '' "$A/tpm" \
 		-kernel "$KERNEL" -initrd "$A/$img.img" -append "$CMDLINE$extra" \
-		-serial file:"$A/$name.console" -serial file:"$A/$name.sb" \
+		-serial file:"$A/$name.sb" \
 		-drive file="$A/xfer.img",if=virtio,format=raw \
-		-drive file="$A/data.img",if=virtio,format=raw \
-		-chardev socket,id=chrtpm,path="$A/swtpm.sock" \
-		-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
-		</dev/null >"$A/$name.qemu" 2>&1 &
-	QEMU_PID=$!
-	for _ in $(seq 1 $((QEMU_TIMEOUT * 10))); do
-		kill -0 "$QEMU_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$QEMU_PID" 2>/dev/null; then
-		kill -KILL "$QEMU_PID"
-		rc=timeout
-	fi
-	wait "$QEMU_PID" || [ "$rc" != 0 ] || rc=$?
-	QEMU_PID=
-	for _ in $(seq 1 50); do
-		kill -0 "$SWTPM_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$SWTPM_PID" 2>/dev/null || true
-	wait "$SWTPM_PID" 2>/dev/null || true
-	SWTPM_PID=
+		-drive file="$A/data.img",if=virtio,format=raw
+	mv "$A/$name.log" "$A/$name.console"
+	rc=$APPL_QEMU_RC
+	[ "$APPL_WAITED" != timeout ] || rc=timeout
 	sed -i 's/\r$//; s/\x1b\[[0-9;=]*[A-Za-z]//g' "$A/$name.sb"
 	if [ "$rc" != 0 ] || ! grep -qx 'SB end' "$A/$name.sb"; then
 		cat "$A/$name.qemu" >&2

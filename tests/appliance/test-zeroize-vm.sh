@@ -68,22 +68,12 @@ for f in OVMF_CODE_4M.fd OVMF_VARS_4M.fd; do
 done
 CRYPTSETUP=$(command -v cryptsetup)
 
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/sb-i11-zvm.XXXXXX")
-A=$SCRATCH
-QEMU_PID='' SWTPM_PID=''
-cleanup() {
-	local p
-	for p in $QEMU_PID $SWTPM_PID; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$SCRATCH"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
-deathsig=(setpriv --pdeathsig KILL --)
+# The shared appliance steps (tests/lib/appliance.sh): scratch directory,
+# cleanup of QEMU and swtpm, one boot. This guest: QEMU's default CPU,
+# 512 MiB, one vCPU.
+. "$SEALBOOT_SRC/tests/lib/appliance.sh"
+appl_setup i11-zvm
+APPL_QEMU_CPU='' APPL_QEMU_MEMORY=512 APPL_QEMU_SMP=1
 
 pem_json() { awk '{printf "%s\\n", $0}' "$1"; }
 
@@ -320,7 +310,7 @@ make_state_disk "$A/st"
 
 dump() {
 	echo "--- boot $1: console (last 40 lines):" >&2
-	tail -n 40 "$A/$1.console" >&2 || true
+	tail -n 40 "$A/$1.log" >&2 || true
 	echo "--- boot $1: report:" >&2
 	cat "$A/$1.sb" >&2 || true
 }
@@ -348,57 +338,24 @@ guest() {
 	truncate -s 8M "$A/xfer.img"
 	: >"$A/$name.sb"
 
-	rm -f "$A/swtpm.sock"
-	"${deathsig[@]}" swtpm socket --tpm2 --tpmstate dir="$A/tpm" \
-		--ctrl type=unixio,path="$A/swtpm.sock" --flags not-need-init \
-		--log file="$A/swtpm-$name.log",level=1 </dev/null &
-	SWTPM_PID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$A/swtpm.sock" ] && break
-		kill -0 "$SWTPM_PID" 2>/dev/null || fail "swtpm exited: $(cat "$A/swtpm-$name.log")"
-		sleep 0.05
-	done
-	[ -S "$A/swtpm.sock" ] || fail "swtpm did not create its socket"
-	"${deathsig[@]}" qemu-system-x86_64 \
-		-accel tcg -machine q35,smm=off -m 512 -smp 1 -nodefaults -display none -no-reboot \
-		-drive if=pflash,format=raw,readonly=on,file="$FW/OVMF_CODE_4M.fd" \
-		-drive if=pflash,format=raw,file="$A/vars.fd" \
+	appl_swtpm_start "$A/tpm" "$name"
+	appl_qemu_start "$name" \
 		-kernel "$KERNEL" -initrd "$A/initrd-$name" \
 		-append "console=ttyS0 panic=-1 quiet sealboot.mode=$mode $args" \
-		-serial file:"$A/$name.console" -serial file:"$A/$name.sb" \
+		-serial file:"$A/$name.sb" \
 		-drive file="$A/xfer.img",if=virtio,format=raw \
 		-drive file="$A/data.img",if=virtio,format=raw \
-		-drive file="$A/state.img",if=virtio,format=raw \
-		-chardev socket,id=chrtpm,path="$A/swtpm.sock" \
-		-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
-		</dev/null >"$A/$name.qemu" 2>&1 &
-	QEMU_PID=$!
-	for _ in $(seq 1 $((QEMU_TIMEOUT * 10))); do
-		kill -0 "$QEMU_PID" 2>/dev/null || break
-		if [ -n "$cut" ] && grep -q '^SB cut' "$A/$name.sb"; then
-			kill -KILL "$QEMU_PID"
-			rc=cut
-			break
-		fi
-		sleep 0.1
-	done
-	if [ "$rc" = cut ]; then
-		wait "$QEMU_PID" 2>/dev/null || true
-	elif kill -0 "$QEMU_PID" 2>/dev/null; then
-		kill -KILL "$QEMU_PID"
-		wait "$QEMU_PID" 2>/dev/null || true
-		rc=timeout
+		-drive file="$A/state.img",if=virtio,format=raw
+	if [ -n "$cut" ]; then
+		appl_wait "$name" "$QEMU_TIMEOUT" '^SB cut' "$A/$name.sb"
+		appl_poweroff "$name" cut
 	else
-		wait "$QEMU_PID" || rc=$?
+		appl_wait "$name" "$QEMU_TIMEOUT" ''
+		appl_poweroff "$name"
 	fi
-	QEMU_PID=
-	for _ in $(seq 1 50); do
-		kill -0 "$SWTPM_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$SWTPM_PID" 2>/dev/null || true
-	wait "$SWTPM_PID" 2>/dev/null || true
-	SWTPM_PID=
+	rc=$APPL_QEMU_RC
+	[ "$APPL_WAITED" != timeout ] || rc=timeout
+	[ -z "$cut" ] || [ "$APPL_WAITED" != matched ] || rc=cut
 	sed -i 's/\r$//; s/\x1b\[[0-9;=]*[A-Za-z]//g' "$A/$name.sb"
 	if [ -n "$cut" ]; then
 		[ "$rc" = cut ] || { dump "$name"; fail "boot $name: the guest never reached the cut (qemu $rc)"; }

@@ -44,6 +44,23 @@ static void test_probe(void **state)
 		assert_string_equal(why, "no usable /dev/kvm");
 }
 
+/* The machine QEMU's TCG emulates: refused (its SVM passes the probe and
+ * hangs real guests); KVM's and others', and bare metal, are probed. */
+static void test_refused_under(void **state)
+{
+	char sig[KVM_HV_SIG_SIZE];
+
+	assert_true(kvm_refused_under("TCGTCGTCGTCG"));
+	assert_false(kvm_refused_under("KVMKVMKVM"));
+	assert_false(kvm_refused_under("Microsoft Hv"));
+	assert_false(kvm_refused_under("VMwareVMware"));
+	assert_false(kvm_refused_under(""));
+	assert_false(kvm_refused_under("TCGTCGTCGTC"));
+	kvm_hypervisor_signature(sig);
+	assert_int_equal(sig[KVM_HV_SIG_SIZE - 1], 0);
+	printf("hypervisor signature here: '%s'\n", sig);
+}
+
 static void test_tiny_timeout(void **state)
 {
 	char why[256] = "";
@@ -58,6 +75,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_refused_under),
 		cmocka_unit_test(test_tiny_timeout),
 	};
 
