@@ -162,7 +162,7 @@ appl_build_debs() { # SRC OUT [VERSION]
 	fi
 	APPL_DEB_VERSION=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$out/sealboot/meson.build" | head -n 1)
 	[ -n "$APPL_DEB_VERSION" ] || fail "no version in $src/meson.build"
-	(cd "$out/sealboot" && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -b -uc -us) \
+	(cd "$out/sealboot" && DEB_BUILD_OPTIONS="nocheck noddebs parallel=2" dpkg-buildpackage -b -uc -us) \
 		>"$out/build.log" 2>&1 || fail "dpkg-buildpackage: $(tail -n 30 "$out/build.log")"
 	APPL_DEBS=()
 	for p in sealboot-anchor sealboot-admin sealboot-launch; do
