@@ -282,7 +282,7 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 		if (o->reverify) {
 			struct bundle_verified *v = NULL;
 
-			r = appliance_verify_bundle(&app, pb, 0, &v, d);
+			r = appliance_verify_bundle(&app, pb, 0, false, &v, d);
 			if (r == 0 && memcmp(v->manifest_sha256, h.bundles[b].manifest_sha256, 32))
 				r = diag_set(d, DIAG_TRUST, EBADE,
 					     "bundle %s: changed since the anchor verified it",

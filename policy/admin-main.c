@@ -429,7 +429,7 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 		goto out;
 	}
 	for (size_t i = 0; i < a->policy->n_bundles; i++) {
-		r = appliance_verify_bundle(a, i, o->at, &v[i], d);
+		r = appliance_verify_bundle(a, i, o->at, false, &v[i], d);
 		if (r < 0)
 			goto out;
 	}
