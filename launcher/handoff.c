@@ -117,7 +117,7 @@ int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag 
 	memset(&h, 0, sizeof(h));
 	if (len > 65536)
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: larger than 64 KiB", DOC);
-	r = jf_parse(buf, len, 4, DOC, &o, d);
+	r = jf_parse(buf, len, 6, DOC, &o, d);
 	if (r < 0)
 		return r;
 	if ((r = jf_only(o, members, DOC, "", d)) < 0 ||
