@@ -21,6 +21,20 @@ static void quiet(int level, const char *msg, void *usrptr)
 	(void)usrptr;
 }
 
+/* libcryptsetup's last error line, for the one-line diagnosis. */
+static void keep_error(int level, const char *msg, void *usrptr)
+{
+	char *buf = usrptr;
+	size_t n;
+
+	if (level != CRYPT_LOG_ERROR || !msg)
+		return;
+	snprintf(buf, 160, "%s", msg);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '.'))
+		buf[--n] = 0;
+}
+
 /* libcryptsetup takes paths: give it our already opened, checked files. */
 static void fd_path(int fd, char out[32])
 {
@@ -162,11 +176,11 @@ int verity_activate(int dirfd, const char *data_rel, const char *tree_rel,
 {
 	struct crypt_params_verity p;
 	struct crypt_device *cd = NULL;
-	char dpath[32], tpath[32];
+	char dpath[32], tpath[32], why[160] = "";
 	uint64_t blocks = 0;
 	int dfd, tfd = -1, r;
 
-	crypt_set_log_callback(NULL, quiet, NULL);
+	crypt_set_log_callback(NULL, keep_error, why);
 	if (!verity_have_dm())
 		return diag_set(d, DIAG_INTERNAL, ENODEV, "no device-mapper in this kernel");
 	dfd = open_data(dirfd, data_rel, &blocks, d);
@@ -194,25 +208,29 @@ int verity_activate(int dirfd, const char *data_rel, const char *tree_rel,
 	}
 	fd_path(dfd, dpath);
 	fd_path(tfd, tpath);
-	/* No CRYPT_VERITY_CHECK_HASH: checking the tree now would read all of
-	 * it, which is what verity spares the boot; the kernel checks it lazily. */
+	/* With no superblock there is nothing to load: crypt_format without
+	 * CRYPT_VERITY_CREATE_HASH only sets the parameters (and writes
+	 * nothing), as veritysetup open --no-superblock does. No
+	 * CRYPT_VERITY_CHECK_HASH: checking the tree now would read all of it,
+	 * which is what verity spares the boot; the kernel checks lazily. */
 	params(&p, dpath, v->salt, v->salt_len, v->data_blocks, 0);
 	r = crypt_init_data_device(&cd, tpath, dpath);
 	if (r == 0)
-		r = crypt_load(cd, CRYPT_VERITY, &p);
+		r = crypt_format(cd, CRYPT_VERITY, NULL, NULL, NULL, NULL, 0, &p);
 	if (r == 0)
 		r = crypt_activate_by_volume_key(cd, name, (const char *)v->root_hash,
 						 VERITY_ROOT_HASH_LEN, CRYPT_ACTIVATE_READONLY);
 	if (r < 0) {
 		r = diag_set(d, DIAG_INTERNAL, -r,
 			     "payload %s: libcryptsetup could not activate its dm-verity device %s: "
-			     "%s",
-			     data_rel, name, strerror(-r));
+			     "%s%s%s",
+			     data_rel, name, strerror(-r), why[0] ? ": " : "", why);
 		goto out;
 	}
 	r = 0;
 out:
 	crypt_free(cd);
+	crypt_set_log_callback(NULL, quiet, NULL);
 	if (tfd >= 0)
 		close(tfd);
 	close(dfd);
