@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "dmverity.h"
 #include "fsutil.h"
 #include "manifest.h"
 #include "tpm.h"
@@ -352,14 +353,13 @@ static const struct handoff_disk *disk_method(const struct handoff *h,
 }
 
 /* A verity disk: the device the anchor made for payload k of bundle slot
- * pb, with the manifest's root hash, a block device now; attached as it is
- * (read-only), never the file. */
+ * pb, with the manifest's root hash, and its live table still the anchor's;
+ * attached as it is (read-only), never the file. */
 static int verity_disk(const struct handoff_bundle *hb, size_t pb, size_t k,
 		       const struct payload *p, const struct handoff_disk *hd,
 		       struct spec_disk *sd, struct diag *d)
 {
 	char name[VERITY_NAME_MAX], want[VERITY_NAME_MAX + 16];
-	struct stat st;
 
 	verity_mapping_name(pb, k, name);
 	snprintf(want, sizeof(want), VERITY_MAPPER_DIR "%s", name);
@@ -373,11 +373,10 @@ static int verity_disk(const struct handoff_bundle *hb, size_t pb, size_t k,
 				"bundle %s: disk %s: the handoff's root hash is not the signed "
 				"manifest's",
 				hb->name, p->path);
-	if (stat(hd->device, &st) < 0 || !S_ISBLK(st.st_mode))
-		return diag_set(d, DIAG_TRUST, ENODEV,
-				"bundle %s: disk %s: %s is not a block device (the anchor's "
-				"dm-verity device is gone)",
-				hb->name, p->path, hd->device);
+	/* The live mapping: its table the anchor's (the signed root hash,
+	 * salt and size, error mode EIO), its node that mapping's device. */
+	if (dmverity_check(name, hd->device, p->verity, d) < 0)
+		return -EBADE;
 	sd->block = true;
 	return dup_into(&sd->path, hd->device, d);
 }

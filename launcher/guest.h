@@ -17,7 +17,7 @@
  * dm-verity device (handoff method "verity") is attached as that block
  * device, read-only, never the file: its device must be the one the anchor
  * makes for that payload (verity_mapping_name), its root hash the signed
- * manifest's, and it must be a block device now; a "full-hash" disk is the
+ * manifest's, and its live table the anchor's (dmverity.h); a "full-hash" disk is the
  * bundle's file, hashed in place again when starting.
  */
 

@@ -78,7 +78,7 @@ vl_setup() {
 	: >"$R/modules/order"
 	local m path
 	for m in virtio_pci virtio_blk tpm_tis dm-mod dm-crypt aes_generic ecb xts algif_skcipher \
-		dm-verity loop ext4; do
+		dm-verity loop crc32c_generic ext4; do
 		path=$(awk -v m="$m" '{ p = $1; sub(/:$/, "", p); n = p; sub(/.*\//, "", n); sub(/\.ko.*/, "", n);
 			gsub(/-/, "_", n); mm = m; gsub(/-/, "_", mm); if (n == mm) { print p; exit } }' "$MODDIR/modules.dep")
 		if [ -z "$path" ]; then
@@ -156,7 +156,10 @@ vl_boot() {
 	mkdir -p "$ov$STATE" "$ov${BUNDLE%/*}"
 	cp -a "$A/state/." "$ov$STATE/"
 	[ -n "$VL_BUNDLE_DISK" ] || cp -a "$A/bundle" "$ov$BUNDLE"
-	[ -z "$VL_BUNDLE_DISK" ] || disk=(-drive file="$VL_BUNDLE_DISK",if=virtio,format=raw,readonly=on)
+	[ -z "$VL_BUNDLE_DISK" ] || {
+		disk=(-drive file="$VL_BUNDLE_DISK",if=virtio,format=raw,readonly=on)
+		args="$args sealboot.bundledisk=1"
+	}
 	(cd "$R" && find . | /bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) >"$A/initrd-$name"
 	(cd "$ov" && find . | /bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) >>"$A/initrd-$name"
 	# One initrd size for every boot (QEMU writes it into the kernel's setup
