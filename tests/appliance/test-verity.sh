@@ -54,6 +54,7 @@ flip() { # FILE OFFSET: add one to the byte at OFFSET, in place
 hexblock() { # FILE BLOCK: the first 16 bytes of a 4096-byte block, hex
 	dd if="$1" bs=4096 skip="$2" count=1 2>/dev/null | head -c 16 | od -An -tx1 | tr -d ' \n'
 }
+OTHER=$(printf '%s' "$ROOT" | tr '0-9a-f' '1-9a-f0')
 IMG_SHA=$(sha256sum "$A/bundle/disk.img" | cut -d' ' -f1)
 # One initrd size: the base, the bundle, the state, and room.
 VL_INITRD_SIZE=$(( ($( (cd "$R" && find . | /bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) | wc -c) +
@@ -64,7 +65,7 @@ vl_provision
 echo "ok: provisioned (LUKS volume, sealed key, PCR policy)"
 
 # 2. The good boot: a verity device with the signed root hash.
-vl_boot boot good "sealboot.read=0,1000,2047 sealboot.sum=1"
+vl_boot boot good "sealboot.read=0,1000,2047 sealboot.sum=1 sealboot.launch=1 sealboot.root=$ROOT sealboot.otherroot=$OTHER"
 vl_expect good anchor-rc 0
 out=$(vl_report good anchor-out)
 [[ "$out" == *"bundle os: disk disk.img is dm-verity device $DEV"* ]] || fail "anchor: $out"
@@ -80,6 +81,29 @@ for n in 0 1000 2047; do
 		fail "block $n through $DEV: '$(vl_sb good "read-map $n")', want the image's"
 done
 [ "$(vl_sb good map-sha256)" = "$IMG_SHA" ] || fail "SHA-256 of $DEV: $(vl_sb good map-sha256), image $IMG_SHA"
+# The launcher on the appliance (sealboot-launch xml, the spec start uses):
+# the verity device as a read-only block disk, never the file (control for
+# the refusals that follow).
+vl_expect good launch-good-rc 0
+xml=$(vl_report good launch-good-xml | tr -d '\n' | sed 's/ *</</g')
+disk="<disk ${xml#*<disk }"
+disk=${disk%%</disk>*}
+[[ "$disk" == "<disk type='block' device='disk'>"*"<source dev='$DEV'/>"*"<readonly/>" ]] ||
+	fail "the launcher's first disk is not $DEV read-only: $disk"
+[[ "$xml" != *disk.img* ]] || fail "the launcher names the file: $xml"
+echo "ok: sealboot-launch xml attaches $DEV as <disk type='block'> read-only; disk.img appears nowhere"
+vl_expect good launch-loop-rc 3
+[[ "$(vl_report good launch-loop-err)" == *"/dev/loop0 is not a device-mapper device"* ]] ||
+	fail "handoff naming /dev/loop0: $(vl_report good launch-loop-err)"
+vl_expect good launch-handoff-root-rc 3
+[[ "$(vl_report good launch-handoff-root-err)" == *"disk disk.img was not activated by the anchor as $DEV with that root hash"* ]] ||
+	fail "handoff with another root hash: $(vl_report good launch-handoff-root-err)"
+[[ "$(vl_report good reloaded)" == *" sha256 $OTHER $SALT"* ]] ||
+	fail "dmsetup reload did not take: $(vl_report good reloaded) $(vl_report good dm-err)"
+vl_expect good launch-reloaded-rc 3
+[[ "$(vl_report good launch-reloaded-err)" == *"its live dm-verity table is not the one the anchor made: another root hash than the signed one"* ]] ||
+	fail "reloaded table: $(vl_report good launch-reloaded-err)"
+echo "ok: exit 3 for a handoff naming /dev/loop0, for one with another root hash, and for the mapping reloaded with another root hash (dmsetup reload)"
 echo "ok: good boot (${VL_BOOT_SECONDS} s, anchor $(vl_sb good anchor-ms) ms): $DEV, dmsetup: verity with root $ROOT; the whole mapping reads as the image"
 
 # 3. One byte of the image changed after signing.
@@ -121,9 +145,8 @@ echo "ok: hash tree changed: exit 0, block 0 through $DEV: $(vl_sb tree "read-ma
 # 5. The manifest's root hash edited: the signature no longer holds.
 rm -rf "$A/bundle"
 cp -a "$A/bundle.good" "$A/bundle"
-other=$(printf '%s' "$ROOT" | tr '0-9a-f' '1-9a-f0')
-sed -i "s/$ROOT/$other/" "$A/bundle/manifest.json"
-grep -q "$other" "$A/bundle/manifest.json" || fail "the root hash was not edited"
+sed -i "s/$ROOT/$OTHER/" "$A/bundle/manifest.json"
+grep -q "$OTHER" "$A/bundle/manifest.json" || fail "the root hash was not edited"
 vl_boot boot root "sealboot.read=0"
 vl_expect root anchor-rc 4
 [[ "$(vl_report root anchor-out)" == *'FAILED (bundle)'* ]] || fail "anchor: $(vl_report root anchor-out)"

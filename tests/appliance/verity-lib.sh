@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # The dm-verity appliance, shared by tests/appliance/test-verity.sh and
 # bench/bench-verity-boot: a busybox initramfs holding sealboot-admin,
-# sealboot-anchor, dmsetup and their libraries, the modules for virtio, the
+# sealboot-anchor, dmsetup (and sealboot-launch when SEALBOOT_LAUNCH names
+# it) and their libraries, the modules for virtio, the
 # TPM, dm-crypt, dm-verity, loop and ext4, and verity-init as PID 1; a
 # provisioned appliance (OVMF + swtpm + Debian's kernel, as test-dm-crypt.sh
 # boots it) whose policy names one bundle "os" at /sealboot/bundles/os.
@@ -65,11 +66,16 @@ vl_setup() {
 	cp "$ADMIN" "$R/bin/sealboot-admin"
 	cp "$ANCHOR" "$R/bin/sealboot-anchor"
 	cp "$(command -v dmsetup)" "$R/bin/dmsetup"
+	local launch=()
+	if [ -n "${SEALBOOT_LAUNCH:-}" ]; then
+		cp "$SEALBOOT_LAUNCH" "$R/bin/sealboot-launch"
+		launch=("$SEALBOOT_LAUNCH")
+	fi
 	for f in /usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0 /lib/x86_64-linux-gnu/libtss2-tcti-device.so.0; do
 		[ -e "$f" ] && tcti=$f && break
 	done
 	[ -n "$tcti" ] || skip "libtss2-tcti-device.so.0 is not installed"
-	for lib in $(ldd "$ADMIN" "$ANCHOR" "$tcti" "$(command -v dmsetup)" |
+	for lib in $(ldd "$ADMIN" "$ANCHOR" "$tcti" "$(command -v dmsetup)" "${launch[@]}" |
 		awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u) "$tcti"; do
 		cp -L "$lib" "$R/lib/x86_64-linux-gnu/"
 	done
