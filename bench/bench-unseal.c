@@ -19,7 +19,7 @@
  *   2. a file-backed LUKS2 volume with a random 32-byte key (one keyslot).
  *   3. ours, the anchor's unlock path: an NV counter (the PCR policy
  *      rollback counter; serial = its value), the volume key (what the
- *      anchor seals, anchor/luks.h) sealed once with
+ *      anchor seals, adapters/luks.h) sealed once with
  *      authPolicy = PolicyAuthorize(admin P-256 key Name, empty ref), and
  *      the admin's approval of this boot (PolicyPCR over PCRs 7+15, PolicyNV
  *      counter <= serial) signed offline over aHash. Per round tpm_open +
@@ -484,7 +484,7 @@ static double run_clevis(char *const argv[], int in_fd, int out_fd, int feed_fd,
 static struct tpm_sealed sealed_auth, sealed_pcr;
 static struct tpm_pcr_approval approval;
 static uint8_t want_identity[32];
-/* What the anchor seals: the volume key itself (anchor/luks.h). clevis and
+/* What the anchor seals: the volume key itself (adapters/luks.h). clevis and
  * the PolicyPCR row seal a keyslot passphrase, as clevis does. */
 static struct secret *vk;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * bench-verify: the payload hashing of images/digest.c beside its peers, in
+ * bench-verify: the payload hashing of core/digest.c beside its peers, in
  * one run on the same files.
  *
  *   1. one file of --size: our streaming SHA-256 (digest_fd, in this

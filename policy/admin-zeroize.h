@@ -26,7 +26,7 @@ struct zeroize_authorize_opts {
 int admin_zeroize_authorize(const struct zeroize_authorize_opts *o);
 
 /* sealboot-admin attest-verify and zeroize-verify: offline checks of what
- * the appliance's attestation key signed (anchor/attest.h). ak: the
+ * the appliance's attestation key signed (appliance/attest.h). ak: the
  * attestation key's SPKI PEM the owner recorded. Return the exit code. */
 struct attest_verify_opts {
 	const char *prog;

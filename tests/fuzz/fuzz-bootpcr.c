@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer harness over the two parsers of anchor/bootpcr: the firmware's
+ * libFuzzer harness over the two parsers of core/bootpcr: the firmware's
  * binary TCG event log (tcglog_parse(), from a reference boot an admin
  * copies off an appliance) and the PE/COFF Authenticode digest
  * (bootpcr_authenticode(), over a kernel image file). The same bytes go to

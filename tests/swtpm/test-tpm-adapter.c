@@ -2,7 +2,7 @@
 /*
  * The TPM adapter against a real (fresh) swtpm, run through with-swtpm:
  * PCR extend and read agree with a software replay; the pure policy math
- * (anchor/tpmpolicy.c) gives the digest the TPM itself computes for
+ * (core/tpmpolicy.c) gives the digest the TPM itself computes for
  * PolicyPCR; errors come back as the documented errno and one clear line;
  * and nothing is left loaded in the TPM.
  */

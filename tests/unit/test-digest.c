@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * images/digest.c: known answers, chunk boundaries, every per-job error,
+ * core/digest.c: known answers, chunk boundaries, every per-job error,
  * thread-count independence, and a silent stderr without --progress. Files
  * are made in a fresh mkdtemp() directory per test.
  */

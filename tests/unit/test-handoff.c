@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The launcher's trust in the anchor's handoff (launcher/handoff.c): a
+ * The launcher's trust in the anchor's handoff (core/handoff.c): a
  * handoff is believed only as far as the event log confirms it, and the log
  * only as far as it replays to the TPM's PCRs. A log and handoff are built
  * here the way the anchor writes them; each tampering is refused with its

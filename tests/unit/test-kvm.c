@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The KVM probe (launcher/kvm.c) on whatever host runs the tests: it must
+ * The KVM probe (adapters/kvm.c) on whatever host runs the tests: it must
  * answer within its timeout, agree with itself, and when it says no, say
  * why in one line. On this project's CI hosts KVM exists but cannot give a
  * guest an x86-64-v2 CPU, so the "no" path is the one exercised there; on a

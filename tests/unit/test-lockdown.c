@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Host USB lockdown (launcher/lockdown.c) against a fake sysfs tree: root
+ * Host USB lockdown (adapters/lockdown.c) against a fake sysfs tree: root
  * hubs get authorized_default=0, every device authorized=0, interfaces are
  * left alone, Thunderbolt devices too are deauthorized, a missing bus is
  * fine, and a file that cannot be written is one clear error.

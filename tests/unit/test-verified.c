@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* launcher/verified.c on real files: a payload is copied, read or checked
+/* core/verified.c on real files: a payload is copied, read or checked
  * only when it is the signed size and digest; a same-size swap, a size
  * change, a symlink or a non-regular file is refused and leaves no copy. */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The libvirt adapter (launcher/virt.c) against libvirt's own in-process
+ * The libvirt adapter (adapters/virt.c) against libvirt's own in-process
  * test driver (test:///default): real libvirt API calls, no daemon. The
  * isolated network is made when missing and refused when a network of that
  * name routes out; an absent domain is not an error for destroy, stop and

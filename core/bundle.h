@@ -61,7 +61,7 @@ void bundle_verified_free(struct bundle_verified *v);
 struct bundle_payload_spec {
 	const char *path; /* relative to the bundle directory */
 	enum payload_role role;
-	/* A disk payload's dm-verity tree (images/verity.h), computed by the
+	/* A disk payload's dm-verity tree (adapters/verity.h), computed by the
 	 * caller; with any, the manifest is format_version 2. */
 	const struct payload_verity *verity;
 };

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "sealed.h"
 #include "secret.h"
 #include "tpmpolicy.h"
 
@@ -60,22 +61,7 @@ int tpm_trial_policy_pcr(struct tpm *t, tpmpolicy_pcr_mask_t mask,
 int tpm_count_loaded(struct tpm *t, unsigned *ret_transient, unsigned *ret_sessions,
 		     struct diag *d);
 
-/*
- * A sealed secret: the TPM2B_PUBLIC and TPM2B_PRIVATE of a keyed-hash object
- * under the owner-hierarchy storage primary, marshalled. Only the TPM that
- * made it can load it.
- */
-#define TPM_SEALED_MAX 1024
-struct tpm_sealed {
-	uint8_t pub[TPM_SEALED_MAX];
-	size_t pub_len;
-	uint8_t priv[TPM_SEALED_MAX];
-	size_t priv_len;
-	/* Name of the storage primary the object was sealed under, checked
-	 * before a salted session trusts that key (an interposer or another
-	 * TPM answers with a different one). */
-	uint8_t primary_name[TPMPOLICY_NAME_SIZE];
-};
+/* struct tpm_sealed, the sealed secret as stored: sealed.h. */
 
 /*
  * Seal data (1..128 bytes) so that only a policy session whose digest is

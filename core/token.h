@@ -3,7 +3,7 @@
 #include <stddef.h>
 
 #include "diag.h"
-#include "tpm.h"
+#include "sealed.h"
 
 /*
  * The LUKS2 token that carries a volume's sealed key (docs/formats/

@@ -6,7 +6,7 @@
 #include "bootpcr.h"
 
 /*
- * The files side of the offline PCR prediction (anchor/bootpcr.h is the
+ * The files side of the offline PCR prediction (core/bootpcr.h is the
  * pure core): reads a reference boot's firmware event log, the kernel image
  * and the initrd a person named, hashes them, and predicts. For
  * sealboot-admin's `pcr-policy predict` and `pcr-policy sign`.
