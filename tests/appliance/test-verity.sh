@@ -88,7 +88,7 @@ vl_expect good launch-good-rc 0
 xml=$(vl_report good launch-good-xml | tr -d '\n' | sed 's/ *</</g')
 disk="<disk ${xml#*<disk }"
 disk=${disk%%</disk>*}
-[[ "$disk" == "<disk type='block' device='disk'>"*"<source dev='$DEV'/>"*"<readonly/>" ]] ||
+[[ "$disk" == '<disk type="block" device="disk">'*"<source dev=\"$DEV\"/>"*'<readonly/>' ]] ||
 	fail "the launcher's first disk is not $DEV read-only: $disk"
 [[ "$xml" != *disk.img* ]] || fail "the launcher names the file: $xml"
 echo "ok: sealboot-launch xml attaches $DEV as <disk type='block'> read-only; disk.img appears nowhere"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The launcher's check of a verity device's live table (launcher/
+ * The launcher's check of a verity device's live table (adapters/
  * dmverity.c, dmverity_check_table): only the table the anchor makes from
  * the signed manifest passes; a reloaded table (another root hash, salt,
  * size, target, an error mode other than EIO) is refused with its reason.
