@@ -42,7 +42,8 @@ int dmverity_check_table(uint64_t start, uint64_t length, const char *type, cons
 	if (n < 10)
 		return differs(d, "not a verity table");
 	if (n > 10)
-		return differs(d, "optional arguments (the anchor sets none: its error mode is EIO)");
+		return differs(d,
+			       "optional arguments (the anchor sets none: its error mode is EIO)");
 	if (strcmp(ver, "1") != 0 || dbs != VERITY_BLOCK_SIZE || hbs != VERITY_BLOCK_SIZE ||
 	    strcmp(alg, "sha256") != 0)
 		return differs(d, "not hash type 1, sha256, 4096-byte blocks");
@@ -83,10 +84,10 @@ static int live_table(const char *name, dev_t *ret_dev, uint64_t *start, uint64_
 	io->flags = DM_STATUS_TABLE_FLAG;
 	snprintf(io->name, sizeof(io->name), "%s", name);
 	if (ioctl(fd, DM_TABLE_STATUS, io) < 0) {
-		r = errno == ENXIO ? diag_set(d, DIAG_TRUST, ENODEV, "no device-mapper device %s",
-					      name)
-				   : diag_set(d, DIAG_INTERNAL, errno, "DM_TABLE_STATUS %s: %s",
-					      name, strerror(errno));
+		r = errno == ENXIO
+			? diag_set(d, DIAG_TRUST, ENODEV, "no device-mapper device %s", name)
+			: diag_set(d, DIAG_INTERNAL, errno, "DM_TABLE_STATUS %s: %s", name,
+				   strerror(errno));
 		goto out;
 	}
 	if (io->flags & DM_BUFFER_FULL_FLAG) {

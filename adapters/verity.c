@@ -201,9 +201,9 @@ int verity_activate(int dirfd, const char *data_rel, const char *tree_rel,
 		goto out;
 	}
 	if (crypt_status(NULL, name) != CRYPT_INACTIVE) {
-		r = diag_set(d, DIAG_TRUST, EEXIST,
-			     "a device-mapper device %s exists before the anchor made it (planted?)",
-			     name);
+		r = diag_set(
+		    d, DIAG_TRUST, EEXIST,
+		    "a device-mapper device %s exists before the anchor made it (planted?)", name);
 		goto out;
 	}
 	fd_path(dfd, dpath);
@@ -221,10 +221,11 @@ int verity_activate(int dirfd, const char *data_rel, const char *tree_rel,
 		r = crypt_activate_by_volume_key(cd, name, (const char *)v->root_hash,
 						 VERITY_ROOT_HASH_LEN, CRYPT_ACTIVATE_READONLY);
 	if (r < 0) {
-		r = diag_set(d, DIAG_INTERNAL, -r,
-			     "payload %s: libcryptsetup could not activate its dm-verity device %s: "
-			     "%s%s%s",
-			     data_rel, name, strerror(-r), why[0] ? ": " : "", why);
+		r = diag_set(
+		    d, DIAG_INTERNAL, -r,
+		    "payload %s: libcryptsetup could not activate its dm-verity device %s: "
+		    "%s%s%s",
+		    data_rel, name, strerror(-r), why[0] ? ": " : "", why);
 		goto out;
 	}
 	r = 0;

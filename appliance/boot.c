@@ -444,8 +444,9 @@ static int activate_disks(struct ctx *c)
 				close(dirfd);
 				return tpm_fail(c, ANCHOR_INTERNAL, "bundle", r);
 			}
-			progress(c, "bundle %s: disk %s is dm-verity device %s (signed root hash, "
-				    "checked at read time; activated in %lld ms)",
+			progress(c,
+				 "bundle %s: disk %s is dm-verity device %s (signed root hash, "
+				 "checked at read time; activated in %lld ms)",
 				 p->bundles[i].name, pl->path, dev, (long long)(now_ms() - t0));
 		}
 		if (dirfd >= 0)
@@ -642,7 +643,8 @@ static void write_disks(struct ctx *c, size_t i, FILE *f)
 			json_write_string(f, hex);
 			fputc('}', f);
 		} else
-			fputs(", \"method\": \"full-hash\", \"device\": null, \"root_hash\": null}", f);
+			fputs(", \"method\": \"full-hash\", \"device\": null, \"root_hash\": null}",
+			      f);
 	}
 	fputs(first ? "]" : "\n    ]", f);
 }

@@ -206,7 +206,8 @@ static int check_size(int dirfd, const struct payload *p, struct diag *d)
 				job_error_text(fd) ? job_error_text(fd) : strerror(-fd));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return diag_set(d, DIAG_CONTENT, EINVAL, "payload %s is not a regular file", p->path);
+		return diag_set(d, DIAG_CONTENT, EINVAL, "payload %s is not a regular file",
+				p->path);
 	}
 	close(fd);
 	if ((uint64_t)st.st_size != p->size)

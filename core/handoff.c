@@ -227,11 +227,11 @@ static int check_disks(const struct handoff *h, const struct eventlog *log, size
 			for (size_t i = 0; i < cap; i++) {
 				if (log->r[i].pcr != EVENTLOG_PCR_LOG)
 					continue;
-				any = any || eventlog_is_verity_of(log->r[i].text, hb->name,
-								   hd->payload);
-				seen = seen || eventlog_is_verity(log->r[i].text, hb->name,
-								  hd->payload, hd->root_hash,
-								  hd->device);
+				any = any ||
+				      eventlog_is_verity_of(log->r[i].text, hb->name, hd->payload);
+				seen = seen ||
+				       eventlog_is_verity(log->r[i].text, hb->name, hd->payload,
+							  hd->root_hash, hd->device);
 			}
 			if (hd->method == HANDOFF_VERITY && !seen)
 				snprintf(buf, sizeof(buf),

@@ -268,8 +268,7 @@ static enum guest_fail profile_devices(const struct guest_opts *o, const struct 
  * slot (the anchor's order, which names its verity devices). With reverify,
  * its signature and every byte once more. */
 static enum guest_fail policy_bundle(const struct guest_opts *o, const struct appliance *app,
-				     const struct handoff_bundle *hb, size_t *ret,
-				     struct diag *d)
+				     const struct handoff_bundle *hb, size_t *ret, struct diag *d)
 {
 	const struct policy *p = app->policy;
 	size_t pb = 0;
@@ -300,7 +299,8 @@ static enum guest_fail one_of_each(const struct handoff_bundle *hb, const struct
 				   const struct spec *s, struct diag *d)
 {
 	bool taken = (p->role == ROLE_KERNEL && s->kernel) ||
-		     (p->role == ROLE_INITRD && s->initrd) || (p->role == ROLE_CMDLINE && s->cmdline);
+		     (p->role == ROLE_INITRD && s->initrd) ||
+		     (p->role == ROLE_CMDLINE && s->cmdline);
 
 	if (taken)
 		return fail_as(GUEST_PROFILE,
@@ -308,8 +308,8 @@ static enum guest_fail one_of_each(const struct handoff_bundle *hb, const struct
 					"bundle %s: a second %s payload (%s); a guest boots one",
 					hb->name, payload_role_name(p->role), p->path));
 	if (p->role == ROLE_DISK && s->n_disks == SPEC_MAX_DISKS)
-		return fail_as(GUEST_PROFILE,
-			       diag_set(d, DIAG_USAGE, E2BIG, "more than %d disks", SPEC_MAX_DISKS));
+		return fail_as(GUEST_PROFILE, diag_set(d, DIAG_USAGE, E2BIG, "more than %d disks",
+						       SPEC_MAX_DISKS));
 	return GUEST_OK;
 }
 
@@ -338,9 +338,8 @@ static enum guest_fail boot_payload(const struct guest_opts *o, const struct han
 }
 
 /* How the anchor verified disk payload k (a version 1 handoff: hashed). */
-static const struct handoff_disk *disk_method(const struct handoff *h,
-					      const struct handoff_bundle *hb,
-					      const struct payload *p)
+static const struct handoff_disk *
+disk_method(const struct handoff *h, const struct handoff_bundle *hb, const struct payload *p)
 {
 	static const struct handoff_disk full_hash = {.method = HANDOFF_FULL_HASH};
 
@@ -356,8 +355,8 @@ static const struct handoff_disk *disk_method(const struct handoff *h,
  * pb, with the manifest's root hash, and its live table still the anchor's;
  * attached as it is (read-only), never the file. */
 static int verity_disk(const struct handoff_bundle *hb, size_t pb, size_t k,
-		       const struct payload *p, const struct handoff_disk *hd,
-		       struct spec_disk *sd, struct diag *d)
+		       const struct payload *p, const struct handoff_disk *hd, struct spec_disk *sd,
+		       struct diag *d)
 {
 	char name[VERITY_NAME_MAX], want[VERITY_NAME_MAX + 16];
 
@@ -522,9 +521,10 @@ static enum guest_fail volume_disk(const struct guest_opts *o, const struct hand
 static enum guest_fail something_to_boot(const struct spec *s, struct diag *d)
 {
 	if (!s->kernel && s->n_disks == 0)
-		return fail_as(GUEST_PROFILE,
-			       diag_set(d, DIAG_USAGE, EINVAL,
-					"nothing to boot: no bundle has a kernel or a disk payload"));
+		return fail_as(
+		    GUEST_PROFILE,
+		    diag_set(d, DIAG_USAGE, EINVAL,
+			     "nothing to boot: no bundle has a kernel or a disk payload"));
 	return GUEST_OK;
 }
 
@@ -559,5 +559,8 @@ int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *re
 	}
 	spec_free_members(&s);
 	appliance_free(&app);
-	return f == GUEST_OK ? 0 : f == GUEST_HANDOFF ? -EBADE : f == GUEST_PROFILE ? -EINVAL : -EIO;
+	return f == GUEST_OK	    ? 0
+	       : f == GUEST_HANDOFF ? -EBADE
+	       : f == GUEST_PROFILE ? -EINVAL
+				    : -EIO;
 }

@@ -64,14 +64,12 @@ static void test_reloaded(void **state)
 		"1 7:1 7:0 4096 4096 2048 0 sha256 "
 		"648c24d9aa1f39e0b1a53df417c03f872b3ae9f399005e8daa2502350a3c3e8a " SALT,
 		"another root hash than the signed one");
-	refused(0, 16384, "verity", "1 7:1 7:0 4096 4096 2048 0 sha256 " ROOT " -",
-		"another salt");
+	refused(0, 16384, "verity", "1 7:1 7:0 4096 4096 2048 0 sha256 " ROOT " -", "another salt");
 	refused(0, 16384, "verity", "1 7:1 7:0 4096 4096 2047 0 sha256 " ROOT " " SALT,
 		"another data block count");
 	refused(0, 16384, "verity", "0 7:1 7:0 4096 4096 2048 0 sha256 " ROOT " " SALT,
 		"not hash type 1");
-	refused(0, 16384, "verity", "1 7:1 7:0 4096 4096 2048 0 sha1 " ROOT " " SALT,
-		"sha256");
+	refused(0, 16384, "verity", "1 7:1 7:0 4096 4096 2048 0 sha1 " ROOT " " SALT, "sha256");
 	refused(0, 16384, "verity", GOOD " 1 ignore_corruption", "optional arguments");
 	refused(0, 16384, "verity", GOOD " 1 restart_on_corruption", "optional arguments");
 	refused(0, 16384, "verity", "1 7:1 7:0", "not a verity table");
@@ -80,8 +78,8 @@ static void test_reloaded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_anchors_table),
-		cmocka_unit_test(test_reloaded),
+	    cmocka_unit_test(test_anchors_table),
+	    cmocka_unit_test(test_reloaded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
