@@ -92,6 +92,18 @@ static void usage(FILE *f)
 
 #define usage_error(...) cli_usage_error(prog, ANCHOR_USAGE, __VA_ARGS__)
 
+/* The one place a command's -errno becomes its exit status (the boot's own
+ * verdicts come from boot.c, the zeroize's from zeroize.c): no TPM or a TPM
+ * in lockout is 8, an untrusted input 3, anything else internal. Prints the
+ * diagnosis. */
+static int cmd_failed(const char *what, int r, const struct diag *d)
+{
+	fprintf(stderr, "%s: %s: %s\n", prog, what, d->msg);
+	if (r == -ENODEV || r == -ENOLCK)
+		return ANCHOR_TPM;
+	return d->cls == DIAG_TRUST ? ANCHOR_POLICY : ANCHOR_INTERNAL;
+}
+
 static int cmd_zeroize(const struct anchor_opts *ao, const char *order, const char *launcher,
 		       bool challenge)
 {
@@ -159,10 +171,8 @@ static int cmd_attest(const struct anchor_opts *o, const char *nonce_hex)
 		r = attest_quote(t, mask, nonce, n, log ? (const char *)log : "", &doc, &d);
 	tpm_close(t);
 	free(log);
-	if (r < 0) {
-		fprintf(stderr, "%s: attest: %s\n", prog, d.msg);
-		return r == -ENODEV ? ANCHOR_TPM : ANCHOR_INTERNAL;
-	}
+	if (r < 0)
+		return cmd_failed("attest", r, &d);
 	fputs(doc, stdout);
 	free(doc);
 	return 0;
@@ -190,10 +200,8 @@ static int cmd_identity(const struct anchor_opts *o, const char *credential)
 		r = attest_identity(t, &doc, &d);
 	tpm_close(t);
 	free(buf);
-	if (r < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, credential ? "ak-activate" : "identity", d.msg);
-		return r == -ENODEV ? ANCHOR_TPM : d.cls == DIAG_TRUST ? ANCHOR_POLICY : ANCHOR_INTERNAL;
-	}
+	if (r < 0)
+		return cmd_failed(credential ? "ak-activate" : "identity", r, &d);
 	if (sec) {
 		char hex[2 * ATTEST_CREDENTIAL_SECRET + 1];
 
@@ -286,6 +294,30 @@ static int log_matches_tpm(const struct anchor_opts *o, const char *log_buf, siz
 	return r;
 }
 
+/* No verdict to give (status exit 9): reason for --json, line for people. */
+static int no_verdict(bool json, const char *reason, const char *line)
+{
+	if (json)
+		printf("{\"format\":\"sealboot-status\",\"format_version\":1,"
+		       "\"verdict\":\"none\",\"exit_code\":%d,\"reason\":\"%s\"}\n",
+		       ANCHOR_STATE, reason);
+	else
+		printf("sealboot: NO VERDICT: %s\n", line);
+	return ANCHOR_STATE;
+}
+
+/* Is the status this boot's? */
+static bool from_this_boot(json_object *st)
+{
+	char now[FS_BOOT_ID_SIZE];
+	json_object *v;
+
+	fs_boot_id(now);
+	return json_object_object_get_ex(st, "boot_id", &v) &&
+	       json_object_is_type(v, json_type_string) &&
+	       strcmp(json_object_get_string(v), now) == 0;
+}
+
 static int cmd_status(const struct anchor_opts *o, bool json)
 {
 	static const char *const members[] = {"format", "format_version", "boot_id", "verdict", "exit_code",
@@ -304,18 +336,13 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	dirfd = open(o->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	r = dirfd < 0 ? -errno : fs_read_file_at(dirfd, "status.json", 65536, &buf, &len);
 	if (r < 0) {
+		char line[4400];
+
 		if (dirfd >= 0)
 			close(dirfd);
-		if (json)
-			printf("{\"format\":\"sealboot-status\",\"format_version\":1,"
-			       "\"verdict\":\"none\",\"exit_code\":%d,\"reason\":\"the anchor has "
-			       "not run in this boot\"}\n",
-			       ANCHOR_STATE);
-		else
-			printf("sealboot: NO VERDICT: the anchor has not run in this boot (%s/%s: "
-			       "%s)\n",
-			       o->run_dir, "status.json", strerror(-r));
-		return ANCHOR_STATE;
+		snprintf(line, sizeof(line), "the anchor has not run in this boot (%s/%s: %s)",
+			 o->run_dir, "status.json", strerror(-r));
+		return no_verdict(json, "the anchor has not run in this boot", line);
 	}
 	r = jf_parse((const char *)buf, len, 4, "status", &st, &d);
 	if (r == 0 && (r = jf_only(st, members, "status", "", &d)) == 0 &&
@@ -333,26 +360,14 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	verdict = json_object_get_string(v);
 	/* A verdict from an earlier boot (a /run that is not a tmpfs, or a
 	 * file put there) says nothing about this one. */
-	{
-		char now[FS_BOOT_ID_SIZE];
+	if (!from_this_boot(st)) {
+		char line[4400];
 
-		fs_boot_id(now);
-		if (!json_object_object_get_ex(st, "boot_id", &v) ||
-		    !json_object_is_type(v, json_type_string) ||
-		    strcmp(json_object_get_string(v), now) != 0) {
-			if (json)
-				printf("{\"format\":\"sealboot-status\",\"format_version\":1,"
-				       "\"verdict\":\"none\",\"exit_code\":%d,\"reason\":\"the "
-				       "status is from an earlier boot\"}\n",
-				       ANCHOR_STATE);
-			else
-				printf("sealboot: NO VERDICT: %s/status.json is from an earlier boot\n",
-				       o->run_dir);
-			close(dirfd);
-			free(buf);
-			json_object_put(st);
-			return ANCHOR_STATE;
-		}
+		snprintf(line, sizeof(line), "%s/status.json is from an earlier boot", o->run_dir);
+		close(dirfd);
+		free(buf);
+		json_object_put(st);
+		return no_verdict(json, "the status is from an earlier boot", line);
 	}
 	stage = json_object_object_get_ex(st, "stage", &v) ? json_object_get_string(v) : "";
 	activated = json_object_object_get_ex(st, "activated", &v) &&
@@ -396,128 +411,159 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	return (int)code;
 }
 
+enum {
+	OPT_STATE = 256,
+	OPT_RUN,
+	OPT_TCTI,
+	OPT_NO_ACTIVATE,
+	OPT_AT,
+	OPT_JSON,
+	OPT_ORDER,
+	OPT_LAUNCHER,
+	OPT_NONCE,
+	OPT_CREDENTIAL
+};
+
+static const struct option options[] = {
+    {"state", required_argument, NULL, OPT_STATE},
+    {"run", required_argument, NULL, OPT_RUN},
+    {"tcti", required_argument, NULL, OPT_TCTI},
+    {"no-activate", no_argument, NULL, OPT_NO_ACTIVATE},
+    {"at", required_argument, NULL, OPT_AT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"order", required_argument, NULL, OPT_ORDER},
+    {"launcher", required_argument, NULL, OPT_LAUNCHER},
+    {"nonce", required_argument, NULL, OPT_NONCE},
+    {"credential", required_argument, NULL, OPT_CREDENTIAL},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {0},
+};
+
+/* What the command line asked for. */
+struct args {
+	struct anchor_opts o;
+	bool json;
+	const char *order, *launcher, *nonce, *credential;
+};
+
+/* An option parser's answers besides an exit status (never negative). */
+#define GO_ON (-1)
+
+/* One option into a: GO_ON, or the usage exit status. */
+static int parse_option(int c, struct args *a)
+{
+	switch (c) {
+	case OPT_STATE:
+		a->o.state_dir = optarg;
+		break;
+	case OPT_RUN:
+		a->o.run_dir = optarg;
+		break;
+	case OPT_TCTI:
+		a->o.tcti = optarg;
+		break;
+	case OPT_NO_ACTIVATE:
+		a->o.no_activate = true;
+		break;
+	case OPT_AT: {
+		char *end;
+		errno = 0;
+		long long at = strtoll(optarg, &end, 10);
+		if (errno || *end || at <= 0)
+			return usage_error("--at '%s' is not a positive number of seconds", optarg);
+		a->o.at = at;
+		break;
+	}
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case OPT_ORDER:
+		a->order = optarg;
+		break;
+	case OPT_LAUNCHER:
+		a->launcher = optarg;
+		break;
+	case OPT_NONCE:
+		a->nonce = optarg;
+		break;
+	case OPT_CREDENTIAL:
+		a->credential = optarg;
+		break;
+	case 'q':
+		a->o.quiet = true;
+		break;
+	}
+	return GO_ON;
+}
+
+/* The one command, with the options it requires. */
+static int dispatch(struct args *a, const char *cmd)
+{
+	if (!strcmp(cmd, "boot")) {
+		if (a->json)
+			return usage_error("--json is for status");
+		a->o.launcher = a->launcher;
+		return cmd_boot(&a->o);
+	}
+	if (!strcmp(cmd, "status"))
+		return cmd_status(&a->o, a->json);
+	if (!strcmp(cmd, "zeroize-challenge"))
+		return cmd_zeroize(&a->o, NULL, NULL, true);
+	if (!strcmp(cmd, "zeroize")) {
+		if (!a->order)
+			return usage_error("zeroize: --order FILE is required");
+		return cmd_zeroize(&a->o, a->order, a->launcher, false);
+	}
+	if (!strcmp(cmd, "attest")) {
+		if (!a->nonce)
+			return usage_error("attest: --nonce HEX is required");
+		return cmd_attest(&a->o, a->nonce);
+	}
+	if (!strcmp(cmd, "identity"))
+		return cmd_identity(&a->o, NULL);
+	if (!strcmp(cmd, "ak-activate")) {
+		if (!a->credential)
+			return usage_error("ak-activate: --credential FILE is required");
+		return cmd_identity(&a->o, a->credential);
+	}
+	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize, attest, "
+			   "identity, ak-activate)",
+			   cmd);
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_STATE = 256, OPT_RUN, OPT_TCTI, OPT_NO_ACTIVATE, OPT_AT, OPT_JSON, OPT_ORDER,
-	       OPT_LAUNCHER, OPT_NONCE, OPT_CREDENTIAL };
-	static const struct option opts[] = {
-		{"state", required_argument, NULL, OPT_STATE},
-		{"run", required_argument, NULL, OPT_RUN},
-		{"tcti", required_argument, NULL, OPT_TCTI},
-		{"no-activate", no_argument, NULL, OPT_NO_ACTIVATE},
-		{"at", required_argument, NULL, OPT_AT},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"order", required_argument, NULL, OPT_ORDER},
-		{"launcher", required_argument, NULL, OPT_LAUNCHER},
-		{"nonce", required_argument, NULL, OPT_NONCE},
-		{"credential", required_argument, NULL, OPT_CREDENTIAL},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	struct args a = {
+	    .o =
+		{
+		    .state_dir = APPLIANCE_STATE_DIR,
+		    .run_dir = APPLIANCE_RUN_DIR,
+		    .tcti = getenv("SEALBOOT_TCTI"),
+		},
 	};
-	struct anchor_opts o = {
-		.state_dir = APPLIANCE_STATE_DIR,
-		.run_dir = APPLIANCE_RUN_DIR,
-		.tcti = getenv("SEALBOOT_TCTI"),
-	};
-	bool json = false;
-	const char *cmd, *order = NULL, *launcher = NULL, *nonce = NULL,
-		   *credential = NULL;
-	int c;
+	int c, r;
 
 	/* No core dump may hold a volume key. */
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
-	while ((c = getopt_long(argc, argv, ":qhV", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_STATE:
-			o.state_dir = optarg;
-			break;
-		case OPT_RUN:
-			o.run_dir = optarg;
-			break;
-		case OPT_TCTI:
-			o.tcti = optarg;
-			break;
-		case OPT_NO_ACTIVATE:
-			o.no_activate = true;
-			break;
-		case OPT_AT: {
-			char *end;
-			errno = 0;
-			long long at = strtoll(optarg, &end, 10);
-			if (errno || *end || at <= 0)
-				return usage_error("--at '%s' is not a positive number of seconds",
-						   optarg);
-			o.at = at;
-			break;
-		}
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_ORDER:
-			order = optarg;
-			break;
-		case OPT_LAUNCHER:
-			launcher = optarg;
-			break;
-		case OPT_NONCE:
-			nonce = optarg;
-			break;
-		case OPT_CREDENTIAL:
-			credential = optarg;
-			break;
-		case 'q':
-			o.quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("%s %s\n", prog, SEALBOOT_VERSION);
-			return 0;
-		default: {
+	while ((c = getopt_long(argc, argv, ":qhV", options, NULL)) != -1) {
+		if (cli_help_or_version(c, prog, usage))
+			return ANCHOR_OK;
+		if (c != 'q' && c < OPT_STATE) {
 			char bad[160];
 
 			return usage_error("%s", cli_bad_option(c, argv, bad, sizeof(bad)));
 		}
-		}
+		r = parse_option(c, &a);
+		if (r != GO_ON)
+			return r;
 	}
 	/* GNU getopt permutes: options may come before or after the command. */
 	if (argc - optind != 1)
 		return usage_error(optind >= argc ? "expected a command: boot or status"
 						  : "expected one command, got '%s' too",
 				   optind < argc - 1 ? argv[optind + 1] : "");
-	cmd = argv[optind];
-	if (!strcmp(cmd, "boot")) {
-		if (json)
-			return usage_error("--json is for status");
-		o.launcher = launcher;
-		return cmd_boot(&o);
-	}
-	if (!strcmp(cmd, "status"))
-		return cmd_status(&o, json);
-	if (!strcmp(cmd, "zeroize-challenge"))
-		return cmd_zeroize(&o, NULL, NULL, true);
-	if (!strcmp(cmd, "zeroize")) {
-		if (!order)
-			return usage_error("zeroize: --order FILE is required");
-		return cmd_zeroize(&o, order, launcher, false);
-	}
-	if (!strcmp(cmd, "attest")) {
-		if (!nonce)
-			return usage_error("attest: --nonce HEX is required");
-		return cmd_attest(&o, nonce);
-	}
-	if (!strcmp(cmd, "identity"))
-		return cmd_identity(&o, NULL);
-	if (!strcmp(cmd, "ak-activate")) {
-		if (!credential)
-			return usage_error("ak-activate: --credential FILE is required");
-		return cmd_identity(&o, credential);
-	}
-	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize, attest, "
-			   "identity, ak-activate)",
-			   cmd);
+	return dispatch(&a, argv[optind]);
 }

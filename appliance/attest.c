@@ -345,6 +345,120 @@ static int starts(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The quote's "pcrs" list: each PCR once, its value. */
+static int quoted_pcrs(json_object *o, struct tpmpolicy_pcr_values *quoted,
+		       tpmpolicy_pcr_mask_t *ret_mask, struct diag *d)
+{
+	static const char *const pm[] = {"pcr", "sha256", NULL};
+	tpmpolicy_pcr_mask_t mask = 0;
+	json_object *pcrs;
+	int r;
+
+	if ((r = jf_get(o, "pcrs", json_type_array, QDOC, "", &pcrs, d)) < 0)
+		return r;
+	for (size_t i = 0; i < json_object_array_length(pcrs); i++) {
+		json_object *p = json_object_array_get_idx(pcrs, i);
+		char where[32];
+		uint64_t n;
+
+		snprintf(where, sizeof(where), "pcrs[%zu]", i);
+		if (!json_object_is_type(p, json_type_object) ||
+		    (r = jf_only(p, pm, QDOC, where, d)) < 0 ||
+		    (r = jf_u64(p, "pcr", QDOC, where, &n, d)) < 0 || n >= TPMPOLICY_PCR_COUNT ||
+		    (mask & TPMPOLICY_PCR(n)) ||
+		    (r = jf_hex(p, "sha256", QDOC, where, quoted->v[n], 32, d)) < 0)
+			return r < 0 ? r : jf_fail(d, EBADMSG, QDOC, "%s: not a PCR entry", where);
+		mask |= TPMPOLICY_PCR(n);
+	}
+	*ret_mask = mask;
+	return 0;
+}
+
+/* The PCR values given must be the ones the TPM signed the digest of. */
+static int check_pcr_digest(const struct tpmpolicy_pcr_values *quoted, tpmpolicy_pcr_mask_t mask,
+			    const struct tpm_attest_info *info, struct diag *d)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t dg[32];
+	unsigned dl = 0;
+	int r;
+
+	r = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ? 0 : -ENOMEM;
+	for (unsigned i = 0; r == 0 && i < TPMPOLICY_PCR_COUNT; i++)
+		if (mask & TPMPOLICY_PCR(i))
+			r = EVP_DigestUpdate(ctx, quoted->v[i], 32) ? 0 : -EIO;
+	if (r == 0)
+		r = EVP_DigestFinal_ex(ctx, dg, &dl) ? 0 : -EIO;
+	EVP_MD_CTX_free(ctx);
+	if (r < 0)
+		return diag_set(d, DIAG_INTERNAL, -r, "cannot hash the PCR values");
+	if (mask != info->mask || CRYPTO_memcmp(dg, info->pcr_digest, 32) != 0)
+		return diag_set(d, DIAG_CONTENT, EBADE,
+				"quote: the PCR values listed are not the ones the TPM quoted");
+	return 0;
+}
+
+/* The event log must account for PCR 13 and 15. */
+static int check_log_replay(json_object *o, const struct tpmpolicy_pcr_values *quoted,
+			    tpmpolicy_pcr_mask_t mask, struct eventlog *log, struct diag *d)
+{
+	struct tpmpolicy_pcr_values replay;
+	json_object *v;
+	int r;
+
+	if ((r = jf_get(o, "eventlog", json_type_string, QDOC, "", &v, d)) < 0 ||
+	    (r = eventlog_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+				log, d)) < 0)
+		return r;
+	eventlog_replay(log, &replay);
+	for (unsigned p = EVENTLOG_PCR_LOG; p <= EVENTLOG_PCR_SEAL; p += 2) {
+		if (!(mask & TPMPOLICY_PCR(p)))
+			continue;
+		if (CRYPTO_memcmp(replay.v[p], quoted->v[p], 32) != 0)
+			return diag_set(d, DIAG_CONTENT, EBADE,
+					"quote: the event log does not replay to the quoted PCR %u "
+					"(edited, or something else extended it)",
+					p);
+	}
+	return 0;
+}
+
+/* The quoted state is the one the PCR policy approves: the sealing PCR as
+ * it stood before the volumes were opened, the boot's end the cap. */
+static int check_approved(const struct eventlog *log, const struct tpmpolicy_pcr_values *quoted,
+			  tpmpolicy_pcr_mask_t mask, const struct approval *ap, struct diag *d)
+{
+	struct tpmpolicy_pcr_values prefix;
+	struct eventlog head = {0};
+
+	for (size_t n_prefix = 0; n_prefix < log->n; n_prefix++) {
+		const char *t = log->r[n_prefix].text;
+
+		if (starts(t, "sealboot volume ") || starts(t, "sealboot cap") ||
+		    starts(t, "sealboot failure"))
+			break;
+		head.r[head.n++] = log->r[n_prefix];
+	}
+	eventlog_replay(&head, &prefix);
+	if (log->n == 0 || strcmp(log->r[log->n - 1].text, "sealboot cap") != 0)
+		return diag_set(d, DIAG_CONTENT, EBADE,
+				"quote: the event log does not end with the cap: this boot did "
+				"not unlock");
+	for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++) {
+		const uint8_t *have = i == EVENTLOG_PCR_SEAL ? prefix.v[i] : quoted->v[i];
+
+		if (!(ap->mask & TPMPOLICY_PCR(i)))
+			continue;
+		if ((i != EVENTLOG_PCR_SEAL && !(mask & TPMPOLICY_PCR(i))) ||
+		    CRYPTO_memcmp(have, ap->values.v[i], 32) != 0)
+			return diag_set(d, DIAG_CONTENT, EBADE,
+					"quote: PCR %u is not the value the PCR policy (serial "
+					"%" PRIu64 ") approves",
+					i, ap->serial);
+	}
+	return 0;
+}
+
 int attest_verify_quote(const char *buf, size_t len, EVP_PKEY *ak, const uint8_t *nonce,
 			size_t nonce_len, const struct approval *ap, char **ret_summary,
 			struct diag *d)
@@ -352,15 +466,12 @@ int attest_verify_quote(const char *buf, size_t len, EVP_PKEY *ak, const uint8_t
 	static const char *const members[] = {
 	    "format", "format_version", "appliance_id", "ak",	    "ak_pem", "nonce",
 	    "pcrs",   "attest",		"signature",	"eventlog", NULL};
-	static const char *const pm[] = {"pcr", "sha256", NULL};
-	struct tpmpolicy_pcr_values quoted = {0}, replay, prefix;
+	struct tpmpolicy_pcr_values quoted = {0};
 	tpmpolicy_pcr_mask_t mask = 0;
 	struct signed_doc s = {0};
 	struct eventlog *log = NULL;
-	json_object *o = NULL, *pcrs, *v;
-	uint8_t dg[32];
+	json_object *o = NULL, *v;
 	char summary[512], idhex[ZORDER_NAME_HEX + 1];
-	size_t n_prefix;
 	int r;
 
 	if (len > ATTEST_MAX_BYTES)
@@ -382,107 +493,21 @@ int attest_verify_quote(const char *buf, size_t len, EVP_PKEY *ak, const uint8_t
 			     "quote: made for another nonce (a replayed quote)");
 		goto out;
 	}
-	/* The PCR values given must be the ones the TPM signed the digest of. */
-	if ((r = jf_get(o, "pcrs", json_type_array, QDOC, "", &pcrs, d)) < 0)
-		goto out;
-	for (size_t i = 0; i < json_object_array_length(pcrs); i++) {
-		json_object *p = json_object_array_get_idx(pcrs, i);
-		char where[32];
-		uint64_t n;
-
-		snprintf(where, sizeof(where), "pcrs[%zu]", i);
-		if (!json_object_is_type(p, json_type_object) ||
-		    (r = jf_only(p, pm, QDOC, where, d)) < 0 ||
-		    (r = jf_u64(p, "pcr", QDOC, where, &n, d)) < 0 || n >= TPMPOLICY_PCR_COUNT ||
-		    (mask & TPMPOLICY_PCR(n)) ||
-		    (r = jf_hex(p, "sha256", QDOC, where, quoted.v[n], 32, d)) < 0) {
-			r = r < 0 ? r : jf_fail(d, EBADMSG, QDOC, "%s: not a PCR entry", where);
-			goto out;
-		}
-		mask |= TPMPOLICY_PCR(n);
-	}
-	{
-		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-		unsigned dl = 0;
-
-		r = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ? 0 : -ENOMEM;
-		for (unsigned i = 0; r == 0 && i < TPMPOLICY_PCR_COUNT; i++)
-			if (mask & TPMPOLICY_PCR(i))
-				r = EVP_DigestUpdate(ctx, quoted.v[i], 32) ? 0 : -EIO;
-		if (r == 0)
-			r = EVP_DigestFinal_ex(ctx, dg, &dl) ? 0 : -EIO;
-		EVP_MD_CTX_free(ctx);
-		if (r < 0) {
-			r = diag_set(d, DIAG_INTERNAL, -r, "cannot hash the PCR values");
-			goto out;
-		}
-	}
-	if (mask != s.info.mask || CRYPTO_memcmp(dg, s.info.pcr_digest, 32) != 0) {
-		r = diag_set(d, DIAG_CONTENT, EBADE,
-			     "quote: the PCR values listed are not the ones the TPM quoted");
-		goto out;
-	}
-	/* The event log must account for PCR 13 and 15. */
 	log = calloc(1, sizeof(*log));
 	if (!log) {
 		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = jf_get(o, "eventlog", json_type_string, QDOC, "", &v, d)) < 0 ||
-	    (r = eventlog_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v),
-				log, d)) < 0)
+	if ((r = quoted_pcrs(o, &quoted, &mask, d)) < 0 ||
+	    (r = check_pcr_digest(&quoted, mask, &s.info, d)) < 0 ||
+	    (r = check_log_replay(o, &quoted, mask, log, d)) < 0 ||
+	    (ap && (r = check_approved(log, &quoted, mask, ap, d)) < 0))
 		goto out;
-	eventlog_replay(log, &replay);
-	for (unsigned p = EVENTLOG_PCR_LOG; p <= EVENTLOG_PCR_SEAL; p += 2) {
-		if (!(mask & TPMPOLICY_PCR(p)))
-			continue;
-		if (CRYPTO_memcmp(replay.v[p], quoted.v[p], 32) != 0) {
-			r = diag_set(d, DIAG_CONTENT, EBADE,
-				     "quote: the event log does not replay to the quoted PCR %u "
-				     "(edited, or something else extended it)",
-				     p);
-			goto out;
-		}
-	}
 	snprintf(summary, sizeof(summary), "signature, nonce, PCR digest, event log (%zu events)",
 		 log->n);
-	if (ap) {
-		struct eventlog head = {0};
-
-		for (n_prefix = 0; n_prefix < log->n; n_prefix++) {
-			const char *t = log->r[n_prefix].text;
-
-			if (starts(t, "sealboot volume ") || starts(t, "sealboot cap") ||
-			    starts(t, "sealboot failure"))
-				break;
-			head.r[head.n++] = log->r[n_prefix];
-		}
-		eventlog_replay(&head, &prefix);
-		if (log->n == 0 || strcmp(log->r[log->n - 1].text, "sealboot cap") != 0) {
-			r = diag_set(
-			    d, DIAG_CONTENT, EBADE,
-			    "quote: the event log does not end with the cap: this boot did "
-			    "not unlock");
-			goto out;
-		}
-		for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++) {
-			const uint8_t *have = i == EVENTLOG_PCR_SEAL ? prefix.v[i] : quoted.v[i];
-
-			if (!(ap->mask & TPMPOLICY_PCR(i)))
-				continue;
-			if ((i != EVENTLOG_PCR_SEAL && !(mask & TPMPOLICY_PCR(i))) ||
-			    CRYPTO_memcmp(have, ap->values.v[i], 32) != 0) {
-				r = diag_set(
-				    d, DIAG_CONTENT, EBADE,
-				    "quote: PCR %u is not the value the PCR policy (serial "
-				    "%" PRIu64 ") approves",
-				    i, ap->serial);
-				goto out;
-			}
-		}
+	if (ap)
 		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
 			 ", approved state (PCR policy serial %" PRIu64 ")", ap->serial);
-	}
 	hex_encode(s.appliance_id, TPMPOLICY_NAME_SIZE, idhex);
 	if (asprintf(ret_summary, "quote verified: appliance %s; %s", idhex, summary) < 0)
 		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");

@@ -5,9 +5,10 @@
  * `clevis decrypt`, Debian's clevis-tpm2 over tpm2-tools), in one run
  * against the same swtpm.
  *
- *   1. swtpm is started here, in a private temp dir, on a free port pair;
- *      every client (our tpm.c and clevis's tpm2-tools alike) reaches it
- *      through an in-process TCP proxy (the tests' fixture,
+ *   1. swtpm is the tests' fixture (tests/lib/with-swtpm over
+ *      tests/lib/swtpm.sh: free port pair, private state, orderly shutdown;
+ *      run without it, the bench runs itself again under it); every client (our tpm.c and clevis's
+ * tpm2-tools alike) reaches it through an in-process TCP proxy (the tests' fixture,
  *      tests/lib/tpmproxy.c) that forwards both ways and counts
  *      TPM commands by parsing the client->server stream (10-byte header:
  *      tag u16, commandSize u32, commandCode u32, big-endian). tpm2-tss's
@@ -140,8 +141,7 @@ static void proxy_start(uint16_t upstream)
 }
 
 static struct {
-	char dir[4096]; /* ours: swtpm state and LUKS volume */
-	pid_t swtpm;
+	char dir[4096];	  /* ours: the LUKS volume and clevis's files */
 	atomic_int child; /* the clevis process group running now, or 0 */
 	pthread_mutex_t lock;
 	bool done;
@@ -167,23 +167,6 @@ static void rm_rf(const char *path)
 	posix_spawnattr_destroy(&sa);
 }
 
-static void stop_swtpm(void)
-{
-	pid_t pid = scratch.swtpm;
-
-	if (pid <= 0)
-		return;
-	scratch.swtpm = 0;
-	(void)kill(pid, SIGTERM);
-	for (int i = 0; i < 50; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-		usleep(100 * 1000);
-	}
-	(void)kill(pid, SIGKILL);
-	(void)waitpid(pid, NULL, 0);
-}
-
 /* Every exit path: atexit, die(), and the signal thread. Runs once; a
  * second caller waits until the first is done (or has _exit()ed). */
 static void cleanup(void)
@@ -198,7 +181,6 @@ static void cleanup(void)
 		child = atomic_load(&scratch.child);
 		if (child > 0)
 			(void)kill(-child, SIGTERM);
-		stop_swtpm();
 		if (scratch.dir[0])
 			rm_rf(scratch.dir);
 	}
@@ -223,6 +205,11 @@ static void setup_signals(void)
 	pthread_t th;
 	int r;
 
+	/* Started in the background by with-swtpm, we inherit SIGINT ignored:
+	 * back to the default, so it is delivered, and waited for below. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigemptyset(&blocked);
 	sigaddset(&blocked, SIGINT);
 	sigaddset(&blocked, SIGTERM);
@@ -255,100 +242,6 @@ static bool in_path(const char *name)
 			path++;
 	}
 	return false;
-}
-
-/* Does a fresh TPM answer on port? (a PCR read through our adapter) */
-static bool tpm_answers(uint16_t port)
-{
-	char tcti[64];
-	struct tpmpolicy_pcr_values v;
-	struct diag d = {0};
-	struct tpm *t = NULL;
-	bool ok;
-
-	snprintf(tcti, sizeof(tcti), "swtpm:host=127.0.0.1,port=%u", (unsigned)port);
-	if (tpm_open(tcti, &t, &d) < 0)
-		return false;
-	ok = tpm_pcr_read(t, TPMPOLICY_PCR(SEAL_PCR), &v, &d) == 0;
-	tpm_close(t);
-	return ok;
-}
-
-static bool port_pair_free(uint16_t p)
-{
-	int a = tpmproxy_listen(p), b = tpmproxy_listen((uint16_t)(p + 1));
-
-	if (a >= 0)
-		close(a);
-	if (b >= 0)
-		close(b);
-	return a >= 0 && b >= 0;
-}
-
-/* swtpm on a free port pair P, P+1, state in dir/swtpm; returns P. */
-static uint16_t start_swtpm(const char *dir)
-{
-	char state[4200], logf[4300], statearg[4300], logarg[4400];
-
-	snprintf(state, sizeof(state), "%s/swtpm", dir);
-	if (mkdir(state, 0700) < 0)
-		die(state, errno);
-	snprintf(logf, sizeof(logf), "%s/log", state);
-	snprintf(statearg, sizeof(statearg), "dir=%s", state);
-	snprintf(logarg, sizeof(logarg), "file=%s,level=1", logf);
-
-	for (int tries = 0; tries < 20; tries++) {
-		uint16_t p = (uint16_t)(20000 + (((unsigned)rand()) % 20000) * 2);
-		char server[96], ctrl[96];
-		pid_t pid;
-
-		if (!port_pair_free(p))
-			continue;
-		snprintf(server, sizeof(server), "type=tcp,port=%u,bindaddr=127.0.0.1", p);
-		snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%u,bindaddr=127.0.0.1", p + 1);
-		char *argv[] = {"swtpm", "socket", "--tpm2", "--tpmstate", statearg,
-				"--server", server, "--ctrl", ctrl,
-				"--flags", "not-need-init,startup-clear", "--log", logarg, NULL};
-
-		pid = fork();
-		if (pid < 0)
-			die("fork", errno);
-		if (pid == 0) {
-			sigset_t none;
-			int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-			/* If we are SIGKILLed, the kernel still stops it. */
-			(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-			sigemptyset(&none);
-			sigprocmask(SIG_SETMASK, &none, NULL);
-			if (nul >= 0) {
-				dup2(nul, STDIN_FILENO);
-				dup2(nul, STDOUT_FILENO);
-			}
-			execvp("swtpm", argv);
-			_exit(127);
-		}
-		scratch.swtpm = pid;
-		for (int i = 0; i < 100; i++) {
-			int fd;
-
-			if (waitpid(pid, NULL, WNOHANG) == pid) {
-				scratch.swtpm = 0; /* lost a bind race: next port */
-				break;
-			}
-			fd = tpmproxy_connect(p);
-			if (fd >= 0) {
-				close(fd);
-				if (tpm_answers(p))
-					return p;
-			}
-			usleep(50 * 1000);
-		}
-		stop_swtpm();
-	}
-	fprintf(stderr, "bench-unseal: could not start swtpm on a free port pair (log: %s)\n",
-		logf);
-	exit(1);
 }
 
 /* ---- the contenders ------------------------------------------------------ */
@@ -803,54 +696,78 @@ static void tpm_share(const char *who, const struct contender *k, int rounds)
 	       all * 1e3);
 }
 
-int main(int argc, char **argv)
+/* ---- the run, step by step ------------------------------------------------ */
+
+/* A one-off step's time and TPM commands. */
+struct oneoff {
+	double t;
+	struct tpmproxy_counts c, a;
+};
+
+static void oneoff_begin(struct oneoff *o)
+{
+	tpmproxy_snap(&o->a);
+	o->t = now();
+}
+
+static void oneoff_end(struct oneoff *o)
+{
+	struct tpmproxy_counts b;
+
+	o->t = now() - o->t;
+	tpmproxy_snap(&b);
+	tpmproxy_add_diff(&o->c, &o->a, &b);
+}
+
+/* Everything one run holds. */
+static struct bench {
+	int rounds;
+	bool verbose;
+	const char *base; /* where the scratch directory goes */
+	uint16_t swtpm_port;
+	struct secret *key, *buf;
+	EVP_PKEY *admin;
+	double *mem, *l_only, *u_only, *d_ours, *d_pcr, *d_clevis, *v;
+	struct oneoff nv, seal, approve, pcr_seal, enc;
+	struct contender ours, pcr, clev;
+	struct loaded left[8];
+	size_t nleft;
+} b = {.rounds = 20};
+
+static const tpmpolicy_pcr_mask_t approved_mask = TPMPOLICY_PCR(7) | TPMPOLICY_PCR(SEAL_PCR);
+
+/* Options: 0 to go on, else the exit status. */
+static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"rounds", required_argument, NULL, 'r'}, {"dir", required_argument, NULL, 'd'},
 		{"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const needed[] = {"swtpm", "clevis", "clevis-encrypt-tpm2",
-					     "clevis-decrypt-tpm2", "tpm2_unseal"};
-	const tpmpolicy_pcr_mask_t mask = TPMPOLICY_PCR(7) | TPMPOLICY_PCR(SEAL_PCR);
-	const char *base = getenv("TMPDIR");
-	int rounds = 20, c;
-	bool verbose = false;
-	struct secret *key = NULL, *buf = NULL;
-	struct diag d = {0};
-	struct tpm *t = NULL;
-	EVP_PKEY *admin = NULL;
-	char uuid[LUKS_UUID_MAX], s1[32], s2[32], s3[32];
-	uint16_t swtpm_port;
-	double *mem, *l_only, *u_only, *d_ours, *d_pcr, *d_clevis, *v;
-	double nv_time, seal_time, approve_time, pcr_seal_time, enc_time, tmp1, tmp2;
-	struct tpmproxy_counts a, b, nv_c = {0}, seal_c = {0}, approve_c = {0}, pcr_seal_c = {0},
-			     enc_c = {0};
-	struct contender ours = {0}, pcr = {0}, clev = {0};
-	struct loaded left[8];
-	size_t nleft = 0;
+	int c;
 
-	if (!base || !*base)
-		base = "/tmp";
+	b.base = getenv("TMPDIR");
+	if (!b.base || !*b.base)
+		b.base = "/tmp";
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			rounds = atoi(optarg);
-			if (rounds < 1 || rounds > ROUNDS_MAX) {
+			b.rounds = atoi(optarg);
+			if (b.rounds < 1 || b.rounds > ROUNDS_MAX) {
 				fprintf(stderr, "bench-unseal: bad --rounds %s (1..%d)\n", optarg,
 					ROUNDS_MAX);
 				return 2;
 			}
 			break;
 		case 'd':
-			base = optarg;
+			b.base = optarg;
 			break;
 		case 'v':
-			verbose = true;
+			b.verbose = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return -1;
 		default:
 			usage(stderr);
 			return 2;
@@ -860,6 +777,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return 0;
+}
+
+/* 77 when a tool is missing, else 0. */
+static int check_tools(void)
+{
+	static const char *const needed[] = {"swtpm", "clevis", "clevis-encrypt-tpm2",
+					     "clevis-decrypt-tpm2", "tpm2_unseal"};
+
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
 		if (!in_path(needed[i])) {
 			printf("bench-unseal: SKIP: %s is not installed (apt-get install swtpm "
@@ -867,86 +793,135 @@ int main(int argc, char **argv)
 			       needed[i]);
 			return 77;
 		}
+	return 0;
+}
 
-	mem = calloc((size_t)rounds * 18, sizeof(double));
-	if (!mem)
+/*
+ * The swtpm is the tests' fixture (tests/lib/with-swtpm, tests/lib/swtpm.sh:
+ * free port pair, private state, orderly shutdown, cleanup on any exit).
+ * Started without it, the bench runs itself again under it; under it, the
+ * port is in SEALBOOT_TCTI.
+ */
+static uint16_t fixture_swtpm(char **argv)
+{
+	const char *tcti_env = getenv("SEALBOOT_TCTI"), *p;
+	unsigned long port;
+	char *end;
+
+	if (!tcti_env || !getenv("SEALBOOT_BENCH_UNDER_FIXTURE")) {
+		char **args;
+		int n = 0;
+
+		while (argv[n])
+			n++;
+		args = calloc((size_t)n + 2, sizeof(*args));
+		if (!args)
+			die("memory", ENOMEM);
+		args[0] = (char *)WITH_SWTPM_PATH;
+		memcpy(args + 1, argv, (size_t)n * sizeof(*args));
+		setenv("SEALBOOT_BENCH_UNDER_FIXTURE", "1", 1);
+		execv(WITH_SWTPM_PATH, args);
+		die(WITH_SWTPM_PATH, errno);
+	}
+	p = strstr(tcti_env, "port=");
+	port = p ? strtoul(p + 5, &end, 10) : 0;
+	if (!p || strncmp(tcti_env, "swtpm:", 6) != 0 || port == 0 || port >= 65535 ||
+	    (*end && *end != ',')) {
+		fprintf(stderr,
+			"bench-unseal: SEALBOOT_TCTI '%s' is not an swtpm TCTI with a port\n",
+			tcti_env);
+		exit(1);
+	}
+	return (uint16_t)port;
+}
+
+static void alloc_figures(void)
+{
+	double **slots[] = {&b.ours.all, &b.ours.part1, &b.ours.part2, &b.ours.in_tpm,
+			    &b.pcr.all,	 &b.pcr.part1,	&b.pcr.part2,  &b.pcr.in_tpm,
+			    &b.clev.all, &b.clev.part1, &b.clev.part2, &b.clev.in_tpm,
+			    &b.l_only,	 &b.u_only,	&b.d_ours,     &b.d_pcr,
+			    &b.d_clevis, &b.v};
+
+	b.mem = calloc((size_t)b.rounds * 18, sizeof(double));
+	if (!b.mem)
 		die("memory", ENOMEM);
-	{
-		double **slots[] = {&ours.all,   &ours.part1, &ours.part2, &ours.in_tpm,
-				    &pcr.all,    &pcr.part1,  &pcr.part2,  &pcr.in_tpm,
-				    &clev.all,   &clev.part1, &clev.part2, &clev.in_tpm,
-				    &l_only,     &u_only,     &d_ours,     &d_pcr,
-				    &d_clevis,   &v};
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+		*slots[i] = b.mem + i * (size_t)b.rounds;
+}
 
-		for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-			*slots[i] = mem + i * (size_t)rounds;
-	}
-
-	{
-		unsigned seed;
-
-		if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
-			seed = (unsigned)getpid() ^ (unsigned)time(NULL);
-		srand(seed);
-	}
+/* The scratch directory (the volume, clevis's files), removed on any exit. */
+static void make_scratch(void)
+{
 	setup_signals();
-	snprintf(scratch.dir, sizeof(scratch.dir), "%s/sealboot-bench-unseal.XXXXXX", base);
+	snprintf(scratch.dir, sizeof(scratch.dir), "%s/sealboot-bench-unseal.XXXXXX", b.base);
 	if (!mkdtemp(scratch.dir)) {
 		int e = errno;
 
 		scratch.dir[0] = 0;
-		die(base, e);
+		die(b.base, e);
 	}
 	atexit(cleanup);
 	snprintf(vol, sizeof(vol), "%s/luks.img", scratch.dir);
 	snprintf(jwe, sizeof(jwe), "%s/key.jwe", scratch.dir);
 	snprintf(errlog, sizeof(errlog), "%s/clevis.err", scratch.dir);
+}
 
-	/* 1. swtpm behind the counting proxy. */
-	build_child_env();
-	swtpm_port = start_swtpm(scratch.dir);
-	proxy_start(swtpm_port);
-	snprintf(tcti, sizeof(tcti), "swtpm:host=127.0.0.1,port=%u", (unsigned)proxy_port);
+/* Every client reaches the TPM through the counting proxy, or straight. */
+static void use_tpm_port(uint16_t port)
+{
+	snprintf(tcti, sizeof(tcti), "swtpm:host=127.0.0.1,port=%u", (unsigned)port);
 	snprintf(tcti_var, sizeof(tcti_var), "TPM2TOOLS_TCTI=%s", tcti);
+}
 
-	/* 2. The LUKS2 volume and its key; the identity the anchor derives. */
-	if (secret_new(KEY_LEN, &key) < 0 || secret_new(256, &buf) < 0)
+/* 2. The LUKS2 volume and its key; the identity the anchor derives. */
+static void make_volume(void)
+{
+	struct diag d = {0};
+	char uuid[LUKS_UUID_MAX];
+	int fd;
+
+	if (secret_new(KEY_LEN, &b.key) < 0 || secret_new(256, &b.buf) < 0)
 		die("locking memory for the key", ENOMEM);
-	if (RAND_bytes(key->data, KEY_LEN) != 1)
+	if (RAND_bytes(b.key->data, KEY_LEN) != 1)
 		die("RAND_bytes", EIO);
-	{
-		int fd = open(vol, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-		if (fd < 0 || ftruncate(fd, VOLUME_SIZE) < 0)
-			die(vol, errno);
-		close(fd);
-	}
-	if (luks_format(vol, key, uuid, &d) < 0)
+	fd = open(vol, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, VOLUME_SIZE) < 0)
+		die(vol, errno);
+	close(fd);
+	if (luks_format(vol, b.key, uuid, &d) < 0)
 		die_diag("luks_format", &d);
-	if (luks_volume_key(vol, key, &vk, &d) < 0)
+	if (luks_volume_key(vol, b.key, &vk, &d) < 0)
 		die_diag("luks_volume_key", &d);
 	if (luks_unlock(vol, vk, NULL, want_identity, &d) < 0)
 		die_diag("luks_unlock", &d);
+}
 
-	/* A measured "boot": PCR 15 holds something other than zeros. */
-	{
-		uint8_t ev[SHA256_DIGEST_LENGTH];
+/* A measured "boot": PCR 15 holds something other than zeros. */
+static void measure_boot(void)
+{
+	uint8_t ev[SHA256_DIGEST_LENGTH];
+	struct diag d = {0};
+	struct tpm *t = NULL;
 
-		SHA256((const unsigned char *)"bench-unseal boot", 17, ev);
-		if (tpm_open(tcti, &t, &d) < 0)
-			die_diag("tpm_open", &d);
-		if (tpm_pcr_extend(t, SEAL_PCR, ev, &d) < 0)
-			die_diag("tpm_pcr_extend", &d);
-		tpm_close(t);
-		t = NULL;
-	}
+	SHA256((const unsigned char *)"bench-unseal boot", 17, ev);
+	if (tpm_open(tcti, &t, &d) < 0)
+		die_diag("tpm_open", &d);
+	if (tpm_pcr_extend(t, SEAL_PCR, ev, &d) < 0)
+		die_diag("tpm_pcr_extend", &d);
+	tpm_close(t);
+}
 
-	/* 3a. Provisioning: the PCR policy rollback counter. Its first value
-	 * is the TPM's choice; the approval's serial is that value. */
-	approval.mask = mask;
+/* 3a. Provisioning: the PCR policy rollback counter. Its first value is
+ * the TPM's choice; the approval's serial is that value. */
+static void enrol_counter(void)
+{
+	struct diag d = {0};
+	struct tpm *t = NULL;
+
+	approval.mask = approved_mask;
 	approval.counter = BENCH_NV_COUNTER;
-	tpmproxy_snap(&a);
-	nv_time = now();
+	oneoff_begin(&b.nv);
 	if (tpm_open(tcti, &t, &d) < 0)
 		die_diag("tpm_open", &d);
 	if (tpm_nv_define(t, BENCH_NV_COUNTER, TPM_NV_COUNTER, 8, &d) < 0)
@@ -956,82 +931,101 @@ int main(int argc, char **argv)
 	if (tpm_nv_read_counter(t, BENCH_NV_COUNTER, &approval.serial, &d) < 0)
 		die_diag("tpm_nv_read_counter", &d);
 	tpm_close(t);
-	t = NULL;
-	nv_time = now() - nv_time;
-	tpmproxy_snap(&b);
-	tpmproxy_add_diff(&nv_c, &a, &b);
+	oneoff_end(&b.nv);
+}
 
-	/* 3b. Our seal: open + seal to PolicyAuthorize(admin key Name, empty
-	 * ref) + close. The policy digest is computed offline. */
-	admin = EVP_EC_gen("P-256");
-	if (!admin || adminkey_point(admin, approval.key.x, approval.key.y) < 0)
+/* 3b. Our seal: open + seal to PolicyAuthorize(admin key Name, empty ref)
+ * + close. The policy digest is computed offline. */
+static void enrol_seal(void)
+{
+	uint8_t policy[TPMPOLICY_DIGEST_SIZE], key_name[TPMPOLICY_NAME_SIZE];
+	struct diag d = {0};
+	struct tpm *t = NULL;
+
+	b.admin = EVP_EC_gen("P-256");
+	if (!b.admin || adminkey_point(b.admin, approval.key.x, approval.key.y) < 0)
 		die("generating the admin key", EIO);
-	tpmproxy_snap(&a);
-	seal_time = now();
-	{
-		uint8_t policy[TPMPOLICY_DIGEST_SIZE], key_name[TPMPOLICY_NAME_SIZE];
+	oneoff_begin(&b.seal);
+	if (tpm_admin_key_name(&approval.key, key_name, &d) < 0)
+		die_diag("tpm_admin_key_name", &d);
+	tpmpolicy_init(policy);
+	if (tpmpolicy_policy_authorize(policy, key_name, sizeof(key_name), NULL, 0, &d) < 0)
+		die_diag("tpmpolicy_policy_authorize", &d);
+	if (tpm_open(tcti, &t, &d) < 0)
+		die_diag("tpm_open", &d);
+	if (tpm_seal(t, policy, vk, &sealed_auth, &d) < 0)
+		die_diag("tpm_seal", &d);
+	tpm_close(t);
+	oneoff_end(&b.seal);
+}
 
-		if (tpm_admin_key_name(&approval.key, key_name, &d) < 0)
-			die_diag("tpm_admin_key_name", &d);
-		tpmpolicy_init(policy);
-		if (tpmpolicy_policy_authorize(policy, key_name, sizeof(key_name), NULL, 0, &d) <
-		    0)
-			die_diag("tpmpolicy_policy_authorize", &d);
-		if (tpm_open(tcti, &t, &d) < 0)
-			die_diag("tpm_open", &d);
-		if (tpm_seal(t, policy, vk, &sealed_auth, &d) < 0)
-			die_diag("tpm_seal", &d);
-		tpm_close(t);
-		t = NULL;
-	}
-	seal_time = now() - seal_time;
-	tpmproxy_snap(&b);
-	tpmproxy_add_diff(&seal_c, &a, &b);
+/* 3c. The admin approves this boot: PCRs read once, then signed offline
+ * (the ECDSA over aHash is inside this time). */
+static void enrol_approve(void)
+{
+	struct tpmpolicy_pcr_values vals = {0};
+	struct diag d = {0};
+	struct tpm *t = NULL;
 
-	/* 3c. The admin approves this boot: PCRs read once, then signed
-	 * offline (the ECDSA over aHash is inside this time). */
-	tpmproxy_snap(&a);
-	approve_time = now();
-	{
-		struct tpmpolicy_pcr_values vals = {0};
+	oneoff_begin(&b.approve);
+	if (tpm_open(tcti, &t, &d) < 0)
+		die_diag("tpm_open", &d);
+	if (tpm_pcr_read(t, approved_mask, &vals, &d) < 0)
+		die_diag("tpm_pcr_read", &d);
+	tpm_close(t);
+	if (tpmpolicy_pcr_digest(approved_mask, &vals, approval.pcr_digest, &d) < 0)
+		die_diag("tpmpolicy_pcr_digest", &d);
+	approve(b.admin, &approval);
+	oneoff_end(&b.approve);
+}
 
-		if (tpm_open(tcti, &t, &d) < 0)
-			die_diag("tpm_open", &d);
-		if (tpm_pcr_read(t, mask, &vals, &d) < 0)
-			die_diag("tpm_pcr_read", &d);
-		tpm_close(t);
-		t = NULL;
-		if (tpmpolicy_pcr_digest(mask, &vals, approval.pcr_digest, &d) < 0)
-			die_diag("tpmpolicy_pcr_digest", &d);
-		approve(admin, &approval);
-	}
-	approve_time = now() - approve_time;
-	tpmproxy_snap(&b);
-	tpmproxy_add_diff(&approve_c, &a, &b);
+/* 3d. For comparison: the same key sealed to PolicyPCR over PCR 15. */
+static void enrol_pcr_seal(void)
+{
+	uint8_t policy[TPMPOLICY_DIGEST_SIZE];
+	struct diag d = {0};
+	struct tpm *t = NULL;
 
-	/* 3d. For comparison: the same key sealed to PolicyPCR over PCR 15. */
-	tpmproxy_snap(&a);
-	pcr_seal_time = now();
-	{
-		uint8_t policy[TPMPOLICY_DIGEST_SIZE];
+	oneoff_begin(&b.pcr_seal);
+	if (tpm_open(tcti, &t, &d) < 0)
+		die_diag("tpm_open", &d);
+	if (tpm_trial_policy_pcr(t, TPMPOLICY_PCR(SEAL_PCR), policy, &d) < 0)
+		die_diag("tpm_trial_policy_pcr", &d);
+	if (tpm_seal(t, policy, b.key, &sealed_pcr, &d) < 0)
+		die_diag("tpm_seal", &d);
+	tpm_close(t);
+	oneoff_end(&b.pcr_seal);
+	count_loaded(&b.left[b.nleft++], "our seals");
+}
 
-		if (tpm_open(tcti, &t, &d) < 0)
-			die_diag("tpm_open", &d);
-		if (tpm_trial_policy_pcr(t, TPMPOLICY_PCR(SEAL_PCR), policy, &d) < 0)
-			die_diag("tpm_trial_policy_pcr", &d);
-		if (tpm_seal(t, policy, key, &sealed_pcr, &d) < 0)
-			die_diag("tpm_seal", &d);
-		tpm_close(t);
-		t = NULL;
-	}
-	pcr_seal_time = now() - pcr_seal_time;
-	tpmproxy_snap(&b);
-	tpmproxy_add_diff(&pcr_seal_c, &a, &b);
-	count_loaded(&left[nleft++], "our seals");
+/* 4a. clevis encrypt of the same key: on a pipe, never argv/env. */
+static void enrol_clevis(void)
+{
+	char *ev[] = {"clevis", "encrypt", "tpm2", CLEVIS_CONFIG, NULL};
+	double spawn_to_exit;
+	int p[2], out;
 
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die("pipe", errno);
+	out = open(jwe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0)
+		die(jwe, errno);
+	oneoff_begin(&b.enc);
+	spawn_to_exit = run_clevis(ev, p[0], out, p[1], b.key, NULL);
+	oneoff_end(&b.enc);
+	b.enc.t = spawn_to_exit; /* clevis's own time, as the table says */
+	close(p[0]);
+	close(out);
+	count_loaded(&b.left[b.nleft++], "clevis encrypt");
+	clevis_buf = b.buf;
+	clevis_want = b.key;
+}
+
+static void print_header(void)
+{
 	printf("bench-unseal: %d rounds (after one warm-up each), swtpm on 127.0.0.1:%u, "
 	       "counting proxy on :%u (+ control :%u), %ld online CPUs, %s\n",
-	       rounds, (unsigned)swtpm_port, (unsigned)proxy_port, (unsigned)proxy_port + 1,
+	       b.rounds, (unsigned)b.swtpm_port, (unsigned)proxy_port, (unsigned)proxy_port + 1,
 	       sysconf(_SC_NPROCESSORS_ONLN), OpenSSL_version(OPENSSL_VERSION));
 	printf("LUKS2 volume %s (PBKDF2-sha256, 1000 iterations)\n", vol);
 	printf("ours: key sealed to PolicyAuthorize(admin P-256 key, empty ref); the admin "
@@ -1039,207 +1033,234 @@ int main(int argc, char **argv)
 	       ". PolicyPCR-only copy and clevis: PCR %d (sha256)\n",
 	       (unsigned)BENCH_NV_COUNTER, approval.serial, SEAL_PCR);
 	fflush(stdout);
+}
 
-	/* 4a. clevis encrypt of the same key: on a pipe, never argv/env. */
-	tpmproxy_snap(&a);
-	{
-		char *ev[] = {"clevis", "encrypt", "tpm2", CLEVIS_CONFIG, NULL};
-		int p[2], out;
+/* Warm-up (untimed): every unlock path works end to end, through the
+ * proxy, before anything is timed. */
+static void warm_up(void)
+{
+	double tmp1, tmp2;
 
-		if (pipe2(p, O_CLOEXEC) < 0)
-			die("pipe", errno);
-		out = open(jwe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (out < 0)
-			die(jwe, errno);
-		enc_time = run_clevis(ev, p[0], out, p[1], key, NULL);
-		close(p[0]);
-		close(out);
-	}
-	tpmproxy_snap(&b);
-	tpmproxy_add_diff(&enc_c, &a, &b);
-	count_loaded(&left[nleft++], "clevis encrypt");
-	clevis_buf = buf;
-	clevis_want = key;
-
-	/* Warm-up (untimed): every unlock path works end to end, through the
-	 * proxy, before anything is timed. */
 	(void)ours_unlock(&tmp1, &tmp2);
-	count_loaded(&left[nleft++], "one unlock by us");
+	count_loaded(&b.left[b.nleft++], "one unlock by us");
 	(void)ours_unlock_pcr(&tmp1, &tmp2);
-	count_loaded(&left[nleft++], "one PolicyPCR unlock");
+	count_loaded(&b.left[b.nleft++], "one PolicyPCR unlock");
 	(void)clevis_round(&tmp1, &tmp2);
-	count_loaded(&left[nleft++], "one clevis decrypt");
+	count_loaded(&b.left[b.nleft++], "one clevis decrypt");
+}
 
-	/* Interleaved rounds, so a noisy neighbour hurts all alike. */
-	for (int i = 0; i < rounds; i++) {
+/* Interleaved rounds, so a noisy neighbour hurts all alike. */
+static void timed_rounds(void)
+{
+	struct diag d = {0};
+	double t0;
+
+	for (int i = 0; i < b.rounds; i++) {
 		uint8_t identity[32];
 
-		timed_round(&ours, i, ours_unlock);
-		timed_round(&pcr, i, ours_unlock_pcr);
-		timed_round(&clev, i, clevis_round);
+		timed_round(&b.ours, i, ours_unlock);
+		timed_round(&b.pcr, i, ours_unlock_pcr);
+		timed_round(&b.clev, i, clevis_round);
 
-		tmp1 = now();
-		if (luks_check_key(vol, key, &d) < 0)
+		t0 = now();
+		if (luks_check_key(vol, b.key, &d) < 0)
 			die_diag("luks_check_key", &d);
-		l_only[i] = now() - tmp1;
-		tmp1 = now();
+		b.l_only[i] = now() - t0;
+		t0 = now();
 		if (luks_unlock(vol, vk, NULL, identity, &d) < 0)
 			die_diag("luks_unlock", &d);
-		u_only[i] = now() - tmp1;
+		b.u_only[i] = now() - t0;
 	}
+	count_loaded(&b.left[b.nleft++], "all rounds");
+}
 
-	count_loaded(&left[nleft++], "all rounds");
+/* The same rounds straight to swtpm, uncounted: what the proxy's extra
+ * loopback hop per command costs each contender. */
+static void direct_rounds(void)
+{
+	double tmp1, tmp2;
 
-	/* The same rounds straight to swtpm, uncounted: what the proxy's
-	 * extra loopback hop per command costs each contender. */
-	snprintf(tcti, sizeof(tcti), "swtpm:host=127.0.0.1,port=%u", (unsigned)swtpm_port);
-	snprintf(tcti_var, sizeof(tcti_var), "TPM2TOOLS_TCTI=%s", tcti);
-	for (int i = 0; i < rounds; i++) {
-		d_ours[i] = ours_unlock(&tmp1, &tmp2);
-		d_pcr[i] = ours_unlock_pcr(&tmp1, &tmp2);
-		d_clevis[i] = clevis_round(&tmp1, &tmp2);
+	use_tpm_port(b.swtpm_port);
+	for (int i = 0; i < b.rounds; i++) {
+		b.d_ours[i] = ours_unlock(&tmp1, &tmp2);
+		b.d_pcr[i] = ours_unlock_pcr(&tmp1, &tmp2);
+		b.d_clevis[i] = clevis_round(&tmp1, &tmp2);
 	}
+}
 
+/* The median and minimum of one figure (v is scratch: row() sorts). */
+static double median_of(const double *x, double *ret_min)
+{
+	memcpy(b.v, x, (size_t)b.rounds * sizeof(double));
+	if (ret_min)
+		*ret_min = minimum(b.v, b.rounds);
+	return median(b.v, b.rounds);
+}
+
+static void copy_row(const char *label, const double *x, const char *cmds)
+{
+	memcpy(b.v, x, (size_t)b.rounds * sizeof(double));
+	row(label, b.v, b.rounds, cmds);
+}
+
+/* Table 1: the unlock, through the proxy. */
+static void print_unlock(void)
+{
+	const int rounds = b.rounds;
+	double om, cm, pm, omin, cmin, pmin, ratio;
+	char s1[32], s2[32], s3[32];
+
+	printf("\n1. unlock: unseal the key + open the LUKS2 volume (%d rounds)\n", rounds);
+	printf("   %-54s %10s %10s %12s\n", "contender", "median ms", "min ms", "TPM cmds/op");
+	om = median_of(b.ours.all, &omin);
+	pm = median_of(b.pcr.all, &pmin);
+	cm = median_of(b.clev.all, &cmin);
+	ratio = om / cm;
+
+	copy_row("sealboot: open+tpm_unseal_approved+luks_unlock+close", b.ours.all,
+		 per_op_str(&b.ours.n, s1, sizeof(s1)));
+	copy_row("  of which TPM (open+unseal_approved+close)", b.ours.part1, NULL);
+	copy_row("  of which luks_unlock (key check + volume identity)", b.ours.part2, NULL);
+	copy_row("  of which inside TPM commands (at the proxy)", b.ours.in_tpm, NULL);
+	diff(b.v, b.ours.all, b.ours.in_tpm, rounds);
+	row("  of which outside TPM commands", b.v, rounds, NULL);
+	copy_row("sealboot, PolicyPCR only: open+tpm_unseal_pcr+check+close", b.pcr.all,
+		 per_op_str(&b.pcr.n, s2, sizeof(s2)));
+	copy_row("  of which TPM (open+unseal_pcr+close)", b.pcr.part1, NULL);
+	copy_row("  of which luks_check_key", b.pcr.part2, NULL);
+	copy_row("clevis decrypt (tpm2 pin) + luks_check_key", b.clev.all,
+		 per_op_str(&b.clev.n, s3, sizeof(s3)));
+	copy_row("  of which `clevis decrypt` (spawn to exit)", b.clev.part1, NULL);
+	copy_row("  of which luks_check_key", b.clev.part2, NULL);
+	copy_row("  of which inside TPM commands (at the proxy)", b.clev.in_tpm, NULL);
+	row("luks_check_key alone (same key, same volume)", b.l_only, rounds, NULL);
+	row("luks_unlock alone (no device-mapper: check + identity)", b.u_only, rounds, NULL);
+	printf("   note: ours uses luks_unlock, which also derives the volume identity "
+	       "(HMAC with the\n   volume key) as the anchor does; clevis and the "
+	       "PolicyPCR row only check the key.\n");
+	printf("   ours / clevis (median): %.3fx (min: %.3fx)   target <= %.2fx   %s\n", ratio,
+	       omin / cmin, TARGET_RATIO, ratio <= TARGET_RATIO ? "PASS" : "MISS");
+	printf("   PolicyPCR only / clevis (median): %.3fx (min: %.3fx)\n", pm / cm, pmin / cmin);
+	printf("   TPM part alone, ours / `clevis decrypt` (median): %.3fx\n",
+	       median_of(b.ours.part1, NULL) / median_of(b.clev.part1, NULL));
+	printf("   TPM commands ours / clevis: %.2fx (PolicyPCR only / clevis: %.2fx)\n",
+	       (double)b.ours.c.cmds / (double)(b.clev.c.cmds ? b.clev.c.cmds : 1),
+	       (double)b.pcr.c.cmds / (double)(b.clev.c.cmds ? b.clev.c.cmds : 1));
+	printf("\n   time inside TPM commands (proxy: last request byte sent to swtpm .. "
+	       "last response\n   byte back) vs outside them (client code, TCP "
+	       "connects, proxy hops, LUKS), means:\n");
+	tpm_share("sealboot", &b.ours, rounds);
+	tpm_share("sealboot PolicyPCR only", &b.pcr, rounds);
+	tpm_share("clevis", &b.clev, rounds);
+}
+
+/* The same, straight to swtpm. */
+static void print_direct(void)
+{
+	const int rounds = b.rounds;
+	double dom = median_of(b.d_ours, NULL), dpm = median_of(b.d_pcr, NULL),
+	       dcm = median_of(b.d_clevis, NULL);
+
+	printf("\n   the same %d rounds straight to swtpm (no proxy, not counted):\n", rounds);
+	printf("   %-54s %10s %10s\n", "contender", "median ms", "min ms");
+	row("sealboot unlock (approved policy + luks_unlock)", b.d_ours, rounds, NULL);
+	row("sealboot, PolicyPCR only", b.d_pcr, rounds, NULL);
+	row("clevis decrypt + luks_check_key", b.d_clevis, rounds, NULL);
+	printf("   ours / clevis (median): %.3fx   target <= %.2fx   %s\n", dom / dcm, TARGET_RATIO,
+	       dom / dcm <= TARGET_RATIO ? "PASS" : "MISS");
+	printf("   PolicyPCR only / clevis (median): %.3fx\n", dpm / dcm);
+}
+
+/* Table 2: enrolment, the TPM's leftovers and, with --verbose, table 3. */
+static void print_oneoff(void)
+{
+	const int rounds = b.rounds;
+	static const char row_fmt[] = "   %-54s %10.2f %12lu\n";
+
+	printf("\n2. one-off (enrolment)\n");
+	printf("   %-54s %10s %12s\n", "step", "ms", "TPM cmds");
+	printf(row_fmt, "sealboot: open+NV counter define+increment+read", b.nv.t * 1e3,
+	       b.nv.c.cmds);
+	printf(row_fmt, "sealboot: open+tpm_seal(PolicyAuthorize)+close", b.seal.t * 1e3,
+	       b.seal.c.cmds);
+	printf(row_fmt, "sealboot: approve (open+PCR read+close, sign)", b.approve.t * 1e3,
+	       b.approve.c.cmds);
+	printf(row_fmt, "sealboot: open+trial PolicyPCR+tpm_seal+close", b.pcr_seal.t * 1e3,
+	       b.pcr_seal.c.cmds);
+	printf(row_fmt, "clevis encrypt tpm2 (spawn to exit)", b.enc.t * 1e3, b.enc.c.cmds);
+
+	printf("\n   counted by the proxy: every TPM command on the wire. tpm2-tss's swtpm "
+	       "TCTI\n   opens one TCP connection per command, and one control-port "
+	       "connection (set\n   locality) per TCTI init: %.1f / %.1f / %.1f per "
+	       "unlock (ours / PolicyPCR only /\n   clevis), not TPM commands.\n",
+	       (double)b.ours.c.ctrl / rounds, (double)b.pcr.c.ctrl / rounds,
+	       (double)b.clev.c.ctrl / rounds);
+	printf("\n   left in the TPM (transient objects / sessions, loaded or saved), "
+	       "running totals:\n");
+	for (size_t i = 0; i < b.nleft; i++)
+		printf("     after %-22s %u / %u\n", b.left[i].after, b.left[i].transient,
+		       b.left[i].sessions);
+	if (!b.verbose)
+		return;
+	printf("\n3. TPM commands by command code; times are the TPM's own "
+	       "(at the proxy: last\n   request byte forwarded to swtpm .. "
+	       "last response byte received), ms\n");
+	print_hist("sealboot unlock (approved policy)", &b.ours.c, rounds, true);
+	print_hist("sealboot unlock, PolicyPCR only", &b.pcr.c, rounds, true);
+	print_hist("clevis decrypt", &b.clev.c, rounds, true);
+	print_hist("sealboot NV counter setup", &b.nv.c, 1, true);
+	print_hist("sealboot seal (PolicyAuthorize)", &b.seal.c, 1, true);
+	print_hist("sealboot approve (PCR read)", &b.approve.c, 1, true);
+	print_hist("sealboot seal (PolicyPCR only)", &b.pcr_seal.c, 1, true);
+	print_hist("clevis encrypt tpm2", &b.enc.c, 1, true);
+}
+
+int main(int argc, char **argv)
+{
+	int code = parse_args(argc, argv);
+
+	if (code != 0)
+		return code < 0 ? 0 : code;
+	code = check_tools();
+	if (code != 0)
+		return code;
+	b.swtpm_port = fixture_swtpm(argv);
+	alloc_figures();
 	{
-		double om, cm, pm, omin, cmin, pmin, ratio;
+		unsigned seed;
 
-		/* share lines first: row() sorts its vector in place */
-		printf("\n1. unlock: unseal the key + open the LUKS2 volume (%d rounds)\n",
-		       rounds);
-		printf("   %-54s %10s %10s %12s\n", "contender", "median ms", "min ms",
-		       "TPM cmds/op");
-		memcpy(v, ours.all, (size_t)rounds * sizeof(double));
-		om = median(v, rounds);
-		omin = minimum(v, rounds);
-		memcpy(v, pcr.all, (size_t)rounds * sizeof(double));
-		pm = median(v, rounds);
-		pmin = minimum(v, rounds);
-		memcpy(v, clev.all, (size_t)rounds * sizeof(double));
-		cm = median(v, rounds);
-		cmin = minimum(v, rounds);
-		ratio = om / cm;
-
-		memcpy(v, ours.all, (size_t)rounds * sizeof(double));
-		row("sealboot: open+tpm_unseal_approved+luks_unlock+close", v, rounds,
-		    per_op_str(&ours.n, s1, sizeof(s1)));
-		memcpy(v, ours.part1, (size_t)rounds * sizeof(double));
-		row("  of which TPM (open+unseal_approved+close)", v, rounds, NULL);
-		memcpy(v, ours.part2, (size_t)rounds * sizeof(double));
-		row("  of which luks_unlock (key check + volume identity)", v, rounds, NULL);
-		memcpy(v, ours.in_tpm, (size_t)rounds * sizeof(double));
-		row("  of which inside TPM commands (at the proxy)", v, rounds, NULL);
-		diff(v, ours.all, ours.in_tpm, rounds);
-		row("  of which outside TPM commands", v, rounds, NULL);
-		memcpy(v, pcr.all, (size_t)rounds * sizeof(double));
-		row("sealboot, PolicyPCR only: open+tpm_unseal_pcr+check+close", v, rounds,
-		    per_op_str(&pcr.n, s2, sizeof(s2)));
-		memcpy(v, pcr.part1, (size_t)rounds * sizeof(double));
-		row("  of which TPM (open+unseal_pcr+close)", v, rounds, NULL);
-		memcpy(v, pcr.part2, (size_t)rounds * sizeof(double));
-		row("  of which luks_check_key", v, rounds, NULL);
-		memcpy(v, clev.all, (size_t)rounds * sizeof(double));
-		row("clevis decrypt (tpm2 pin) + luks_check_key", v, rounds,
-		    per_op_str(&clev.n, s3, sizeof(s3)));
-		memcpy(v, clev.part1, (size_t)rounds * sizeof(double));
-		row("  of which `clevis decrypt` (spawn to exit)", v, rounds, NULL);
-		memcpy(v, clev.part2, (size_t)rounds * sizeof(double));
-		row("  of which luks_check_key", v, rounds, NULL);
-		memcpy(v, clev.in_tpm, (size_t)rounds * sizeof(double));
-		row("  of which inside TPM commands (at the proxy)", v, rounds, NULL);
-		row("luks_check_key alone (same key, same volume)", l_only, rounds, NULL);
-		row("luks_unlock alone (no device-mapper: check + identity)", u_only, rounds,
-		    NULL);
-		printf("   note: ours uses luks_unlock, which also derives the volume identity "
-		       "(HMAC with the\n   volume key) as the anchor does; clevis and the "
-		       "PolicyPCR row only check the key.\n");
-		printf("   ours / clevis (median): %.3fx (min: %.3fx)   target <= %.2fx   %s\n",
-		       ratio, omin / cmin, TARGET_RATIO, ratio <= TARGET_RATIO ? "PASS" : "MISS");
-		printf("   PolicyPCR only / clevis (median): %.3fx (min: %.3fx)\n", pm / cm,
-		       pmin / cmin);
-		{
-			double ot, ct;
-
-			memcpy(v, ours.part1, (size_t)rounds * sizeof(double));
-			ot = median(v, rounds);
-			memcpy(v, clev.part1, (size_t)rounds * sizeof(double));
-			ct = median(v, rounds);
-			printf("   TPM part alone, ours / `clevis decrypt` (median): %.3fx\n",
-			       ot / ct);
-		}
-		printf("   TPM commands ours / clevis: %.2fx (PolicyPCR only / clevis: %.2fx)\n",
-		       (double)ours.c.cmds / (double)(clev.c.cmds ? clev.c.cmds : 1),
-		       (double)pcr.c.cmds / (double)(clev.c.cmds ? clev.c.cmds : 1));
-		printf("\n   time inside TPM commands (proxy: last request byte sent to swtpm .. "
-		       "last response\n   byte back) vs outside them (client code, TCP "
-		       "connects, proxy hops, LUKS), means:\n");
-		tpm_share("sealboot", &ours, rounds);
-		tpm_share("sealboot PolicyPCR only", &pcr, rounds);
-		tpm_share("clevis", &clev, rounds);
-		{
-			double dom, dpm, dcm;
-
-			memcpy(v, d_ours, (size_t)rounds * sizeof(double));
-			dom = median(v, rounds);
-			memcpy(v, d_pcr, (size_t)rounds * sizeof(double));
-			dpm = median(v, rounds);
-			memcpy(v, d_clevis, (size_t)rounds * sizeof(double));
-			dcm = median(v, rounds);
-			printf("\n   the same %d rounds straight to swtpm (no proxy, not counted):\n",
-			       rounds);
-			printf("   %-54s %10s %10s\n", "contender", "median ms", "min ms");
-			row("sealboot unlock (approved policy + luks_unlock)", d_ours, rounds, NULL);
-			row("sealboot, PolicyPCR only", d_pcr, rounds, NULL);
-			row("clevis decrypt + luks_check_key", d_clevis, rounds, NULL);
-			printf("   ours / clevis (median): %.3fx   target <= %.2fx   %s\n", dom / dcm,
-			       TARGET_RATIO, dom / dcm <= TARGET_RATIO ? "PASS" : "MISS");
-			printf("   PolicyPCR only / clevis (median): %.3fx\n", dpm / dcm);
-		}
-
-		printf("\n2. one-off (enrolment)\n");
-		printf("   %-54s %10s %12s\n", "step", "ms", "TPM cmds");
-		printf("   %-54s %10.2f %12lu\n", "sealboot: open+NV counter define+increment+read",
-		       nv_time * 1e3, nv_c.cmds);
-		printf("   %-54s %10.2f %12lu\n", "sealboot: open+tpm_seal(PolicyAuthorize)+close",
-		       seal_time * 1e3, seal_c.cmds);
-		printf("   %-54s %10.2f %12lu\n", "sealboot: approve (open+PCR read+close, sign)",
-		       approve_time * 1e3, approve_c.cmds);
-		printf("   %-54s %10.2f %12lu\n", "sealboot: open+trial PolicyPCR+tpm_seal+close",
-		       pcr_seal_time * 1e3, pcr_seal_c.cmds);
-		printf("   %-54s %10.2f %12lu\n", "clevis encrypt tpm2 (spawn to exit)",
-		       enc_time * 1e3, enc_c.cmds);
-
-		printf("\n   counted by the proxy: every TPM command on the wire. tpm2-tss's swtpm "
-		       "TCTI\n   opens one TCP connection per command, and one control-port "
-		       "connection (set\n   locality) per TCTI init: %.1f / %.1f / %.1f per "
-		       "unlock (ours / PolicyPCR only /\n   clevis), not TPM commands.\n",
-		       (double)ours.c.ctrl / rounds, (double)pcr.c.ctrl / rounds,
-		       (double)clev.c.ctrl / rounds);
-		printf("\n   left in the TPM (transient objects / sessions, loaded or saved), "
-		       "running totals:\n");
-		for (size_t i = 0; i < nleft; i++)
-			printf("     after %-22s %u / %u\n", left[i].after, left[i].transient,
-			       left[i].sessions);
-		if (verbose) {
-			printf("\n3. TPM commands by command code; times are the TPM's own "
-			       "(at the proxy: last\n   request byte forwarded to swtpm .. "
-			       "last response byte received), ms\n");
-			print_hist("sealboot unlock (approved policy)", &ours.c, rounds, true);
-			print_hist("sealboot unlock, PolicyPCR only", &pcr.c, rounds, true);
-			print_hist("clevis decrypt", &clev.c, rounds, true);
-			print_hist("sealboot NV counter setup", &nv_c, 1, true);
-			print_hist("sealboot seal (PolicyAuthorize)", &seal_c, 1, true);
-			print_hist("sealboot approve (PCR read)", &approve_c, 1, true);
-			print_hist("sealboot seal (PolicyPCR only)", &pcr_seal_c, 1, true);
-			print_hist("clevis encrypt tpm2", &enc_c, 1, true);
-		}
+		if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
+			seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+		srand(seed);
 	}
+	make_scratch();
+
+	/* 1. The fixture's swtpm behind the counting proxy. */
+	build_child_env();
+	proxy_start(b.swtpm_port);
+	use_tpm_port(proxy_port);
+	make_volume();
+	measure_boot();
+	enrol_counter();
+	enrol_seal();
+	enrol_approve();
+	enrol_pcr_seal();
+	print_header();
+	enrol_clevis();
+	warm_up();
+	timed_rounds();
+	direct_rounds();
+	/* share lines first: row() sorts its vector in place */
+	print_unlock();
+	print_direct();
+	print_oneoff();
 	fflush(stdout);
 
-	EVP_PKEY_free(admin);
-	secret_free(key);
+	EVP_PKEY_free(b.admin);
+	secret_free(b.key);
 	secret_free(vk);
-	secret_free(buf);
-	free(mem);
+	secret_free(b.buf);
+	free(b.mem);
 	free(child_env);
 	return 0;
 }

@@ -341,52 +341,67 @@ static void usage(FILE *f)
 		   "  --keep       leave the files behind\n");
 }
 
-int main(int argc, char **argv)
+/* Everything one run holds. */
+static struct bench {
+	const char *base;
+	uint64_t size, small;
+	int runs;
+	bool keep;
+	int dirfd;
+	char w[4096], path[4200];
+	char hex_ours[HEX256_LEN + 1], hex_small[HEX256_LEN + 1];
+	struct contender ours, ossl, sum, verify;
+	double t1, t2, cores1, cores2, load[2][3];
+	long rss_base, rss_small, rss_big, rss_two;
+} b = {
+    .base = "/var/tmp",
+    .size = 2ull << 30,
+    .runs = 3,
+    .ours = {"sealboot digest_fd (sha256)", 1e30, false},
+    .ossl = {"openssl dgst -sha256", 1e30, false},
+    .sum = {"sha256sum", 1e30, false},
+    .verify = {"sealboot-sign verify (bundle)", 1e30, false},
+    .t1 = 1e30,
+    .t2 = 1e30,
+};
+
+static const char *const files[] = {"a.img", "b.img", "small.img"};
+
+/* Options: 0 to go on, -1 after --help, else the exit status. */
+static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"size", required_argument, NULL, 's'}, {"dir", required_argument, NULL, 'd'},
 		{"runs", required_argument, NULL, 'r'}, {"keep", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
 	};
-	static const char *const files[] = {"a.img", "b.img", "small.img"};
-	const char *base = "/var/tmp";
-	uint64_t size = 2ull << 30, small;
-	int runs = 3, c, dirfd;
-	bool keep = false;
-	char w[4096], path[4200], out[4096];
-	char hex_ours[HEX256_LEN + 1], hex_small[HEX256_LEN + 1];
-	struct contender ours = {"sealboot digest_fd (sha256)", 1e30, false};
-	struct contender ossl = {"openssl dgst -sha256", 1e30, false};
-	struct contender sum = {"sha256sum", 1e30, false};
-	struct contender verify = {"sealboot-sign verify (bundle)", 1e30, false};
-	double t, cpu, t1 = 1e30, t2 = 1e30, cores1 = 0, cores2 = 0, load[2][3] = {{0}};
-	long rss_base, rss_small, rss_big, rss_two;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			size = parse_size(optarg);
-			if (!size) {
+			b.size = parse_size(optarg);
+			if (!b.size) {
 				fprintf(stderr, "bench-verify: bad --size %s\n", optarg);
 				return 2;
 			}
 			break;
 		case 'd':
-			base = optarg;
+			b.base = optarg;
 			break;
 		case 'r':
-			runs = atoi(optarg);
-			if (runs < 1 || runs > 100) {
+			b.runs = atoi(optarg);
+			if (b.runs < 1 || b.runs > 100) {
 				fprintf(stderr, "bench-verify: bad --runs %s\n", optarg);
 				return 2;
 			}
 			break;
 		case 'k':
-			keep = true;
+			b.keep = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return -1;
 		default:
 			usage(stderr);
 			return 2;
@@ -398,167 +413,180 @@ int main(int argc, char **argv)
 	}
 	/* The "small" file for the memory comparison: well past one chunk,
 	 * well short of the big one. */
-	small = size >= (64ull << 20) ? (16ull << 20) : size / 4 + 1;
+	b.small = b.size >= (64ull << 20) ? (16ull << 20) : b.size / 4 + 1;
+	return 0;
+}
 
-	snprintf(w, sizeof(w), "%s/sealboot-bench.XXXXXX", base);
-	if (!mkdtemp(w))
-		die(w, errno);
-	dirfd = open(w, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		die(w, errno);
+/* The scratch directory and the files, written once and read once. */
+static void make_files(void)
+{
+	double t;
+
+	snprintf(b.w, sizeof(b.w), "%s/sealboot-bench.XXXXXX", b.base);
+	if (!mkdtemp(b.w))
+		die(b.w, errno);
+	b.dirfd = open(b.w, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (b.dirfd < 0)
+		die(b.w, errno);
 
 	printf("bench-verify: %.2f GiB payloads, best of %d runs, %ld online CPUs, SHA-NI %s, %s\n",
-	       (double)size / GIB, runs, sysconf(_SC_NPROCESSORS_ONLN),
+	       (double)b.size / GIB, b.runs, sysconf(_SC_NPROCESSORS_ONLN),
 	       cpu_has_sha_ni() ? "yes" : "no", OpenSSL_version(OPENSSL_VERSION));
-	printf("files in %s, read with %u KiB chunks\n", w, DIGEST_CHUNK / 1024);
-	printf("writing %.2f GiB of test data... ", (2.0 * (double)size + (double)small) / GIB);
+	printf("files in %s, read with %u KiB chunks\n", b.w, DIGEST_CHUNK / 1024);
+	printf("writing %.2f GiB of test data... ", (2.0 * (double)b.size + (double)b.small) / GIB);
 	fflush(stdout);
 	t = now();
-	make_file(dirfd, files[0], size, 0x9e3779b97f4a7c15ull);
-	make_file(dirfd, files[1], size, 0xd1b54a32d192ed03ull);
-	make_file(dirfd, files[2], small, 0x8cb92ba72f3d8dd7ull);
+	make_file(b.dirfd, files[0], b.size, 0x9e3779b97f4a7c15ull);
+	make_file(b.dirfd, files[1], b.size, 0xd1b54a32d192ed03ull);
+	make_file(b.dirfd, files[2], b.small, 0x8cb92ba72f3d8dd7ull);
 	printf("%.1f s; warming the page cache... ", now() - t);
 	fflush(stdout);
 	for (size_t i = 0; i < 3; i++)
-		warm(dirfd, files[i]);
+		warm(b.dirfd, files[i]);
 	printf("done\n");
+}
 
-	/* 3 (taken first): RSS with only the small file hashed, then the big
-	 * runs below raise it only if memory follows file size. */
-	(void)getloadavg(load[0], 3);
-	rss_base = maxrss_kib();
-	time_ours(dirfd, files[2], small, hex_small);
-	rss_small = maxrss_kib();
+/* One spawned peer's run: its best time, or missing; its digest must agree. */
+static void peer_run(struct contender *k, const char *name, char **argv)
+{
+	char out[4096];
+	double t;
 
-	/* 1: single stream, round-robin. */
-	snprintf(path, sizeof(path), "%s/%s", w, files[0]);
-	{
-		char *od[] = {"openssl", "dgst", "-sha256", path, NULL};
-		char *ss[] = {"sha256sum", path, NULL};
+	if (k->missing)
+		return;
+	t = time_spawn(argv, out, sizeof(out));
+	k->missing = t < 0;
+	if (t < 0)
+		return;
+	check_agrees(name, out, b.hex_ours);
+	if (t < k->best)
+		k->best = t;
+}
 
-		for (int i = 0; i < runs; i++) {
-			t = time_ours(dirfd, files[0], size, hex_ours);
-			if (t < ours.best)
-				ours.best = t;
-			if (!ossl.missing) {
-				t = time_spawn(od, out, sizeof(out));
-				ossl.missing = t < 0;
-				if (t >= 0) {
-					check_agrees("openssl", out, hex_ours);
-					if (t < ossl.best)
-						ossl.best = t;
-				}
-			}
-			if (!sum.missing) {
-				t = time_spawn(ss, out, sizeof(out));
-				sum.missing = t < 0;
-				if (t >= 0) {
-					check_agrees("sha256sum", out, hex_ours);
-					if (t < sum.best)
-						sum.best = t;
-				}
-			}
-		}
+/* 1: single stream, round-robin. */
+static void single_stream(void)
+{
+	char *od[] = {"openssl", "dgst", "-sha256", b.path, NULL};
+	char *ss[] = {"sha256sum", b.path, NULL};
+	double t;
+
+	snprintf(b.path, sizeof(b.path), "%s/%s", b.w, files[0]);
+	for (int i = 0; i < b.runs; i++) {
+		t = time_ours(b.dirfd, files[0], b.size, b.hex_ours);
+		if (t < b.ours.best)
+			b.ours.best = t;
+		peer_run(&b.ossl, "openssl", od);
+		peer_run(&b.sum, "sha256sum", ss);
 	}
-	rss_big = maxrss_kib();
+	b.rss_big = maxrss_kib();
+}
 
-	/* 1b: the whole product path: `sealboot-sign verify` (signature,
-	 * chain, manifest, layout, streaming hash) on a bundle holding the
-	 * same file (a hard link), spawned like the peers. */
-	{
-		char bdir[4200], pki[4200], ca[4300], lnk[4300], cmd[32768];
-		char threads1[] = "1";
+/* 1b: the whole product path: `sealboot-sign verify` (signature, chain,
+ * manifest, layout, streaming hash) on a bundle holding the same file (a
+ * hard link), spawned like the peers. */
+static void whole_verify(void)
+{
+	char bdir[4200], pki[4200], ca[4300], lnk[4300], cmd[32768], out[4096];
+	char threads1[] = "1";
+	double t;
 
-		snprintf(bdir, sizeof(bdir), "%s/bundle", w);
-		snprintf(pki, sizeof(pki), "%s/pki", w);
-		snprintf(ca, sizeof(ca), "%s/root.crt", pki);
-		snprintf(lnk, sizeof(lnk), "%s/disk.img", bdir);
-		if (mkdir(bdir, 0755) < 0 || link(path, lnk) < 0)
-			die(bdir, errno);
-		snprintf(cmd, sizeof(cmd),
-			 "'%s' '%s' >/dev/null && '%s' sign --no-progress --key '%s/signer.key' "
-			 "--cert '%s/signer.crt' --chain '%s/chain.pem' --name bench --version 1 "
-			 "--class bench --payload disk:disk.img '%s' 2>/dev/null",
-			 SEALBOOT_PKI_SCRIPT, pki, SEALBOOT_SIGN_PATH, pki, pki, pki, bdir);
-		if (system(cmd) != 0) {
-			fprintf(stderr, "bench-verify: making the signed bundle failed: %s\n", cmd);
-			exit(1);
-		}
-		char *vv[] = {SEALBOOT_SIGN_PATH, "verify", "--no-progress", "--json", "--threads",
-			      threads1, "--ca", ca, bdir, NULL};
-
-		for (int i = 0; i < runs; i++) {
-			t = time_spawn(vv, out, sizeof(out));
-			if (t >= 0 && t < verify.best)
-				verify.best = t;
-		}
-		if (!keep) {
-			snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", bdir, pki);
-			if (system(cmd) != 0)
-				fprintf(stderr, "bench-verify: cannot remove %s\n", bdir);
-		}
+	snprintf(bdir, sizeof(bdir), "%s/bundle", b.w);
+	snprintf(pki, sizeof(pki), "%s/pki", b.w);
+	snprintf(ca, sizeof(ca), "%s/root.crt", pki);
+	snprintf(lnk, sizeof(lnk), "%s/disk.img", bdir);
+	if (mkdir(bdir, 0755) < 0 || link(b.path, lnk) < 0)
+		die(bdir, errno);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' '%s' >/dev/null && '%s' sign --no-progress --key '%s/signer.key' "
+		 "--cert '%s/signer.crt' --chain '%s/chain.pem' --name bench --version 1 "
+		 "--class bench --payload disk:disk.img '%s' 2>/dev/null",
+		 SEALBOOT_PKI_SCRIPT, pki, SEALBOOT_SIGN_PATH, pki, pki, pki, bdir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "bench-verify: making the signed bundle failed: %s\n", cmd);
+		exit(1);
 	}
+	char *vv[] = {SEALBOOT_SIGN_PATH,
+		      "verify",
+		      "--no-progress",
+		      "--json",
+		      "--threads",
+		      threads1,
+		      "--ca",
+		      ca,
+		      bdir,
+		      NULL};
 
-	/* 2: two equal payloads, one thread vs two, round-robin. */
-	{
-		struct digest_job ref[2] = {
-			{.path = files[0], .alg = DIGEST_SHA256, .expect_size = size},
-			{.path = files[1], .alg = DIGEST_SHA256, .expect_size = size},
-		};
-		unsigned char md_b[32];
-		char hex_a[HEX256_LEN + 1];
-
-		for (int i = 0; i < runs; i++) {
-			struct digest_job j[2];
-
-			memcpy(j, ref, sizeof(j));
-			t = time_run(dirfd, j, 2, 1, &cpu);
-			if (t < t1) {
-				t1 = t;
-				cores1 = cpu / t;
-			}
-			if (i == 0)
-				memcpy(md_b, j[1].md, sizeof(md_b));
-			hex_encode(j[0].md, 32, hex_a);
-			if (strcmp(hex_a, hex_ours) || memcmp(md_b, j[1].md, sizeof(md_b))) {
-				fprintf(stderr, "bench-verify: digest_run threads=1 disagrees\n");
-				return 1;
-			}
-
-			memcpy(j, ref, sizeof(j));
-			t = time_run(dirfd, j, 2, 2, &cpu);
-			if (t < t2) {
-				t2 = t;
-				cores2 = cpu / t;
-			}
-			hex_encode(j[0].md, 32, hex_a);
-			if (strcmp(hex_a, hex_ours) || memcmp(md_b, j[1].md, sizeof(md_b))) {
-				fprintf(stderr, "bench-verify: digest_run threads=2 disagrees\n");
-				return 1;
-			}
-		}
+	for (int i = 0; i < b.runs; i++) {
+		t = time_spawn(vv, out, sizeof(out));
+		if (t >= 0 && t < b.verify.best)
+			b.verify.best = t;
 	}
-	rss_two = maxrss_kib();
-	(void)getloadavg(load[1], 3);
+	if (!b.keep) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", bdir, pki);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench-verify: cannot remove %s\n", bdir);
+	}
+}
 
+/* One digest_run of both payloads with this many threads: its time and
+ * cores used; the digests must match file a's and the first run's b. */
+static void pool_run(unsigned threads, double *best, double *cores, unsigned char md_b[32],
+		     bool first)
+{
+	struct digest_job j[2] = {
+	    {.path = files[0], .alg = DIGEST_SHA256, .expect_size = b.size},
+	    {.path = files[1], .alg = DIGEST_SHA256, .expect_size = b.size},
+	};
+	char hex_a[HEX256_LEN + 1];
+	double t, cpu;
+
+	t = time_run(b.dirfd, j, 2, threads, &cpu);
+	if (t < *best) {
+		*best = t;
+		*cores = cpu / t;
+	}
+	if (first)
+		memcpy(md_b, j[1].md, 32);
+	hex_encode(j[0].md, 32, hex_a);
+	if (strcmp(hex_a, b.hex_ours) || memcmp(md_b, j[1].md, 32)) {
+		fprintf(stderr, "bench-verify: digest_run threads=%u disagrees\n", threads);
+		exit(1);
+	}
+}
+
+/* 2: two equal payloads, one thread vs two, round-robin. */
+static void two_payloads(void)
+{
+	unsigned char md_b[32];
+
+	for (int i = 0; i < b.runs; i++) {
+		pool_run(1, &b.t1, &b.cores1, md_b, i == 0);
+		pool_run(2, &b.t2, &b.cores2, md_b, false);
+	}
+	b.rss_two = maxrss_kib();
+	(void)getloadavg(b.load[1], 3);
+}
+
+static void print_single(void)
+{
 	printf("\n1. single stream: SHA-256 of one %.2f GiB file from the page cache\n",
-	       (double)size / GIB);
+	       (double)b.size / GIB);
 	printf("   %-30s %9s %9s   %s\n", "contender", "best s", "MiB/s", "digest");
-	printf("   %-30s %9.3f %9.0f   %.16s...\n", ours.label, ours.best, mibs(size, ours.best),
-	       hex_ours);
+	printf("   %-30s %9.3f %9.0f   %.16s...\n", b.ours.label, b.ours.best,
+	       mibs(b.size, b.ours.best), b.hex_ours);
 	for (int i = 0; i < 2; i++) {
-		struct contender *k = i ? &sum : &ossl;
+		struct contender *k = i ? &b.sum : &b.ossl;
 
 		if (k->missing)
 			printf("   %-30s %9s %9s   not installed, skipped\n", k->label, "-", "-");
 		else
 			printf("   %-30s %9.3f %9.0f   agrees\n", k->label, k->best,
-			       mibs(size, k->best));
+			       mibs(b.size, k->best));
 	}
-	printf("   %-30s %9.3f %9.0f   whole verify, spawned like the peers\n", verify.label,
-	       verify.best, mibs(size, verify.best));
-	if (!ossl.missing) {
-		double ratio = ossl.best / ours.best, vratio = ossl.best / verify.best;
+	printf("   %-30s %9.3f %9.0f   whole verify, spawned like the peers\n", b.verify.label,
+	       b.verify.best, mibs(b.size, b.verify.best));
+	if (!b.ossl.missing) {
+		double ratio = b.ossl.best / b.ours.best, vratio = b.ossl.best / b.verify.best;
 
 		printf("   ours / openssl: %.2fx            target >= %.2fx   %s\n", ratio,
 		       TARGET_RATIO, verdict(ratio >= TARGET_RATIO));
@@ -568,41 +596,77 @@ int main(int argc, char **argv)
 		printf("   ours / openssl: n/a              target >= %.2fx   SKIP\n",
 		       TARGET_RATIO);
 	}
+}
 
+static void print_two(void)
+{
 	printf("\n2. two %.2f GiB payloads, digest_run (verify: expect_size set)\n",
-	       (double)size / GIB);
+	       (double)b.size / GIB);
 	printf("   %-30s %9s %9s   %s\n", "pool", "best s", "MiB/s", "cores used (CPU s / wall s)");
-	printf("   %-30s %9.3f %9.0f   %.2f\n", "threads=1", t1, mibs(2 * size, t1), cores1);
-	printf("   %-30s %9.3f %9.0f   %.2f\n", "threads=2", t2, mibs(2 * size, t2), cores2);
-	printf("   speed-up: %.2fx                  target ~2x (>= %.1fx)   %s\n", t1 / t2,
-	       TARGET_SPEEDUP, verdict(t1 / t2 >= TARGET_SPEEDUP));
-	if (cores2 < 1.8)
+	printf("   %-30s %9.3f %9.0f   %.2f\n", "threads=1", b.t1, mibs(2 * b.size, b.t1),
+	       b.cores1);
+	printf("   %-30s %9.3f %9.0f   %.2f\n", "threads=2", b.t2, mibs(2 * b.size, b.t2),
+	       b.cores2);
+	printf("   speed-up: %.2fx                  target ~2x (>= %.1fx)   %s\n", b.t1 / b.t2,
+	       TARGET_SPEEDUP, verdict(b.t1 / b.t2 >= TARGET_SPEEDUP));
+	if (b.cores2 < 1.8)
 		printf("   note: threads=2 got %.2f cores; other work competed for the CPUs "
 		       "(load average %.2f at start, %.2f at end)\n",
-		       cores2, load[0][0], load[1][0]);
+		       b.cores2, b.load[0][0], b.load[1][0]);
+}
+
+static void print_rss(void)
+{
+	char out[128];
 
 	printf("\n3. peak RSS of this process (getrusage ru_maxrss)\n");
-	printf("   %-30s %7ld KiB\n", "before hashing", rss_base);
-	snprintf(out, sizeof(out), "after a %.0f MiB file", (double)small / MIB);
-	printf("   %-30s %7ld KiB\n", out, rss_small);
-	snprintf(out, sizeof(out), "after a %.2f GiB file", (double)size / GIB);
-	printf("   %-30s %7ld KiB   (%+ld KiB)\n", out, rss_big, rss_big - rss_small);
-	printf("   %-30s %7ld KiB   (%+ld KiB)\n", "after 2 files, threads=2", rss_two,
-	       rss_two - rss_small);
+	printf("   %-30s %7ld KiB\n", "before hashing", b.rss_base);
+	snprintf(out, sizeof(out), "after a %.0f MiB file", (double)b.small / MIB);
+	printf("   %-30s %7ld KiB\n", out, b.rss_small);
+	snprintf(out, sizeof(out), "after a %.2f GiB file", (double)b.size / GIB);
+	printf("   %-30s %7ld KiB   (%+ld KiB)\n", out, b.rss_big, b.rss_big - b.rss_small);
+	printf("   %-30s %7ld KiB   (%+ld KiB)\n", "after 2 files, threads=2", b.rss_two,
+	       b.rss_two - b.rss_small);
 	printf("   growth small -> big: %+ld KiB      target flat (< %d KiB)   %s\n",
-	       rss_big - rss_small, TARGET_RSS_KIB, verdict(rss_big - rss_small < TARGET_RSS_KIB));
+	       b.rss_big - b.rss_small, TARGET_RSS_KIB,
+	       verdict(b.rss_big - b.rss_small < TARGET_RSS_KIB));
 	fflush(stdout);
+}
 
-	if (keep) {
-		printf("\nkept %s\n", w);
+static void remove_files(void)
+{
+	if (b.keep) {
+		printf("\nkept %s\n", b.w);
 	} else {
 		for (size_t i = 0; i < 3; i++)
-			if (unlinkat(dirfd, files[i], 0) < 0)
-				fprintf(stderr, "bench-verify: %s/%s: %s\n", w, files[i],
+			if (unlinkat(b.dirfd, files[i], 0) < 0)
+				fprintf(stderr, "bench-verify: %s/%s: %s\n", b.w, files[i],
 					strerror(errno));
-		if (rmdir(w) < 0)
-			fprintf(stderr, "bench-verify: %s: %s\n", w, strerror(errno));
+		if (rmdir(b.w) < 0)
+			fprintf(stderr, "bench-verify: %s: %s\n", b.w, strerror(errno));
 	}
-	close(dirfd);
+	close(b.dirfd);
+}
+
+int main(int argc, char **argv)
+{
+	int code = parse_args(argc, argv);
+
+	if (code != 0)
+		return code < 0 ? 0 : code;
+	make_files();
+	/* 3 (taken first): RSS with only the small file hashed, then the big
+	 * runs below raise it only if memory follows file size. */
+	(void)getloadavg(b.load[0], 3);
+	b.rss_base = maxrss_kib();
+	time_ours(b.dirfd, files[2], b.small, b.hex_small);
+	b.rss_small = maxrss_kib();
+	single_stream();
+	whole_verify();
+	two_payloads();
+	print_single();
+	print_two();
+	print_rss();
+	remove_files();
 	return 0;
 }

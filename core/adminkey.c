@@ -21,6 +21,7 @@
 
 #include "fsutil.h"
 #include "pem.h"
+#include "text.h"
 
 /* DER SubjectPublicKeyInfo of a P-256 key up to the point (RFC 5480):
  * SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING { 0 unused
@@ -183,20 +184,16 @@ int adminkey_load_private(const char *pem_path, const struct secret *passphrase,
 
 /* --- public keys --- */
 
-/* A printable rendering of a PEM label for a message. */
-static const char *label_shown(const char *s, char out[48])
+/* A PEM label for a message (text_shown(), masked). */
+#define LABEL_SHOWN_MAX 40
+static const char *label_shown(const char *s, char out[TEXT_MASKED_SIZE(LABEL_SHOWN_MAX)])
 {
-	size_t i;
-
-	for (i = 0; s[i] && i < 40; i++)
-		out[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ? s[i] : '?';
-	out[i] = 0;
-	return out;
+	return text_shown(s, LABEL_SHOWN_MAX, TEXT_MASKED, out);
 }
 
 int adminkey_public_from_pem(const char *pem, size_t len, EVP_PKEY **ret, struct diag *d)
 {
-	char *name = NULL, why[160], shown[48];
+	char *name = NULL, why[160], shown[TEXT_MASKED_SIZE(LABEL_SHOWN_MAX)];
 	unsigned char *data = NULL;
 	const unsigned char *p;
 	EVP_PKEY *key = NULL;

@@ -109,12 +109,10 @@ int approval_parse(const char *buf, size_t len, struct approval *ret, struct dia
 			goto out;
 	}
 	{
-		struct diag md = {0};
+		char why[TPMPOLICY_WHY_MAX];
 
-		/* tpmpolicy's "tpmpolicy: ..." reason, as this document's fault. */
-		if (tpmpolicy_check_pcr_mask(a.mask, &md) < 0) {
-			const char *why = strncmp(md.msg, "tpmpolicy: ", 11) ? md.msg : md.msg + 11;
-
+		/* tpmpolicy's reason, as this document's fault. */
+		if (tpmpolicy_pcr_mask_why(a.mask, why, sizeof(why)) < 0) {
 			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: pcrs: %s", DOC, why);
 			goto out;
 		}

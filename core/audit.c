@@ -14,6 +14,7 @@
 #include <libxml/tree.h>
 
 #include "domxml.h"
+#include "text.h"
 
 /* Longest piece of live XML quoted in an offender or a message. */
 #define QUOTE_MAX 72
@@ -39,21 +40,17 @@ static int offend(struct audit *a, const char *fmt, ...)
 	return -EPERM;
 }
 
-/* A value from the live XML made fit to print: printable ASCII only,
- * truncated; NULL (absent) becomes "-". */
+/* A value from the live XML made fit to print (text_shown(), masked: one
+ * byte for one), truncated; NULL (absent) becomes "-". */
 struct quoted {
-	char s[QUOTE_MAX + 1];
+	char s[TEXT_MASKED_SIZE(QUOTE_MAX - 3)]; /* QUOTE_MAX with "..." */
 };
 
 static struct quoted q(const char *v)
 {
-	struct quoted r = {{0}};
-	size_t i;
+	struct quoted r;
 
-	if (!v)
-		v = "-";
-	for (i = 0; i < QUOTE_MAX && v[i]; i++)
-		r.s[i] = (v[i] >= 0x20 && v[i] <= 0x7e) ? v[i] : '?';
+	text_shown(v ? v : "-", QUOTE_MAX - 3, TEXT_MASKED, r.s);
 	return r;
 }
 
@@ -644,7 +641,7 @@ static int check_namespaces(struct audit *a, const xmlNode *n, bool top)
 static int check_domain(struct audit *a, const xmlNode *root, struct diag *d)
 {
 	const struct spec *s = a->s;
-	const char *want = s->virt == SPEC_VIRT_KVM ? "kvm" : "qemu";
+	const char *want = domxml_virt_type(s->virt);
 	const char *type = attr(root, "type");
 	bool have_name = false, have_vcpu = false, have_memory = false, have_devices = false;
 	unsigned have_features = 0;
@@ -723,22 +720,16 @@ static void parse_error(xmlParserCtxtPtr ctxt, struct diag *d)
 	diag_set(d, DIAG_MALFORMED, EBADMSG, "live domain XML: line %d: %s", e ? e->line : 0, m.s);
 }
 
-int audit_live_xml(const char *xml, size_t len, const struct spec *s, char *ret_offender,
-		   size_t offender_size, struct diag *d)
+/* The live XML parsed, its root a <domain>: *ret_doc, freed by the caller. */
+static int parse_live(const char *xml, size_t len, xmlDocPtr *ret_doc, struct diag *d)
 {
-	struct audit a = {.s = s};
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
 	const xmlNode *root;
-	int r;
+	int r = 0;
 
-	if (ret_offender && offender_size)
-		ret_offender[0] = 0;
 	if (!xml)
 		return diag_set(d, DIAG_USAGE, EINVAL, "audit: no XML");
-	r = domxml_check_spec(s, d);
-	if (r < 0)
-		return r;
 	if (len == 0 || len > INT_MAX)
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "live domain XML: %s",
 				len ? "too large" : "empty");
@@ -767,8 +758,46 @@ int audit_live_xml(const char *xml, size_t len, const struct spec *s, char *ret_
 	else if (!root || !is_el(root, "domain"))
 		r = diag_set(d, DIAG_MALFORMED, EBADMSG,
 			     "live domain XML: the root element is not <domain>");
+	if (r < 0)
+		xmlFreeDoc(doc);
 	else
-		r = check_domain(&a, root, d);
+		*ret_doc = doc;
+	return r;
+}
+
+int audit_domain_virt(const char *xml, size_t len, enum spec_virt *ret, struct diag *d)
+{
+	xmlDocPtr doc = NULL;
+	const char *type;
+	int r = parse_live(xml, len, &doc, d);
+
+	if (r < 0)
+		return r;
+	type = attr(xmlDocGetRootElement(doc), "type");
+	if (domxml_virt_of_type(type, ret) < 0)
+		r = diag_set(d, DIAG_CONTENT, EINVAL, "live domain type %s is neither kvm nor qemu",
+			     q(type).s);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+int audit_live_xml(const char *xml, size_t len, const struct spec *s, char *ret_offender,
+		   size_t offender_size, struct diag *d)
+{
+	struct audit a = {.s = s};
+	xmlDocPtr doc = NULL;
+	int r;
+
+	if (ret_offender && offender_size)
+		ret_offender[0] = 0;
+	if (!xml)
+		return diag_set(d, DIAG_USAGE, EINVAL, "audit: no XML");
+	r = domxml_check_spec(s, d);
+	if (r == 0)
+		r = parse_live(xml, len, &doc, d);
+	if (r < 0)
+		return r;
+	r = check_domain(&a, xmlDocGetRootElement(doc), d);
 	xmlFreeDoc(doc);
 
 	if (r == -EPERM) {

@@ -57,6 +57,14 @@ int audit_live_xml(const char *xml, size_t len, const struct spec *s, char *ret_
 		   size_t offender_size, struct diag *d);
 
 /*
+ * The accelerator the live domain runs under: its root <domain type=...>,
+ * read by the same parser as audit_live_xml(). 0; -EBADMSG (DIAG_MALFORMED)
+ * for XML that is malformed, has a DTD or is not a domain; -EINVAL
+ * (DIAG_CONTENT) for a type the launcher never writes; -ENOMEM.
+ */
+int audit_domain_virt(const char *xml, size_t len, enum spec_virt *ret, struct diag *d);
+
+/*
  * What libvirt knows about the domain beyond its XML (pure: the adapter
  * reads them). taints: the domain's tainting messages, as
  * virDomainGetMessages(VIR_DOMAIN_MESSAGE_TAINTING) returns them (libvirt >=

@@ -444,12 +444,46 @@ static int build_manifest(const struct bundle_sign_opts *o, struct manifest **re
 	return 0;
 }
 
+/* Every payload's size and digest into m (in parallel, digest.h). */
+static int hash_payloads(int dirfd, struct manifest *m, const struct bundle_sign_opts *o,
+			 struct diag *d)
+{
+	struct digest_opts dopts = {.threads = o->threads, .progress = o->progress};
+	struct digest_job *jobs = calloc(m->n_payloads, sizeof(*jobs));
+	int r;
+
+	if (!jobs)
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->n_payloads; i++) {
+		jobs[i].path = m->payloads[i].path;
+		jobs[i].alg = m->payloads[i].alg;
+		jobs[i].expect_size = DIGEST_SIZE_ANY;
+	}
+	r = digest_run(dirfd, jobs, m->n_payloads, &dopts);
+	if (r < 0)
+		diag_set(d, DIAG_INTERNAL, -r, "hashing payloads failed: %s", strerror(-r));
+	for (size_t i = 0; r == 0 && i < m->n_payloads; i++) {
+		struct payload *p = &m->payloads[i];
+
+		if (jobs[i].error) {
+			const char *why = job_error_text(jobs[i].error);
+
+			r = diag_set(d, why ? DIAG_USAGE : DIAG_INTERNAL, -jobs[i].error,
+				     "payload %s %s", p->path,
+				     why ? why : strerror(-jobs[i].error));
+			break;
+		}
+		p->size = jobs[i].size;
+		memcpy(p->digest, jobs[i].md, digest_alg_len(p->alg));
+	}
+	free(jobs);
+	return r;
+}
+
 int bundle_sign(const char *dir, const struct bundle_sign_opts *o, struct cms_signer *s,
 		struct manifest **ret, unsigned char ret_sha256[32], struct diag *d)
 {
-	struct digest_opts dopts = {.threads = o->threads, .progress = o->progress};
 	struct manifest *m = NULL;
-	struct digest_job *jobs = NULL;
 	unsigned char *der = NULL;
 	char *text = NULL;
 	size_t textlen = 0, derlen = 0;
@@ -483,34 +517,9 @@ int bundle_sign(const char *dir, const struct bundle_sign_opts *o, struct cms_si
 	if (r < 0)
 		goto out;
 
-	jobs = calloc(m->n_payloads, sizeof(*jobs));
-	if (!jobs) {
-		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	r = hash_payloads(dirfd, m, o, d);
+	if (r < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < m->n_payloads; i++) {
-		jobs[i].path = m->payloads[i].path;
-		jobs[i].alg = m->payloads[i].alg;
-		jobs[i].expect_size = DIGEST_SIZE_ANY;
-	}
-	r = digest_run(dirfd, jobs, m->n_payloads, &dopts);
-	if (r < 0) {
-		diag_set(d, DIAG_INTERNAL, -r, "hashing payloads failed: %s", strerror(-r));
-		goto out;
-	}
-	for (size_t i = 0; i < m->n_payloads; i++) {
-		struct payload *p = &m->payloads[i];
-
-		if (jobs[i].error) {
-			const char *why = job_error_text(jobs[i].error);
-
-			r = diag_set(d, why ? DIAG_USAGE : DIAG_INTERNAL, -jobs[i].error,
-				     "payload %s %s", p->path, why ? why : strerror(-jobs[i].error));
-			goto out;
-		}
-		p->size = jobs[i].size;
-		memcpy(p->digest, jobs[i].md, digest_alg_len(p->alg));
-	}
 
 	r = manifest_serialize(m, &text, &textlen);
 	if (r < 0) {
@@ -545,7 +554,6 @@ out:
 	if (r < 0 && wrote_manifest)
 		(void)unlinkat(dirfd, BUNDLE_MANIFEST, 0);
 	manifest_free(m);
-	free(jobs);
 	free(text);
 	free(der);
 	close(dirfd);

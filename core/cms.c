@@ -711,6 +711,40 @@ static int chain_error(X509_STORE_CTX *ctx, X509 *signer, struct diag *d)
 	}
 }
 
+/* SHA-1 and older are collision-prone: a signature over their digest binds
+ * nothing we can rely on. */
+static int check_digest_alg(CMS_SignerInfo *si, struct diag *d)
+{
+	X509_ALGOR *dig = NULL;
+	const ASN1_OBJECT *oid = NULL;
+	int nid;
+
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, NULL);
+	if (dig)
+		X509_ALGOR_get0(&oid, NULL, NULL, dig);
+	nid = oid ? OBJ_obj2nid(oid) : NID_undef;
+	if (nid != NID_sha256 && nid != NID_sha384 && nid != NID_sha512)
+		return diag_set(d, DIAG_SIGNATURE, EBADMSG,
+				"the signature uses digest algorithm %s; SHA-256, SHA-384 or "
+				"SHA-512 is required",
+				nid != NID_undef ? OBJ_nid2sn(nid) : "(unknown)");
+	return 0;
+}
+
+/* Who signed, and the trusted CA the chain ended at. */
+static void fill_info(CMS_SignerInfo *si, X509 *signer, X509 *anchor,
+		      struct cms_signer_info *ret_info)
+{
+	memset(ret_info, 0, sizeof(*ret_info));
+	name_of(X509_get_subject_name(signer), ret_info->subject, sizeof(ret_info->subject));
+	name_of(X509_get_issuer_name(signer), ret_info->issuer, sizeof(ret_info->issuer));
+	cert_sha256(signer, ret_info->cert_sha256);
+	name_of(X509_get_subject_name(anchor), ret_info->anchor_subject,
+		sizeof(ret_info->anchor_subject));
+	cert_sha256(anchor, ret_info->anchor_sha256);
+	ret_info->signing_time = signing_time_of(si);
+}
+
 int cms_verify_detached(const struct cms_trust *t, const unsigned char *sig, size_t sig_len,
 			const void *data, size_t len, int64_t at, struct cms_signer_info *ret_info,
 			struct diag *d)
@@ -747,25 +781,9 @@ int cms_verify_detached(const struct cms_trust *t, const unsigned char *sig, siz
 		goto out;
 	}
 	si = sk_CMS_SignerInfo_value(sis, 0);
-	{
-		/* SHA-1 and older are collision-prone: a signature over their
-		 * digest binds nothing we can rely on. */
-		X509_ALGOR *dig = NULL;
-		const ASN1_OBJECT *oid = NULL;
-		int nid;
-
-		CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, NULL);
-		if (dig)
-			X509_ALGOR_get0(&oid, NULL, NULL, dig);
-		nid = oid ? OBJ_obj2nid(oid) : NID_undef;
-		if (nid != NID_sha256 && nid != NID_sha384 && nid != NID_sha512) {
-			r = diag_set(d, DIAG_SIGNATURE, EBADMSG,
-				     "the signature uses digest algorithm %s; SHA-256, SHA-384 or "
-				     "SHA-512 is required",
-				     nid != NID_undef ? OBJ_nid2sn(nid) : "(unknown)");
-			goto out;
-		}
-	}
+	r = check_digest_alg(si, d);
+	if (r < 0)
+		goto out;
 	if (len > INT_MAX || !(content = BIO_new_mem_buf(data, (int)len))) {
 		r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 		goto out;
@@ -820,16 +838,8 @@ int cms_verify_detached(const struct cms_trust *t, const unsigned char *sig, siz
 
 	chain = X509_STORE_CTX_get0_chain(ctx);
 	anchor = sk_X509_value(chain, sk_X509_num(chain) - 1);
-	if (ret_info) {
-		memset(ret_info, 0, sizeof(*ret_info));
-		name_of(X509_get_subject_name(signer), ret_info->subject, sizeof(ret_info->subject));
-		name_of(X509_get_issuer_name(signer), ret_info->issuer, sizeof(ret_info->issuer));
-		cert_sha256(signer, ret_info->cert_sha256);
-		name_of(X509_get_subject_name(anchor), ret_info->anchor_subject,
-			sizeof(ret_info->anchor_subject));
-		cert_sha256(anchor, ret_info->anchor_sha256);
-		ret_info->signing_time = signing_time_of(si);
-	}
+	if (ret_info)
+		fill_info(si, signer, anchor, ret_info);
 	r = 0;
 out:
 	ERR_clear_error();

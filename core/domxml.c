@@ -9,57 +9,22 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "text.h"
+
 /* ---- spec checks ---------------------------------------------------------- */
 
-static bool is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* [A-Za-z0-9._-], 1..max bytes; first byte alphanumeric so a name can never
- * look like an option or a hidden/relative file. */
+/* Names and paths: util/text.h. A name's first byte is alphanumeric so it
+ * can never look like an option or a hidden/relative file; a path is
+ * normalized because audit.c compares the live domain's paths with these
+ * textually. */
 static bool name_ok(const char *n, size_t max)
 {
-	size_t len;
-
-	if (!n)
-		return false;
-	len = strnlen(n, max + 1);
-	if (len == 0 || len > max || !is_alnum(n[0]))
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_alnum(n[i]) && n[i] != '.' && n[i] != '_' && n[i] != '-')
-			return false;
-	return true;
+	return text_name_valid(n, max, TEXT_NAME_HOST);
 }
 
-/* Absolute, normalized, of [A-Za-z0-9._+/-]. Normalized matters beyond
- * taste: audit.c compares the live domain's paths with these textually. */
 static bool path_ok(const char *p)
 {
-	size_t len;
-
-	if (!p || p[0] != '/')
-		return false;
-	len = strnlen(p, DOMXML_PATH_MAX + 1);
-	if (len < 2 || len > DOMXML_PATH_MAX || p[len - 1] == '/')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = p[i];
-
-		if (!is_alnum(c) && c != '.' && c != '_' && c != '+' && c != '-' && c != '/')
-			return false;
-		if (c == '/') {
-			/* the component that follows: not empty, not "." or ".." */
-			const char *comp = p + i + 1;
-			size_t clen = strcspn(comp, "/");
-
-			if (clen == 0 || (clen == 1 && comp[0] == '.') ||
-			    (clen == 2 && comp[0] == '.' && comp[1] == '.'))
-				return false;
-		}
-	}
-	return true;
+	return text_path_valid(p, DOMXML_PATH_MAX, TEXT_PATH_ABSOLUTE);
 }
 
 static bool target_ok(const char t[8])
@@ -87,6 +52,26 @@ static bool cmdline_ok(const char *c)
 }
 
 #define USAGE(...) diag_set(d, DIAG_USAGE, EINVAL, __VA_ARGS__)
+
+static const char *const virt_types[] = {
+    [SPEC_VIRT_KVM] = "kvm",
+    [SPEC_VIRT_TCG] = "qemu",
+};
+
+const char *domxml_virt_type(enum spec_virt v)
+{
+	return (unsigned)v < sizeof(virt_types) / sizeof(virt_types[0]) ? virt_types[v] : "?";
+}
+
+int domxml_virt_of_type(const char *type, enum spec_virt *ret)
+{
+	for (size_t i = 0; type && i < sizeof(virt_types) / sizeof(virt_types[0]); i++)
+		if (!strcmp(type, virt_types[i])) {
+			*ret = (enum spec_virt)i;
+			return 0;
+		}
+	return -EINVAL;
+}
 
 int domxml_check_spec(const struct spec *s, struct diag *d)
 {
@@ -392,7 +377,7 @@ int domxml_build(const struct spec *s, char **ret_xml, struct diag *d)
 		x.err = true;
 
 	open_el(&x, "domain");
-	attr(&x, "type", s->virt == SPEC_VIRT_KVM ? "kvm" : "qemu");
+	attr(&x, "type", domxml_virt_type(s->virt));
 	text_el(&x, "name", s->name);
 	open_el(&x, "memory");
 	attr(&x, "unit", "MiB");

@@ -54,6 +54,12 @@ int domxml_check_spec(const struct spec *s, struct diag *d);
  * the serial port and the PS/2 inputs are not on PCIe. */
 unsigned domxml_pcie_ports(const struct spec *s);
 
+/* The <domain type=...> of an accelerator ("kvm", "qemu"), and back: 0, or
+ * -EINVAL for a type the launcher never writes. The audit and the launcher
+ * read the live domain's type with these. */
+const char *domxml_virt_type(enum spec_virt v);
+int domxml_virt_of_type(const char *type, enum spec_virt *ret);
+
 /*
  * Write the domain XML for s. On success *ret_xml is a NUL-terminated string
  * the caller frees with free(). Errors: -EINVAL (spec, see above,

@@ -12,6 +12,7 @@
 #include "hex.h"
 #include "jsonfield.h"
 #include "jsonstrict.h"
+#include "text.h"
 
 static const char *const role_names[_ROLE_COUNT] = {
     [ROLE_DISK] = "disk",	[ROLE_KERNEL] = "kernel", [ROLE_INITRD] = "initrd",
@@ -61,49 +62,17 @@ size_t digest_alg_len(enum digest_alg a)
 	return (unsigned)a < _DIGEST_COUNT ? algs[a].len : 0;
 }
 
-static bool name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '-';
-}
-
 static bool name_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > MANIFEST_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!name_char(s[i]))
-			return false;
-	return true;
+	return text_name_valid(s, MANIFEST_NAME_MAX, TEXT_NAME);
 }
 
 bool manifest_path_valid(const char *path)
 {
-	size_t n = strlen(path), comp = 0;
-
-	if (n == 0 || n > MANIFEST_PATH_MAX)
-		return false;
+	/* The bundle's own files are not payloads. */
 	if (!strcmp(path, "manifest.json") || !strcmp(path, "manifest.json.p7s"))
 		return false;
-	for (size_t i = 0; i <= n; i++) {
-		char c = path[i];
-
-		if (c == '/' || c == 0) {
-			/* empty (leading, trailing, doubled '/'), "." or ".." */
-			if (comp == 0)
-				return false;
-			if (path[i - 1] == '.' && (comp == 1 || (comp == 2 && path[i - 2] == '.')))
-				return false;
-			comp = 0;
-			continue;
-		}
-		if (!name_char(c) && c != '+')
-			return false;
-		comp++;
-	}
-	return true;
+	return text_path_valid(path, MANIFEST_PATH_MAX, TEXT_PATH_RELATIVE);
 }
 
 int manifest_time_parse(const char *s, int64_t *ret)
@@ -165,12 +134,6 @@ void manifest_free(struct manifest *m)
 	free(m->appliance_class);
 	free(m);
 }
-
-/*
- * A string from the document, for a message: at most max bytes of it, and
- * anything but printable ASCII (a newline, a quote, UTF-8) as \xNN, so the
- * message stays one unambiguous line. out must hold 4 * max + 4 bytes.
- */
 
 /* The bytes are not a valid manifest: -EBADMSG; the struct is not (manifest_validate()):
  * -EINVAL. One line, "manifest: ...". */
@@ -262,7 +225,8 @@ int manifest_validate(const struct manifest *m, struct diag *d)
 			return invalid(d,
 				       "payloads[%zu].path: \"%s\" is not a valid payload path "
 				       "(relative, components of A-Z a-z 0-9 . _ + -, no . or ..)",
-				       i, jf_shown(p->path ? p->path : "", 64, buf));
+				       i,
+				       text_shown(p->path ? p->path : "", 64, TEXT_ESCAPED, buf));
 		}
 		if ((unsigned)p->role >= _ROLE_COUNT)
 			return invalid(d, "payloads[%zu].role: unknown role", i);
@@ -299,29 +263,8 @@ int manifest_validate(const struct manifest *m, struct diag *d)
 
 #define DOC "manifest"
 
-/* The shared strict member access (util/jsonfield.h), with this
- * document's name in every message. */
-static int only_members(json_object *o, const char *const *allowed, const char *where,
-			struct diag *d)
-{
-	return jf_only(o, allowed, DOC, where, d);
-}
-
-static int get_member(json_object *o, const char *key, json_type want, const char *where,
-		      bool optional, json_object **ret, struct diag *d)
-{
-	return optional ? jf_get_opt(o, key, want, DOC, where, ret, d)
-			: jf_get(o, key, want, DOC, where, ret, d);
-}
-
-/* An unsigned 64-bit integer. Literals json-c cannot hold exactly were
- * refused by json_strict_check() before json-c saw them. */
-static int get_u64(json_object *o, const char *key, const char *where, uint64_t *ret,
-		   struct diag *d)
-{
-	return jf_u64(o, key, DOC, where, ret, d);
-}
-
+/* Members are read with util/jsonfield.h, DOC naming this document in
+ * every message. */
 static int dup_string(json_object *v, char **ret, struct diag *d)
 {
 	*ret = strdup(json_object_get_string(v));
@@ -339,18 +282,18 @@ static int parse_verity(json_object *o, const char *where, struct payload *p, st
 	size_t hexlen;
 	int r;
 
-	if ((r = only_members(o, members, where, d)) < 0)
+	if ((r = jf_only(o, members, DOC, where, d)) < 0)
 		return r;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 	p->verity = v;
-	if ((r = get_member(o, "hash_tree", json_type_string, where, false, &x, d)) < 0 ||
+	if ((r = jf_get(o, "hash_tree", json_type_string, DOC, where, &x, d)) < 0 ||
 	    (r = dup_string(x, &v->hash_tree, d)) < 0)
 		return r;
-	if ((r = get_u64(o, "data_blocks", where, &v->data_blocks, d)) < 0)
+	if ((r = jf_u64(o, "data_blocks", DOC, where, &v->data_blocks, d)) < 0)
 		return r;
-	if ((r = get_member(o, "salt", json_type_string, where, false, &x, d)) < 0)
+	if ((r = jf_get(o, "salt", json_type_string, DOC, where, &x, d)) < 0)
 		return r;
 	hex = json_object_get_string(x);
 	hexlen = strlen(hex);
@@ -359,7 +302,7 @@ static int parse_verity(json_object *o, const char *where, struct payload *p, st
 		return bad(d, "%s.salt: expected 2 to %d lowercase hex digits, an even number",
 			   where, 2 * VERITY_SALT_MAX);
 	v->salt_len = hexlen / 2;
-	if ((r = get_member(o, "root_hash", json_type_string, where, false, &x, d)) < 0)
+	if ((r = jf_get(o, "root_hash", json_type_string, DOC, where, &x, d)) < 0)
 		return r;
 	if (hex_decode(json_object_get_string(x), v->root_hash, VERITY_ROOT_HASH_LEN) < 0)
 		return bad(d, "%s.root_hash: expected %d lowercase hex digits", where,
@@ -382,34 +325,34 @@ static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *
 	if (!json_object_is_type(o, json_type_object))
 		return bad(d, "%s: expected an object, got %s", where,
 			   jf_type_name(json_object_get_type(o)));
-	if ((r = only_members(o, fv >= MANIFEST_FORMAT_VERSION_VERITY ? members2 : members, where,
-			       d)) < 0)
+	if ((r = jf_only(o, fv >= MANIFEST_FORMAT_VERSION_VERITY ? members2 : members, DOC, where,
+			 d)) < 0)
 		return r;
-	if ((r = get_member(o, "path", json_type_string, where, false, &v, d)) < 0)
+	if ((r = jf_get(o, "path", json_type_string, DOC, where, &v, d)) < 0)
 		return r;
 	if ((r = dup_string(v, &p->path, d)) < 0)
 		return r;
-	if ((r = get_member(o, "role", json_type_string, where, false, &v, d)) < 0)
+	if ((r = jf_get(o, "role", json_type_string, DOC, where, &v, d)) < 0)
 		return r;
 	if (payload_role_from_name(json_object_get_string(v), &p->role) < 0 ||
 	    (p->role == ROLE_VERITY && fv < MANIFEST_FORMAT_VERSION_VERITY))
 		return bad(d,
 			   "%s.role: unknown role \"%s\" (disk, kernel, initrd, cmdline, "
 			   "data%s)",
-			   where, jf_shown(json_object_get_string(v), 32, show),
+			   where, text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, show),
 			   fv >= MANIFEST_FORMAT_VERSION_VERITY ? ", verity" : "");
-	if ((r = get_u64(o, "size", where, &p->size, d)) < 0)
+	if ((r = jf_u64(o, "size", DOC, where, &p->size, d)) < 0)
 		return r;
-	if ((r = get_member(o, "digest", json_type_object, where, false, &dg, d)) < 0)
+	if ((r = jf_get(o, "digest", json_type_object, DOC, where, &dg, d)) < 0)
 		return r;
-	if ((r = only_members(dg, dmembers, dwhere, d)) < 0)
+	if ((r = jf_only(dg, dmembers, DOC, dwhere, d)) < 0)
 		return r;
-	if ((r = get_member(dg, "alg", json_type_string, dwhere, false, &v, d)) < 0)
+	if ((r = jf_get(dg, "alg", json_type_string, DOC, dwhere, &v, d)) < 0)
 		return r;
 	if (digest_alg_from_name(json_object_get_string(v), &p->alg) < 0)
 		return bad(d, "%s.alg: unknown algorithm \"%s\" (sha256, sha384)", dwhere,
-			   jf_shown(json_object_get_string(v), 32, show));
-	if ((r = get_member(dg, "value", json_type_string, dwhere, false, &v, d)) < 0)
+			   text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, show));
+	if ((r = jf_get(dg, "value", json_type_string, DOC, dwhere, &v, d)) < 0)
 		return r;
 	if (hex_decode(json_object_get_string(v), p->digest, digest_alg_len(p->alg)) < 0)
 		return bad(d, "%s.value: expected %zu lowercase hex digits", dwhere,
@@ -418,9 +361,59 @@ static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *
 		char vwhere[64];
 
 		snprintf(vwhere, sizeof(vwhere), "payloads[%zu].verity", i);
-		if ((r = get_member(o, "verity", json_type_object, where, true, &v, d)) < 0)
+		if ((r = jf_get_opt(o, "verity", json_type_object, DOC, where, &v, d)) < 0)
 			return r;
 		if (v && (r = parse_verity(v, vwhere, p, d)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* "format" and "format_version": this format, a version this verifier knows. */
+static int parse_head(json_object *root, struct manifest *m, struct diag *d)
+{
+	char show[TEXT_SHOWN_SIZE(64)];
+	json_object *v;
+	uint64_t fv;
+	int r;
+
+	if ((r = jf_get(root, "format", json_type_string, DOC, "", &v, d)) < 0)
+		return r;
+	if (strcmp(json_object_get_string(v), MANIFEST_FORMAT))
+		return bad(d, "format is \"%s\", not \"%s\"",
+			   text_shown(json_object_get_string(v), 64, TEXT_ESCAPED, show),
+			   MANIFEST_FORMAT);
+	if ((r = jf_u64(root, "format_version", DOC, "", &fv, d)) < 0)
+		return r;
+	if (fv < MANIFEST_FORMAT_VERSION || fv > MANIFEST_FORMAT_VERSION_MAX)
+		return bad(d, "unsupported format_version %llu (this verifier knows %d to %d)",
+			   (unsigned long long)fv, MANIFEST_FORMAT_VERSION,
+			   MANIFEST_FORMAT_VERSION_MAX);
+	m->format_version = (unsigned)fv;
+	return 0;
+}
+
+/* "payloads": at most MANIFEST_MAX_PAYLOADS, each parsed in turn. */
+static int parse_payloads(json_object *root, struct manifest *m, struct diag *d)
+{
+	json_object *arr;
+	size_t n;
+	int r;
+
+	if ((r = jf_get(root, "payloads", json_type_array, DOC, "", &arr, d)) < 0)
+		return r;
+	n = json_object_array_length(arr);
+	if (n > MANIFEST_MAX_PAYLOADS)
+		return bad(d, "payloads: %zu entries, more than the %d allowed", n,
+			   MANIFEST_MAX_PAYLOADS);
+	m->payloads = calloc(n ? n : 1, sizeof(*m->payloads));
+	if (!m->payloads)
+		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		m->n_payloads++;
+		r = parse_payload(json_object_array_get_idx(arr, i), i, m->format_version,
+				  &m->payloads[i], d);
+		if (r < 0)
 			return r;
 	}
 	return 0;
@@ -432,7 +425,7 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 	    "format",	       "format_version", "name",     "version",
 	    "appliance_class", "not_after",	 "payloads", NULL};
 	char show[4 * 64 + 4];
-	json_object *root = NULL, *v, *arr;
+	json_object *root = NULL, *v;
 	struct manifest *m = NULL;
 	int r;
 
@@ -452,69 +445,30 @@ int manifest_parse(const char *buf, size_t len, struct manifest **ret, struct di
 	}
 	/* The format and its version first: an unknown version explains
 	 * every other difference better than a complaint about a member. */
-	if ((r = get_member(root, "format", json_type_string, "", false, &v, d)) < 0)
+	if ((r = parse_head(root, m, d)) < 0)
 		goto out;
-	if (strcmp(json_object_get_string(v), MANIFEST_FORMAT)) {
-		r = bad(d, "format is \"%s\", not \"%s\"",
-			jf_shown(json_object_get_string(v), 64, show), MANIFEST_FORMAT);
+	if ((r = jf_only(root, members, DOC, "top level", d)) < 0)
 		goto out;
-	}
-	{
-		uint64_t fv;
-
-		if ((r = get_u64(root, "format_version", "", &fv, d)) < 0)
-			goto out;
-		if (fv < MANIFEST_FORMAT_VERSION || fv > MANIFEST_FORMAT_VERSION_MAX) {
-			r = bad(d, "unsupported format_version %llu (this verifier knows %d to %d)",
-				(unsigned long long)fv, MANIFEST_FORMAT_VERSION,
-				MANIFEST_FORMAT_VERSION_MAX);
-			goto out;
-		}
-		m->format_version = (unsigned)fv;
-	}
-	if ((r = only_members(root, members, "top level", d)) < 0)
-		goto out;
-	if ((r = get_member(root, "name", json_type_string, "", false, &v, d)) < 0 ||
+	if ((r = jf_get(root, "name", json_type_string, DOC, "", &v, d)) < 0 ||
 	    (r = dup_string(v, &m->name, d)) < 0)
 		goto out;
-	if ((r = get_u64(root, "version", "", &m->version, d)) < 0)
+	if ((r = jf_u64(root, "version", DOC, "", &m->version, d)) < 0)
 		goto out;
-	if ((r = get_member(root, "appliance_class", json_type_string, "", false, &v, d)) < 0 ||
+	if ((r = jf_get(root, "appliance_class", json_type_string, DOC, "", &v, d)) < 0 ||
 	    (r = dup_string(v, &m->appliance_class, d)) < 0)
 		goto out;
-	if ((r = get_member(root, "not_after", json_type_string, "", true, &v, d)) < 0)
+	if ((r = jf_get_opt(root, "not_after", json_type_string, DOC, "", &v, d)) < 0)
 		goto out;
 	if (v) {
 		if (manifest_time_parse(json_object_get_string(v), &m->not_after) < 0) {
 			r = bad(d, "not_after: \"%s\" is not a time like 2027-06-30T00:00:00Z",
-				jf_shown(json_object_get_string(v), 40, show));
+				text_shown(json_object_get_string(v), 40, TEXT_ESCAPED, show));
 			goto out;
 		}
 		m->has_not_after = true;
 	}
-	if ((r = get_member(root, "payloads", json_type_array, "", false, &arr, d)) < 0)
+	if ((r = parse_payloads(root, m, d)) < 0)
 		goto out;
-	{
-		size_t n = json_object_array_length(arr);
-
-		if (n > MANIFEST_MAX_PAYLOADS) {
-			r = bad(d, "payloads: %zu entries, more than the %d allowed", n,
-				MANIFEST_MAX_PAYLOADS);
-			goto out;
-		}
-		m->payloads = calloc(n ? n : 1, sizeof(*m->payloads));
-		if (!m->payloads) {
-			r = diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			m->n_payloads++;
-			r = parse_payload(json_object_array_get_idx(arr, i), i, m->format_version,
-					  &m->payloads[i], d);
-			if (r < 0)
-				goto out;
-		}
-	}
 	{
 		struct diag vd = {0};
 

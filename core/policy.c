@@ -16,6 +16,7 @@
 #include "adminkey.h"
 #include "jsonfield.h"
 #include "jsonstrict.h"
+#include "text.h"
 #include "pem.h"
 
 static const char *const network_names[_POLICY_NET_COUNT] = {
@@ -41,70 +42,28 @@ int policy_network_from_name(const char *s, enum policy_network *ret)
 	return -EINVAL;
 }
 
-/* --- the small grammars --- */
-
-static bool alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* 1..max characters, each alphanumeric or in extra. */
-static bool word_valid(const char *s, size_t max, const char *extra)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!alnum(s[i]) && !strchr(extra, s[i]))
-			return false;
-	return true;
-}
+/* --- the small grammars: util/text.h, with this format's limits --- */
 
 static bool name_valid(const char *s)
 {
-	return word_valid(s, POLICY_NAME_MAX, "._-");
+	return text_name_valid(s, POLICY_NAME_MAX, TEXT_NAME);
 }
 
 static bool dm_name_valid(const char *s)
 {
-	return word_valid(s, POLICY_DM_NAME_MAX, "_-");
+	return text_name_valid(s, POLICY_DM_NAME_MAX, TEXT_NAME_DM);
 }
 
-/* What the kernel's dev_valid_name() accepts, narrowed to a safe alphabet:
- * it refuses "." and ".." too. */
 /* An interface name a libvirt domain can name safely: starts with a letter
  * or digit (never an option-looking "-x", never "." or ".."). */
 static bool ifname_valid(const char *s)
 {
-	return word_valid(s, POLICY_IFNAME_MAX, "_.-") &&
-	       ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-		(s[0] >= '0' && s[0] <= '9'));
+	return text_name_valid(s, POLICY_IFNAME_MAX, TEXT_NAME_HOST);
 }
 
 bool policy_path_valid(const char *path)
 {
-	size_t n = strlen(path), comp = 0;
-
-	if (n < 2 || n > POLICY_PATH_MAX || path[0] != '/')
-		return false;
-	for (size_t i = 1; i <= n; i++) {
-		char c = path[i];
-
-		if (c == '/' || c == 0) {
-			/* empty (doubled or trailing '/'), "." or ".." */
-			if (comp == 0)
-				return false;
-			if (path[i - 1] == '.' && (comp == 1 || (comp == 2 && path[i - 2] == '.')))
-				return false;
-			comp = 0;
-			continue;
-		}
-		if (!alnum(c) && !strchr("._+-", c))
-			return false;
-		comp++;
-	}
-	return true;
+	return text_path_valid(path, POLICY_PATH_MAX, TEXT_PATH_ABSOLUTE);
 }
 
 bool policy_uuid_valid(const char *s)
@@ -130,14 +89,9 @@ static bool purpose_valid(const char *s)
 	return false;
 }
 
-/*
- * A string from the document, for a message: at most max bytes of it, and
- * anything but printable ASCII as \xNN, so the message stays one
- * unambiguous line. out must hold 4 * max + 4 bytes.
- */
-
+/* A string from the document, for a message: text_shown() (util/text.h). */
 #define SHOWN_MAX 64
-#define SHOWN_BUF (4 * SHOWN_MAX + 4)
+#define SHOWN_BUF TEXT_SHOWN_SIZE(SHOWN_MAX)
 
 /* The bytes are not a valid policy: -EBADMSG; the struct is not (policy_validate()):
  * -EINVAL. One line, "policy: ...". */
@@ -176,7 +130,7 @@ static int check_ca(const char *pem, char *why, size_t why_len)
 		char s[SHOWN_BUF];
 
 		snprintf(why, why_len, "a PEM \"%s\" block, not a \"CERTIFICATE\"",
-			 jf_shown(name, 40, s));
+			 text_shown(name, 40, TEXT_ESCAPED, s));
 		OPENSSL_free(name);
 		return -EINVAL;
 	}
@@ -225,12 +179,8 @@ out:
 	"(absolute, components of A-Z a-z 0-9 . _ + -, no . or .., no doubled or trailing /, "     \
 	"at most 255 bytes)"
 
-int policy_validate(const struct policy *p, struct diag *d)
+static int validate_head(const struct policy *p, struct diag *d)
 {
-	char s1[SHOWN_BUF], why[200];
-	struct diag kd = {0};
-	int r;
-
 	if (p->format_version != POLICY_FORMAT_VERSION)
 		return invalid(d, "unsupported format_version %u (this verifier knows %d)",
 			       p->format_version, POLICY_FORMAT_VERSION);
@@ -239,6 +189,13 @@ int policy_validate(const struct policy *p, struct diag *d)
 			       POLICY_NAME_MAX);
 	if (p->serial == 0)
 		return invalid(d, "serial: must be at least 1");
+	return 0;
+}
+
+static int validate_release_cas(const struct policy *p, struct diag *d)
+{
+	char why[200];
+	int r;
 
 	if (p->n_release_cas == 0 || !p->release_cas)
 		return invalid(d, "release_cas: at least one release CA is needed");
@@ -254,6 +211,12 @@ int policy_validate(const struct policy *p, struct diag *d)
 		if (r < 0)
 			return invalid(d, "release_cas[%zu]: %s", i, why);
 	}
+	return 0;
+}
+
+static int validate_bundles(const struct policy *p, struct diag *d)
+{
+	char s1[SHOWN_BUF];
 
 	if (p->n_bundles == 0 || !p->bundles)
 		return invalid(d, "bundles: at least one bundle is needed");
@@ -264,70 +227,87 @@ int policy_validate(const struct policy *p, struct diag *d)
 		const struct policy_bundle *b = &p->bundles[i];
 
 		if (!b->name || !name_valid(b->name))
-			return invalid(d,
-				       "bundles[%zu].name: \"%s\" must be 1 to %d characters of "
-				       "A-Z a-z 0-9 . _ -",
-				       i, jf_shown(b->name ? b->name : "", SHOWN_MAX, s1),
-				       POLICY_NAME_MAX);
+			return invalid(
+			    d,
+			    "bundles[%zu].name: \"%s\" must be 1 to %d characters of "
+			    "A-Z a-z 0-9 . _ -",
+			    i, text_shown(b->name ? b->name : "", SHOWN_MAX, TEXT_ESCAPED, s1),
+			    POLICY_NAME_MAX);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(p->bundles[j].name, b->name))
 				return invalid(d, "bundles[%zu].name: \"%s\" is listed twice", i,
 					       b->name);
 		if (!b->path || !policy_path_valid(b->path))
-			return invalid(d, "bundles[%zu].path: \"%s\" is not a valid path " PATH_RULE,
-				       i, jf_shown(b->path ? b->path : "", SHOWN_MAX, s1));
+			return invalid(
+			    d, "bundles[%zu].path: \"%s\" is not a valid path " PATH_RULE, i,
+			    text_shown(b->path ? b->path : "", SHOWN_MAX, TEXT_ESCAPED, s1));
 	}
+	return 0;
+}
 
-	if (tpmpolicy_check_pcr_mask(p->seal_pcrs, &kd) < 0) {
-		const char *m = kd.msg;
+static int validate_seal_pcrs(const struct policy *p, struct diag *d)
+{
+	char why[TPMPOLICY_WHY_MAX];
 
-		if (!strncmp(m, "tpmpolicy: ", 11))
-			m += 11;
-		return invalid(d, "seal_pcrs: %s", m);
-	}
+	if (tpmpolicy_pcr_mask_why(p->seal_pcrs, why, sizeof(why)) < 0)
+		return invalid(d, "seal_pcrs: %s", why);
 	if (!(p->seal_pcrs & TPMPOLICY_PCR(POLICY_PCR_SEAL)))
 		return invalid(d, "seal_pcrs: must include PCR %d, the PCR sealboot measures into",
 			       POLICY_PCR_SEAL);
-
 	if (p->allow_unmeasured_boot &&
 	    policy_check_measured_boot(p->seal_pcrs, &(struct diag){0}) == 0)
 		return invalid(d, "allow_unmeasured_boot: seal_pcrs covers the boot before the "
 				  "anchor; leave the member out");
+	return 0;
+}
+
+static int validate_volume(const struct policy *p, size_t i, struct diag *d)
+{
+	const struct policy_volume *v = &p->volumes[i];
+	char s1[SHOWN_BUF];
+
+	if (!memchr(v->uuid, 0, sizeof(v->uuid)) || !policy_uuid_valid(v->uuid))
+		return invalid(d, "volumes[%zu].uuid: not a canonical lowercase UUID", i);
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(p->volumes[j].uuid, v->uuid))
+			return invalid(d, "volumes[%zu].uuid: %s is listed twice", i, v->uuid);
+	if (!v->name || !dm_name_valid(v->name))
+		return invalid(d,
+			       "volumes[%zu].name: \"%s\" must be 1 to %d characters of "
+			       "A-Z a-z 0-9 _ -",
+			       i, text_shown(v->name ? v->name : "", SHOWN_MAX, TEXT_ESCAPED, s1),
+			       POLICY_DM_NAME_MAX);
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(p->volumes[j].name, v->name))
+			return invalid(d, "volumes[%zu].name: \"%s\" is listed twice", i, v->name);
+	if (!v->purpose || !purpose_valid(v->purpose))
+		return invalid(d,
+			       "volumes[%zu].purpose: unknown purpose \"%s\" (data, "
+			       "images, state)",
+			       i, text_shown(v->purpose ? v->purpose : "", 32, TEXT_ESCAPED, s1));
+	if (v->device && !policy_path_valid(v->device))
+		return invalid(d, "volumes[%zu].device: \"%s\" is not a valid path " PATH_RULE, i,
+			       text_shown(v->device, SHOWN_MAX, TEXT_ESCAPED, s1));
+	return 0;
+}
+
+static int validate_volumes(const struct policy *p, struct diag *d)
+{
+	int r = 0;
 
 	if (p->n_volumes == 0 || !p->volumes)
 		return invalid(d, "volumes: at least one volume is needed");
 	if (p->n_volumes > POLICY_MAX_VOLUMES)
 		return invalid(d, "volumes: %zu entries, more than the %d allowed", p->n_volumes,
 			       POLICY_MAX_VOLUMES);
-	for (size_t i = 0; i < p->n_volumes; i++) {
-		const struct policy_volume *v = &p->volumes[i];
+	for (size_t i = 0; r == 0 && i < p->n_volumes; i++)
+		r = validate_volume(p, i, d);
+	return r;
+}
 
-		if (!memchr(v->uuid, 0, sizeof(v->uuid)) || !policy_uuid_valid(v->uuid))
-			return invalid(d, "volumes[%zu].uuid: not a canonical lowercase UUID", i);
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(p->volumes[j].uuid, v->uuid))
-				return invalid(d, "volumes[%zu].uuid: %s is listed twice", i,
-					       v->uuid);
-		if (!v->name || !dm_name_valid(v->name))
-			return invalid(d,
-				       "volumes[%zu].name: \"%s\" must be 1 to %d characters of "
-				       "A-Z a-z 0-9 _ -",
-				       i, jf_shown(v->name ? v->name : "", SHOWN_MAX, s1),
-				       POLICY_DM_NAME_MAX);
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(p->volumes[j].name, v->name))
-				return invalid(d, "volumes[%zu].name: \"%s\" is listed twice", i,
-					       v->name);
-		if (!v->purpose || !purpose_valid(v->purpose))
-			return invalid(d,
-				       "volumes[%zu].purpose: unknown purpose \"%s\" (data, "
-				       "images, state)",
-				       i, jf_shown(v->purpose ? v->purpose : "", 32, s1));
-		if (v->device && !policy_path_valid(v->device))
-			return invalid(d,
-				       "volumes[%zu].device: \"%s\" is not a valid path " PATH_RULE,
-				       i, jf_shown(v->device, SHOWN_MAX, s1));
-	}
+static int validate_guest(const struct policy *p, struct diag *d)
+{
+	char s1[SHOWN_BUF];
 
 	if (p->guest.vcpus < 1 || p->guest.vcpus > POLICY_VCPUS_MAX)
 		return invalid(d, "guest.vcpus: %u is outside 1..%d", p->guest.vcpus,
@@ -344,31 +324,56 @@ int policy_validate(const struct policy *p, struct diag *d)
 			return invalid(d, "guest.bridge: missing (required when network is "
 					  "\"bridged\")");
 		if (!ifname_valid(p->guest.bridge))
-			return invalid(d,
-				       "guest.bridge: \"%s\" is not an interface name (1 to %d "
-				       "characters of A-Z a-z 0-9 _ . -, the first a letter or digit)",
-				       jf_shown(p->guest.bridge, SHOWN_MAX, s1), POLICY_IFNAME_MAX);
+			return invalid(
+			    d,
+			    "guest.bridge: \"%s\" is not an interface name (1 to %d "
+			    "characters of A-Z a-z 0-9 _ . -, the first a letter or digit)",
+			    text_shown(p->guest.bridge, SHOWN_MAX, TEXT_ESCAPED, s1),
+			    POLICY_IFNAME_MAX);
 	} else if (p->guest.bridge) {
 		return invalid(d,
 			       "guest.bridge: only allowed when network is \"bridged\" (network "
 			       "is \"%s\")",
 			       policy_network_name(p->guest.network));
 	}
+	return 0;
+}
+
+static int validate_zeroize_key(const struct policy *p, struct diag *d)
+{
+	struct diag kd = {0};
+	EVP_PKEY *k = NULL;
+	int r;
 
 	if (!p->zeroize_key)
 		return invalid(d, "zeroize_key: missing");
-	{
-		EVP_PKEY *k = NULL;
-
-		memset(&kd, 0, sizeof(kd));
-		r = adminkey_public_from_pem(p->zeroize_key, strlen(p->zeroize_key), &k, &kd);
-		EVP_PKEY_free(k);
-		if (r == -ENOMEM)
-			return oom(d);
-		if (r < 0)
-			return invalid(d, "zeroize_key: %s", kd.msg);
-	}
+	r = adminkey_public_from_pem(p->zeroize_key, strlen(p->zeroize_key), &k, &kd);
+	EVP_PKEY_free(k);
+	if (r == -ENOMEM)
+		return oom(d);
+	if (r < 0)
+		return invalid(d, "zeroize_key: %s", kd.msg);
 	return 0;
+}
+
+/* Each part in turn; the first fault wins (one message naming the member). */
+int policy_validate(const struct policy *p, struct diag *d)
+{
+	int r = validate_head(p, d);
+
+	if (r == 0)
+		r = validate_release_cas(p, d);
+	if (r == 0)
+		r = validate_bundles(p, d);
+	if (r == 0)
+		r = validate_seal_pcrs(p, d);
+	if (r == 0)
+		r = validate_volumes(p, d);
+	if (r == 0)
+		r = validate_guest(p, d);
+	if (r == 0)
+		r = validate_zeroize_key(p, d);
+	return r;
 }
 
 void policy_free(struct policy *p)
@@ -399,36 +404,17 @@ void policy_free(struct policy *p)
 
 #define DOC "policy"
 
-/* The shared strict member access (util/jsonfield.h), with this
- * document's name in every message. */
-static int only_members(json_object *o, const char *const *allowed, const char *where,
-			struct diag *d)
-{
-	return jf_only(o, allowed, DOC, where, d);
-}
-
-static int get_member(json_object *o, const char *key, json_type want, const char *where,
-		      bool optional, json_object **ret, struct diag *d)
-{
-	return optional ? jf_get_opt(o, key, want, DOC, where, ret, d)
-			: jf_get(o, key, want, DOC, where, ret, d);
-}
-
-/* An unsigned 64-bit integer. Literals json-c cannot hold exactly were
- * refused by json_strict_check() before json-c saw them. */
-static int get_u64(json_object *o, const char *key, const char *where, uint64_t *ret,
-		   struct diag *d)
-{
-	return jf_u64(o, key, DOC, where, ret, d);
-}
-
+/* Members are read with util/jsonfield.h, DOC naming this document in
+ * every message. */
 static int get_string(json_object *o, const char *key, const char *where, bool optional,
 		      char **ret, struct diag *d)
 {
 	json_object *v;
 	int r;
 
-	if ((r = get_member(o, key, json_type_string, where, optional, &v, d)) < 0)
+	r = optional ? jf_get_opt(o, key, json_type_string, DOC, where, &v, d)
+		     : jf_get(o, key, json_type_string, DOC, where, &v, d);
+	if (r < 0)
 		return r;
 	if (!v) {
 		*ret = NULL;
@@ -444,7 +430,7 @@ static int get_bool(json_object *o, const char *key, const char *where, bool *re
 	json_object *v;
 	int r;
 
-	if ((r = get_member(o, key, json_type_boolean, where, false, &v, d)) < 0)
+	if ((r = jf_get(o, key, json_type_boolean, DOC, where, &v, d)) < 0)
 		return r;
 	*ret = json_object_get_boolean(v);
 	return 0;
@@ -458,7 +444,7 @@ static int get_array(json_object *o, const char *key, size_t max, json_object **
 	size_t n;
 	int r;
 
-	if ((r = get_member(o, key, json_type_array, "", false, ret, d)) < 0)
+	if ((r = jf_get(o, key, json_type_array, DOC, "", ret, d)) < 0)
 		return r;
 	n = json_object_array_length(*ret);
 	if (n > max)
@@ -514,10 +500,10 @@ static int parse_bundles(json_object *root, struct policy *p, struct diag *d)
 		if (!json_object_is_type(o, json_type_object))
 			return bad(d, "%s: expected an object, got %s", where,
 				   jf_type_name(json_object_get_type(o)));
-		if ((r = only_members(o, members, where, d)) < 0 ||
+		if ((r = jf_only(o, members, DOC, where, d)) < 0 ||
 		    (r = get_string(o, "name", where, false, &b->name, d)) < 0 ||
 		    (r = get_string(o, "path", where, false, &b->path, d)) < 0 ||
-		    (r = get_u64(o, "min_version", where, &b->min_version, d)) < 0)
+		    (r = jf_u64(o, "min_version", DOC, where, &b->min_version, d)) < 0)
 			return r;
 	}
 	return 0;
@@ -588,8 +574,8 @@ static int parse_volumes(json_object *root, struct policy *p, struct diag *d)
 		if (!json_object_is_type(o, json_type_object))
 			return bad(d, "%s: expected an object, got %s", where,
 				   jf_type_name(json_object_get_type(o)));
-		if ((r = only_members(o, members, where, d)) < 0 ||
-		    (r = get_member(o, "uuid", json_type_string, where, false, &v, d)) < 0)
+		if ((r = jf_only(o, members, DOC, where, d)) < 0 ||
+		    (r = jf_get(o, "uuid", json_type_string, DOC, where, &v, d)) < 0)
 			return r;
 		/* The struct holds a canonical UUID or nothing. */
 		if (!policy_uuid_valid(json_object_get_string(v)))
@@ -613,31 +599,31 @@ static int parse_guest(json_object *root, struct policy *p, struct diag *d)
 	uint64_t vcpus;
 	int r;
 
-	if ((r = get_member(root, "guest", json_type_object, "", false, &o, d)) < 0 ||
-	    (r = only_members(o, members, "guest", d)) < 0)
+	if ((r = jf_get(root, "guest", json_type_object, DOC, "", &o, d)) < 0 ||
+	    (r = jf_only(o, members, DOC, "guest", d)) < 0)
 		return r;
-	if ((r = get_u64(o, "vcpus", "guest", &vcpus, d)) < 0)
+	if ((r = jf_u64(o, "vcpus", DOC, "guest", &vcpus, d)) < 0)
 		return r;
 	if (vcpus < 1 || vcpus > POLICY_VCPUS_MAX)
 		return bad(d, "guest.vcpus: %llu is outside 1..%d", (unsigned long long)vcpus,
 			   POLICY_VCPUS_MAX);
 	g->vcpus = (unsigned)vcpus;
-	if ((r = get_u64(o, "memory_mib", "guest", &g->memory_mib, d)) < 0)
+	if ((r = jf_u64(o, "memory_mib", DOC, "guest", &g->memory_mib, d)) < 0)
 		return r;
-	if ((r = get_member(o, "network", json_type_string, "guest", false, &v, d)) < 0)
+	if ((r = jf_get(o, "network", json_type_string, DOC, "guest", &v, d)) < 0)
 		return r;
 	if (policy_network_from_name(json_object_get_string(v), &g->network) < 0)
 		return bad(d, "guest.network: unknown network \"%s\" (none, isolated, bridged)",
-			   jf_shown(json_object_get_string(v), 32, s));
+			   text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, s));
 	if ((r = get_string(o, "bridge", "guest", true, &g->bridge, d)) < 0)
 		return r;
-	if ((r = get_member(o, "console", json_type_string, "guest", false, &v, d)) < 0)
+	if ((r = jf_get(o, "console", json_type_string, DOC, "guest", &v, d)) < 0)
 		return r;
 	if (!strcmp(json_object_get_string(v), "log"))
 		g->console_log = true;
 	else if (strcmp(json_object_get_string(v), "none"))
 		return bad(d, "guest.console: unknown console \"%s\" (none, log)",
-			   jf_shown(json_object_get_string(v), 32, s));
+			   text_shown(json_object_get_string(v), 32, TEXT_ESCAPED, s));
 	if ((r = get_bool(o, "rng", "guest", &g->rng, d)) < 0 ||
 	    (r = get_bool(o, "vtpm", "guest", &g->vtpm, d)) < 0)
 		return r;
@@ -650,7 +636,7 @@ static int parse_allow_unmeasured(json_object *root, struct policy *p, struct di
 	json_object *v;
 	int r;
 
-	r = get_member(root, "allow_unmeasured_boot", json_type_boolean, "", true, &v, d);
+	r = jf_get_opt(root, "allow_unmeasured_boot", json_type_boolean, DOC, "", &v, d);
 	if (r < 0 || !v)
 		return r;
 	if (!json_object_get_boolean(v))
@@ -721,14 +707,15 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 	}
 	/* The format and its version first: an unknown version explains
 	 * every other difference better than a complaint about a member. */
-	if ((r = get_member(root, "format", json_type_string, "", false, &v, d)) < 0)
+	if ((r = jf_get(root, "format", json_type_string, DOC, "", &v, d)) < 0)
 		goto out;
 	if (strcmp(json_object_get_string(v), POLICY_FORMAT)) {
 		r = bad(d, "format is \"%s\", not \"%s\"",
-			jf_shown(json_object_get_string(v), SHOWN_MAX, show), POLICY_FORMAT);
+			text_shown(json_object_get_string(v), SHOWN_MAX, TEXT_ESCAPED, show),
+			POLICY_FORMAT);
 		goto out;
 	}
-	if ((r = get_u64(root, "format_version", "", &fv, d)) < 0)
+	if ((r = jf_u64(root, "format_version", DOC, "", &fv, d)) < 0)
 		goto out;
 	if (fv != POLICY_FORMAT_VERSION) {
 		r = bad(d, "unsupported format_version %llu (this verifier knows %d)",
@@ -736,13 +723,12 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *
 		goto out;
 	}
 	p->format_version = (unsigned)fv;
-	if ((r = only_members(root, members, "top level", d)) < 0 ||
+	if ((r = jf_only(root, members, DOC, "top level", d)) < 0 ||
 	    (r = get_string(root, "appliance_class", "", false, &p->appliance_class, d)) < 0 ||
-	    (r = get_u64(root, "serial", "", &p->serial, d)) < 0 ||
+	    (r = jf_u64(root, "serial", DOC, "", &p->serial, d)) < 0 ||
 	    (r = parse_release_cas(root, p, d)) < 0 || (r = parse_bundles(root, p, d)) < 0 ||
-	    (r = parse_seal_pcrs(root, p, d)) < 0 ||
-	    (r = parse_allow_unmeasured(root, p, d)) < 0 || (r = parse_volumes(root, p, d)) < 0 ||
-	    (r = parse_guest(root, p, d)) < 0 ||
+	    (r = parse_seal_pcrs(root, p, d)) < 0 || (r = parse_allow_unmeasured(root, p, d)) < 0 ||
+	    (r = parse_volumes(root, p, d)) < 0 || (r = parse_guest(root, p, d)) < 0 ||
 	    (r = get_string(root, "zeroize_key", "", false, &p->zeroize_key, d)) < 0)
 		goto out;
 	{

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 
 /* TPM structures are marshalled with every multi-octet integer big-endian. */
@@ -76,24 +77,38 @@ static int check_name(const char *what, const uint8_t *name, size_t len, struct 
 	return 0;
 }
 
-int tpmpolicy_check_pcr_mask(tpmpolicy_pcr_mask_t mask, struct diag *d)
+int tpmpolicy_pcr_mask_why(tpmpolicy_pcr_mask_t mask, char *why, size_t len)
 {
-	if (mask == 0)
-		return diag_set(d, DIAG_USAGE, EINVAL,
-				"tpmpolicy: empty PCR selection: a PCR policy must bind at least one PCR");
+	if (mask == 0) {
+		snprintf(why, len, "empty PCR selection: a PCR policy must bind at least one PCR");
+		return -EINVAL;
+	}
 	for (unsigned n = 0; n < 32; n++) {
 		if (!(mask & TPMPOLICY_PCR(n)))
 			continue;
-		if (n >= TPMPOLICY_PCR_COUNT)
-			return diag_set(d, DIAG_USAGE, EINVAL,
-					"tpmpolicy: PCR %u does not exist (PCRs are 0..%d)",
-					n, TPMPOLICY_PCR_COUNT - 1);
-		if (TPMPOLICY_PCR_RESETTABLE & TPMPOLICY_PCR(n))
-			return diag_set(d, DIAG_USAGE, EINVAL,
-					"tpmpolicy: refusing to seal to PCR %u: it can be reset from "
-					"software (PCR 16 debug, PCR 23 application), so anyone could "
-					"replay its value", n);
+		if (n >= TPMPOLICY_PCR_COUNT) {
+			snprintf(why, len, "PCR %u does not exist (PCRs are 0..%d)", n,
+				 TPMPOLICY_PCR_COUNT - 1);
+			return -EINVAL;
+		}
+		if (TPMPOLICY_PCR_RESETTABLE & TPMPOLICY_PCR(n)) {
+			snprintf(
+			    why, len,
+			    "refusing to seal to PCR %u: it can be reset from software (PCR 16 "
+			    "debug, PCR 23 application), so anyone could replay its value",
+			    n);
+			return -EINVAL;
+		}
 	}
+	return 0;
+}
+
+int tpmpolicy_check_pcr_mask(tpmpolicy_pcr_mask_t mask, struct diag *d)
+{
+	char why[TPMPOLICY_WHY_MAX];
+
+	if (tpmpolicy_pcr_mask_why(mask, why, sizeof(why)) < 0)
+		return diag_set(d, DIAG_USAGE, EINVAL, "tpmpolicy: %s", why);
 	return 0;
 }
 

@@ -78,6 +78,11 @@ enum tpmpolicy_eo {
  * any PCR above 23 and the software-resettable PCRs 16 and 23. 0 or -EINVAL
  * with d naming the offending PCR. */
 int tpmpolicy_check_pcr_mask(tpmpolicy_pcr_mask_t mask, struct diag *d);
+/* The same check for a caller that names the fault in its own words (a
+ * document's member): the reason, without tpmpolicy's prefix, into why. 0 or
+ * -EINVAL. */
+#define TPMPOLICY_WHY_MAX 200
+int tpmpolicy_pcr_mask_why(tpmpolicy_pcr_mask_t mask, char *why, size_t len);
 
 /* Policy digest of a fresh session: all zero. */
 void tpmpolicy_init(uint8_t digest[TPMPOLICY_DIGEST_SIZE]);

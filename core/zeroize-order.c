@@ -10,6 +10,7 @@
 #include "hex.h"
 #include "jsonfield.h"
 #include "jsonout.h"
+#include "text.h"
 
 #define CHALLENGE_FORMAT "sealboot-zeroize-challenge"
 #define ORDER_FORMAT "sealboot-zeroize-order"
@@ -17,15 +18,7 @@
 
 static bool dm_name_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > POLICY_DM_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-			return false;
-	return true;
+	return text_name_valid(s, POLICY_DM_NAME_MAX, TEXT_NAME_DM);
 }
 
 static int names_valid(const char (*v)[POLICY_DM_NAME_MAX + 1], size_t n)

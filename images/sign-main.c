@@ -23,15 +23,12 @@
 #include "config.h"
 #include "hex.h"
 
+/* Exit statuses (sealboot-sign(1)): 0 ok, 1 internal, 2 usage; 3 to 7 are
+ * the failure classes' (diag_exit_code()). */
 enum {
 	EXIT_OK = 0,
 	EXIT_INTERNAL = 1,
 	EXIT_USAGE = 2,
-	EXIT_SIGNATURE = 3,
-	EXIT_TRUST = 4,
-	EXIT_MALFORMED = 5,
-	EXIT_CONTENT = 6,
-	EXIT_EXPIRED = 7,
 };
 
 /* The one place a failure class becomes an exit code (util/diag.h). */
@@ -237,7 +234,66 @@ enum {
 	OPT_FORCE,
 };
 
-static int cmd_verify(int argc, char **argv)
+/* A parsing step's "carry on": no exit status is negative. */
+#define GO_ON (-1)
+
+/* The options sign and verify share, and help: GO_ON, or the exit status
+ * to stop with. */
+static int common_option(int c, char **argv, const char *cmd, void (*usage)(FILE *),
+			 unsigned *threads, bool *progress, bool *json)
+{
+	switch (c) {
+	case OPT_THREADS:
+		if (parse_threads(optarg, threads) < 0)
+			return usage_error(cmd, "--threads '%s' is not 1..256", optarg);
+		break;
+	case OPT_NO_PROGRESS:
+		*progress = false;
+		break;
+	case OPT_JSON:
+		*json = true;
+		break;
+	case 'h':
+		usage(stdout);
+		return EXIT_OK;
+	default: {
+		char bad[160];
+
+		return usage_error(cmd, "%s", cli_bad_option(c, argv, bad, sizeof(bad)));
+	}
+	}
+	return GO_ON;
+}
+
+/* What `verify` was asked to do; cas has room for each --ca. */
+struct verify_args {
+	struct bundle_verify_opts vo;
+	const char **cas;
+	bool json, progress;
+	const char *dir;
+};
+
+/* One option of `verify`: GO_ON, or the exit status to stop with. */
+static int verify_option(int c, char **argv, struct verify_args *a)
+{
+	switch (c) {
+	case OPT_CA:
+		a->cas[a->vo.n_ca++] = optarg;
+		break;
+	case OPT_AT:
+		if (manifest_time_parse(optarg, &a->vo.at) < 0 || a->vo.at <= 0)
+			return usage_error(
+			    "verify", "--at '%s' is not a time like 2027-01-31T12:00:00Z", optarg);
+		break;
+	default:
+		return common_option(c, argv, "verify", usage_verify, &a->vo.threads, &a->progress,
+				     &a->json);
+	}
+	return GO_ON;
+}
+
+/* The options and the one BUNDLE_DIR: GO_ON, or the exit status to stop with. */
+static int verify_parse(int argc, char **argv, struct verify_args *a)
 {
 	static const struct option opts[] = {
 		{"ca", required_argument, NULL, OPT_CA},
@@ -248,123 +304,96 @@ static int cmd_verify(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct bundle_verify_opts vo = {0};
-	struct bundle_verified *v = NULL;
-	struct diag d = {0};
-	const char **cas;
-	bool json = false, progress = true;
-	const char *dir;
-	size_t n_ca = 0;
 	int c, code;
 
-	cas = calloc((size_t)argc, sizeof(*cas));
-	if (!cas)
-		return EXIT_INTERNAL;
 	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_CA:
-			cas[n_ca++] = optarg;
-			break;
-		case OPT_AT:
-			if (manifest_time_parse(optarg, &vo.at) < 0 || vo.at <= 0) {
-				free(cas);
-				return usage_error("verify",
-						   "--at '%s' is not a time like 2027-01-31T12:00:00Z",
-						   optarg);
-			}
-			break;
-		case OPT_THREADS:
-			if (parse_threads(optarg, &vo.threads) < 0) {
-				free(cas);
-				return usage_error("verify", "--threads '%s' is not 1..256", optarg);
-			}
-			break;
-		case OPT_NO_PROGRESS:
-			progress = false;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case 'h':
-			usage_verify(stdout);
-			free(cas);
-			return EXIT_OK;
-		default: {
-			char bad[160];
-
-			free(cas);
-			return usage_error("verify", "%s", cli_bad_option(c, argv, bad, sizeof(bad)));
-		}
-		}
-	}
-	if (optind != argc - 1) {
-		free(cas);
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
+		if ((code = verify_option(c, argv, a)) != GO_ON)
+			return code;
+	if (optind != argc - 1)
 		return usage_error("verify", "%s", "expected exactly one BUNDLE_DIR");
-	}
-	dir = argv[optind];
-	if (n_ca == 0) {
-		free(cas);
+	a->dir = argv[optind];
+	if (a->vo.n_ca == 0)
 		return usage_error("verify", "%s", "--ca is required: the release CA to trust");
-	}
-	vo.ca_files = cas;
-	vo.n_ca = n_ca;
-	vo.progress = progress && isatty(STDERR_FILENO);
+	a->vo.ca_files = a->cas;
+	a->vo.progress = a->progress && isatty(STDERR_FILENO);
+	return GO_ON;
+}
 
-	if (bundle_verify(dir, &vo, &v, &d) < 0) {
-		code = report_failure("verify", VERIFY_SCHEMA, dir, json, &d);
-		free(cas);
-		return code;
-	}
-	free(cas);
-
+static void verify_print_json(const char *dir, const struct bundle_verified *v)
+{
 	const struct manifest *m = v->manifest;
+	json_object *o = json_object_new_object(), *jm = json_object_new_object(),
+		    *js = json_object_new_object();
 	char mhex[65], certhex[65], anchorhex[65];
 
 	hex_encode(v->manifest_sha256, 32, mhex);
 	hex_encode(v->signer.cert_sha256, 32, certhex);
 	hex_encode(v->signer.anchor_sha256, 32, anchorhex);
-	if (json) {
-		json_object *o = json_object_new_object(), *jm = json_object_new_object(),
-			    *js = json_object_new_object();
+	json_object_object_add(o, "schema", json_object_new_string(VERIFY_SCHEMA));
+	json_object_object_add(o, "bundle", json_object_new_string(dir));
+	json_object_object_add(o, "verified", json_object_new_boolean(1));
+	json_object_object_add(jm, "name", json_object_new_string(m->name));
+	json_object_object_add(jm, "version", json_object_new_uint64(m->version));
+	json_object_object_add(jm, "appliance_class", json_object_new_string(m->appliance_class));
+	json_object_object_add(jm, "not_after", time_or_null(m->has_not_after, m->not_after));
+	json_object_object_add(jm, "sha256", json_object_new_string(mhex));
+	json_object_object_add(jm, "payloads", payloads_json(m));
+	json_object_object_add(o, "manifest", jm);
+	json_object_object_add(js, "subject", json_object_new_string(v->signer.subject));
+	json_object_object_add(js, "issuer", json_object_new_string(v->signer.issuer));
+	json_object_object_add(js, "cert_sha256", json_object_new_string(certhex));
+	json_object_object_add(js, "anchor_subject",
+			       json_object_new_string(v->signer.anchor_subject));
+	json_object_object_add(js, "anchor_sha256", json_object_new_string(anchorhex));
+	json_object_object_add(js, "signing_time",
+			       time_or_null(v->signer.signing_time >= 0, v->signer.signing_time));
+	json_object_object_add(o, "signer", js);
+	print_json(o);
+}
 
-		json_object_object_add(o, "schema", json_object_new_string(VERIFY_SCHEMA));
-		json_object_object_add(o, "bundle", json_object_new_string(dir));
-		json_object_object_add(o, "verified", json_object_new_boolean(1));
-		json_object_object_add(jm, "name", json_object_new_string(m->name));
-		json_object_object_add(jm, "version", json_object_new_uint64(m->version));
-		json_object_object_add(jm, "appliance_class",
-				       json_object_new_string(m->appliance_class));
-		json_object_object_add(jm, "not_after",
-				       time_or_null(m->has_not_after, m->not_after));
-		json_object_object_add(jm, "sha256", json_object_new_string(mhex));
-		json_object_object_add(jm, "payloads", payloads_json(m));
-		json_object_object_add(o, "manifest", jm);
-		json_object_object_add(js, "subject", json_object_new_string(v->signer.subject));
-		json_object_object_add(js, "issuer", json_object_new_string(v->signer.issuer));
-		json_object_object_add(js, "cert_sha256", json_object_new_string(certhex));
-		json_object_object_add(js, "anchor_subject",
-				       json_object_new_string(v->signer.anchor_subject));
-		json_object_object_add(js, "anchor_sha256", json_object_new_string(anchorhex));
-		json_object_object_add(js, "signing_time",
-				       time_or_null(v->signer.signing_time >= 0,
-						    v->signer.signing_time));
-		json_object_object_add(o, "signer", js);
-		print_json(o);
-	} else {
-		uint64_t total = 0;
+static void verify_print(const struct verify_args *a, const struct bundle_verified *v)
+{
+	const struct manifest *m = v->manifest;
+	uint64_t total = 0;
 
-		for (size_t i = 0; i < m->n_payloads; i++)
-			total += m->payloads[i].size;
-		fprintf(stderr,
-			"%s: verified bundle %s version %llu for %s: %zu payload%s, %llu bytes\n"
-			"  signed by %s\n  trusted via %s\n",
-			prog, m->name, (unsigned long long)m->version, m->appliance_class,
-			m->n_payloads, m->n_payloads == 1 ? "" : "s", (unsigned long long)total,
-			v->signer.subject, v->signer.anchor_subject);
+	if (a->json) {
+		verify_print_json(a->dir, v);
+		return;
 	}
+	for (size_t i = 0; i < m->n_payloads; i++)
+		total += m->payloads[i].size;
+	fprintf(stderr,
+		"%s: verified bundle %s version %llu for %s: %zu payload%s, %llu bytes\n"
+		"  signed by %s\n  trusted via %s\n",
+		prog, m->name, (unsigned long long)m->version, m->appliance_class, m->n_payloads,
+		m->n_payloads == 1 ? "" : "s", (unsigned long long)total, v->signer.subject,
+		v->signer.anchor_subject);
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	struct verify_args a = {.progress = true};
+	struct bundle_verified *v = NULL;
+	struct diag d = {0};
+	int code;
+
+	a.cas = calloc((size_t)argc, sizeof(*a.cas));
+	if (!a.cas)
+		return EXIT_INTERNAL;
+	code = verify_parse(argc, argv, &a);
+	if (code != GO_ON)
+		goto out;
+	if (bundle_verify(a.dir, &a.vo, &v, &d) < 0) {
+		code = report_failure("verify", VERIFY_SCHEMA, a.dir, a.json, &d);
+		goto out;
+	}
+	verify_print(&a, v);
+	code = EXIT_OK;
+out:
 	bundle_verified_free(v);
-	return EXIT_OK;
+	free(a.cas);
+	return code;
 }
 
 static int parse_payload(const char *arg, struct bundle_payload_spec *ret)
@@ -435,7 +464,87 @@ static int add_verity(const char *dir, struct bundle_sign_opts *bo,
 	return r;
 }
 
-static int cmd_sign(int argc, char **argv)
+/* What `sign` was asked to do; specs has room for each --payload and a
+ * verity tree for each. */
+struct sign_args {
+	struct cms_signer_opts so;
+	struct bundle_sign_opts bo;
+	struct bundle_payload_spec *specs;
+	bool json, progress, have_version, with_verity;
+	const char *dir;
+};
+
+/* One option of `sign`: GO_ON, or the usage exit status. */
+static int sign_option(int c, char **argv, struct sign_args *a)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_KEY:
+		a->so.key = optarg;
+		break;
+	case OPT_CERT:
+		a->so.cert = optarg;
+		break;
+	case OPT_CHAIN:
+		a->so.chain = optarg;
+		break;
+	case OPT_MODULE:
+		a->so.pkcs11_module = optarg;
+		break;
+	case OPT_SECRET_FD:
+		if (parse_u64(optarg, &v) < 0 || v > INT_MAX)
+			return usage_error("sign", "--secret-fd '%s' is not a file descriptor",
+					   optarg);
+		a->so.secret_fd = (int)v;
+		break;
+	case OPT_NAME:
+		a->bo.name = optarg;
+		break;
+	case OPT_VERSION:
+		if (parse_u64(optarg, &a->bo.version) < 0)
+			return usage_error(
+			    "sign", "--version '%s' is not an unsigned 64-bit integer", optarg);
+		a->have_version = true;
+		break;
+	case OPT_CLASS:
+		a->bo.appliance_class = optarg;
+		break;
+	case OPT_NOT_AFTER:
+		if (manifest_time_parse(optarg, &a->bo.not_after) < 0)
+			return usage_error(
+			    "sign", "--not-after '%s' is not a time like 2027-01-31T12:00:00Z",
+			    optarg);
+		a->bo.has_not_after = true;
+		break;
+	case OPT_PAYLOAD:
+		if (parse_payload(optarg, &a->specs[a->bo.n_payloads]) < 0)
+			return usage_error("sign",
+					   "--payload '%s' is not ROLE:PATH with ROLE one of disk, "
+					   "kernel, initrd, cmdline, data",
+					   optarg);
+		a->bo.n_payloads++;
+		break;
+	case OPT_DIGEST:
+		if (digest_alg_from_name(optarg, &a->bo.alg) < 0)
+			return usage_error("sign", "--digest '%s' is not sha256 or sha384", optarg);
+		break;
+	case OPT_FORCE:
+		a->bo.force = true;
+		break;
+	case OPT_VERITY:
+		a->with_verity = true;
+		break;
+	default:
+		return common_option(c, argv, "sign", usage_sign, &a->bo.threads, &a->progress,
+				     &a->json);
+	}
+	return GO_ON;
+}
+
+/* The options, the one BUNDLE_DIR and the required options: GO_ON, or the
+ * exit status to stop with (usage, or 0 after --help). */
+static int sign_parse(int argc, char **argv, struct sign_args *a)
 {
 	static const struct option opts[] = {
 		{"key", required_argument, NULL, OPT_KEY},
@@ -457,160 +566,40 @@ static int cmd_sign(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct cms_signer_opts so = {.secret_fd = -1};
-	struct payload_verity *verity = NULL;
-	char **tree_paths = NULL;
-	size_t n_given = 0;
-	bool with_verity = false;
-	struct bundle_sign_opts bo = {.alg = DIGEST_SHA256};
-	struct bundle_payload_spec *specs;
-	struct cms_signer *signer = NULL;
-	struct manifest *m = NULL;
-	unsigned char sha[32];
-	struct diag d = {0};
-	bool json = false, progress = true, have_version = false;
-	const char *dir;
-	int c, code = EXIT_USAGE;
+	const char *missing;
+	int c, code;
 
-	/* room for each --payload and a verity tree for each */
-	specs = calloc(2 * (size_t)argc, sizeof(*specs));
-	if (!specs)
-		return EXIT_INTERNAL;
-	bo.payloads = specs;
 	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		uint64_t v;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
+		if ((code = sign_option(c, argv, a)) != GO_ON)
+			return code;
+	if (optind != argc - 1)
+		return usage_error("sign", "%s", "expected exactly one BUNDLE_DIR");
+	a->dir = argv[optind];
+	missing = !a->so.key		   ? "--key"
+		  : !a->so.cert		   ? "--cert"
+		  : !a->bo.name		   ? "--name"
+		  : !a->have_version	   ? "--version"
+		  : !a->bo.appliance_class ? "--class"
+		  : a->bo.n_payloads == 0  ? "--payload"
+					   : NULL;
+	if (missing)
+		return usage_error("sign", "%s is required", missing);
+	a->bo.progress = a->progress && isatty(STDERR_FILENO);
+	return GO_ON;
+}
 
-		switch (c) {
-		case OPT_KEY:
-			so.key = optarg;
-			break;
-		case OPT_CERT:
-			so.cert = optarg;
-			break;
-		case OPT_CHAIN:
-			so.chain = optarg;
-			break;
-		case OPT_MODULE:
-			so.pkcs11_module = optarg;
-			break;
-		case OPT_SECRET_FD:
-			if (parse_u64(optarg, &v) < 0 || v > INT_MAX) {
-				usage_error("sign", "--secret-fd '%s' is not a file descriptor",
-					    optarg);
-				goto out;
-			}
-			so.secret_fd = (int)v;
-			break;
-		case OPT_NAME:
-			bo.name = optarg;
-			break;
-		case OPT_VERSION:
-			if (parse_u64(optarg, &bo.version) < 0) {
-				usage_error("sign",
-					    "--version '%s' is not an unsigned 64-bit integer",
-					    optarg);
-				goto out;
-			}
-			have_version = true;
-			break;
-		case OPT_CLASS:
-			bo.appliance_class = optarg;
-			break;
-		case OPT_NOT_AFTER:
-			if (manifest_time_parse(optarg, &bo.not_after) < 0) {
-				usage_error("sign",
-					    "--not-after '%s' is not a time like 2027-01-31T12:00:00Z",
-					    optarg);
-				goto out;
-			}
-			bo.has_not_after = true;
-			break;
-		case OPT_PAYLOAD:
-			if (parse_payload(optarg, &specs[bo.n_payloads]) < 0) {
-				usage_error("sign",
-					    "--payload '%s' is not ROLE:PATH with ROLE one of disk, "
-					    "kernel, initrd, cmdline, data",
-					    optarg);
-				goto out;
-			}
-			bo.n_payloads++;
-			break;
-		case OPT_DIGEST:
-			if (digest_alg_from_name(optarg, &bo.alg) < 0) {
-				usage_error("sign", "--digest '%s' is not sha256 or sha384", optarg);
-				goto out;
-			}
-			break;
-		case OPT_FORCE:
-			bo.force = true;
-			break;
-		case OPT_THREADS:
-			if (parse_threads(optarg, &bo.threads) < 0) {
-				usage_error("sign", "--threads '%s' is not 1..256", optarg);
-				goto out;
-			}
-			break;
-		case OPT_NO_PROGRESS:
-			progress = false;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_VERITY:
-			with_verity = true;
-			break;
-		case 'h':
-			usage_sign(stdout);
-			code = EXIT_OK;
-			goto out;
-		default: {
-			char bad[160];
-
-			usage_error("sign", "%s", cli_bad_option(c, argv, bad, sizeof(bad)));
-			goto out;
-		}
-		}
-	}
-	if (optind != argc - 1) {
-		usage_error("sign", "%s", "expected exactly one BUNDLE_DIR");
-		goto out;
-	}
-	dir = argv[optind];
-	{
-		const char *missing = !so.key           ? "--key"
-				      : !so.cert        ? "--cert"
-				      : !bo.name        ? "--name"
-				      : !have_version   ? "--version"
-				      : !bo.appliance_class ? "--class"
-				      : bo.n_payloads == 0 ? "--payload"
-							   : NULL;
-		if (missing) {
-			usage_error("sign", "%s is required", missing);
-			goto out;
-		}
-	}
-	bo.progress = progress && isatty(STDERR_FILENO);
-
-	/* Key material is about to be in this process: no core dumps, no
-	 * ptrace by other users' processes. */
-	(void)prctl(PR_SET_DUMPABLE, 0);
-
-	n_given = bo.n_payloads;
-	if (cms_signer_load(&so, &signer, &d) < 0 ||
-	    (with_verity && add_verity(dir, &bo, specs, &verity, &tree_paths, &d) < 0) ||
-	    bundle_sign(dir, &bo, signer, &m, sha, &d) < 0) {
-		code = report_failure("sign", SIGN_SCHEMA, dir, json, &d);
-		goto out;
-	}
+static void sign_print(const struct sign_args *a, const struct manifest *m,
+		       const unsigned char sha[32])
+{
 	char hex[65];
 
 	hex_encode(sha, 32, hex);
-	if (json) {
+	if (a->json) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "schema", json_object_new_string(SIGN_SCHEMA));
-		json_object_object_add(o, "bundle", json_object_new_string(dir));
+		json_object_object_add(o, "bundle", json_object_new_string(a->dir));
 		json_object_object_add(o, "manifest_sha256", json_object_new_string(hex));
 		json_object_object_add(o, "payloads", payloads_json(m));
 		print_json(o);
@@ -619,15 +608,48 @@ static int cmd_sign(int argc, char **argv)
 			prog, m->name, (unsigned long long)m->version, m->appliance_class,
 			m->n_payloads, m->n_payloads == 1 ? "" : "s", hex);
 	}
-	code = EXIT_OK;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+	struct sign_args a = {
+	    .so = {.secret_fd = -1}, .bo = {.alg = DIGEST_SHA256}, .progress = true};
+	struct payload_verity *verity = NULL;
+	char **tree_paths = NULL;
+	struct cms_signer *signer = NULL;
+	struct manifest *m = NULL;
+	unsigned char sha[32];
+	struct diag d = {0};
+	size_t n_given;
+	int code;
+
+	a.specs = calloc(2 * (size_t)argc, sizeof(*a.specs));
+	if (!a.specs)
+		return EXIT_INTERNAL;
+	a.bo.payloads = a.specs;
+	code = sign_parse(argc, argv, &a);
+	if (code != GO_ON)
+		goto out;
+	/* Key material is about to be in this process: no core dumps, no
+	 * ptrace by other users' processes. */
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	n_given = a.bo.n_payloads;
+	if (cms_signer_load(&a.so, &signer, &d) < 0 ||
+	    (a.with_verity && add_verity(a.dir, &a.bo, a.specs, &verity, &tree_paths, &d) < 0) ||
+	    bundle_sign(a.dir, &a.bo, signer, &m, sha, &d) < 0) {
+		code = report_failure("sign", SIGN_SCHEMA, a.dir, a.json, &d);
+	} else {
+		sign_print(&a, m, sha);
+		code = EXIT_OK;
+	}
+	for (size_t i = 0; tree_paths && i < n_given; i++)
+		free(tree_paths[i]);
 out:
 	manifest_free(m);
 	cms_signer_free(signer);
-	for (size_t i = 0; tree_paths && i < n_given; i++)
-		free(tree_paths[i]);
 	free(tree_paths);
 	free(verity);
-	free(specs);
+	free(a.specs);
 	return code;
 }
 

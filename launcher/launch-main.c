@@ -25,6 +25,7 @@
 #include "kvm.h"
 #include "lockdown.h"
 #include "virt.h"
+#include "text.h"
 #include "watch.h"
 
 static const char *prog = "sealboot-launch";
@@ -220,13 +221,26 @@ static int fork_watch(void)
 	return EXIT_INTERNAL;
 }
 
+/* USB deauthorized on the host before the guest exists (unless asked not to). */
+static int host_lockdown(const struct opts *o, struct diag *d)
+{
+	unsigned changed = 0;
+
+	if (o->no_lockdown)
+		return EXIT_OK;
+	if (lockdown_usb(o->sysfs_root, &changed, d) < 0)
+		return report(d, EXIT_INTERNAL);
+	fprintf(stderr, "%s: host USB locked down (%u setting(s) written under %s)\n", prog,
+		changed, o->sysfs_root);
+	return EXIT_OK;
+}
+
 static int cmd_start(struct opts *o)
 {
 	struct spec s;
 	struct virt *v = NULL;
 	struct diag d = {0};
 	char why[256] = "", offender[256] = "", *xml = NULL, *dir = NULL, copy_dir[4400];
-	unsigned changed = 0;
 	struct timespec t0, t1;
 	struct watch_cfg cfg = {.interval_ms = o->interval_ms};
 	int code;
@@ -255,14 +269,9 @@ static int cmd_start(struct opts *o)
 		code = report(&d, EXIT_PROFILE);
 		goto out;
 	}
-	if (!o->no_lockdown) {
-		if (lockdown_usb(o->sysfs_root, &changed, &d) < 0) {
-			code = report(&d, EXIT_INTERNAL);
-			goto out;
-		}
-		fprintf(stderr, "%s: host USB locked down (%u setting(s) written under %s)\n", prog,
-			changed, o->sysfs_root);
-	}
+	code = host_lockdown(o, &d);
+	if (code)
+		goto out;
 	/* The events are subscribed to before the guest exists, so nothing that
 	 * happens to it after create goes unseen. */
 	if (virt_events_init(&d) < 0 || virt_open(o->uri, &v, &d) < 0 ||
@@ -367,6 +376,66 @@ static int cmd_stop(struct opts *o)
 	return EXIT_OK;
 }
 
+/* The spec's accelerator for status and audit. With --virt auto it is the
+ * one start chose (the live domain's type): a probe run again now could
+ * answer otherwise under load, and the audit is about devices, not about
+ * the accelerator. EXIT_OK, or the usage error when --virt names another. */
+static int live_virt(struct opts *o, struct virt *v)
+{
+	struct diag d = {0};
+	char *live = NULL;
+	enum spec_virt runs = SPEC_VIRT_TCG;
+	/* Unreadable, or a type of its own: the audit names it. */
+	bool have = virt_live_xml(v, o->g.name, &live, &d) == 0 &&
+		    audit_domain_virt(live, strlen(live), &runs, &d) == 0;
+
+	free(live);
+	if (!strcmp(o->virt, "auto"))
+		o->g.virt = runs;
+	else if (have && runs != o->g.virt)
+		/* Not a device the profile forbids: the options ask for
+		 * another accelerator than the guest runs under. */
+		return usage_error("guest %s runs under %s, not the --virt %s asked for; "
+				   "nothing was audited (leave --virt out, or give --virt %s)",
+				   o->g.name, runs == SPEC_VIRT_KVM ? "KVM" : "TCG", o->virt,
+				   runs == SPEC_VIRT_KVM ? "kvm" : "tcg");
+	return EXIT_OK;
+}
+
+/* status --json (schema sealboot-launch-status/2). rec: the watch's record,
+ * or NULL. */
+static void print_check_json(const struct spec *s, enum virt_state st, int code,
+			     const char *offender, bool destroyed, const struct watch_record *rec)
+{
+	json_object *j = json_object_new_object(), *w = json_object_new_object();
+
+	json_object_object_add(j, "schema", json_object_new_string("sealboot-launch-status/2"));
+	json_object_object_add(j, "name", json_object_new_string(s->name));
+	json_object_object_add(j, "running", json_object_new_boolean(st == VIRT_RUNNING));
+	json_object_object_add(j, "audit",
+			       json_object_new_string(code == EXIT_OK		 ? "clean"
+						      : code == EXIT_AUDIT	 ? "failed"
+						      : code == EXIT_NOT_RUNNING ? "not-running"
+										 : "error"));
+	json_object_object_add(j, "offender", json_object_new_string(offender));
+	json_object_object_add(j, "destroyed", json_object_new_boolean(destroyed));
+	json_object_object_add(
+	    w, "state",
+	    json_object_new_string(!rec ? "none"
+				   : (!strcmp(rec->state, "watching") && !rec->pid_alive)
+				       ? "dead"
+				       : rec->state));
+	json_object_object_add(w, "pid", json_object_new_int64(rec ? rec->pid : 0));
+	json_object_object_add(w, "event", json_object_new_string(rec ? rec->event : ""));
+	json_object_object_add(w, "reason", json_object_new_string(rec ? rec->reason : ""));
+	json_object_object_add(w, "frozen_ms", json_object_new_int64(rec ? rec->frozen_ms : 0));
+	json_object_object_add(w, "latency_ms", json_object_new_int64(rec ? rec->latency_ms : 0));
+	json_object_object_add(j, "watch", w);
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(j);
+}
+
 /* status and audit: the same check; audit also acts on a failure. */
 static int cmd_check(struct opts *o, bool act)
 {
@@ -379,32 +448,13 @@ static int cmd_check(struct opts *o, bool act)
 	bool have_rec = false, watch_destroyed = false;
 	int code;
 
-	/* The spec the guest must match, from the same measured state. With
-	 * --virt auto the accelerator is the one start chose (the live
-	 * domain's type): a probe run again now could answer otherwise under
-	 * load, and the audit is about devices, not about the accelerator. */
+	/* The spec the guest must match, from the same measured state. */
 	if (virt_open(o->uri, &v, &d) < 0)
 		return report(&d, EXIT_LIBVIRT);
-	{
-		char *live = NULL;
-		bool have = virt_live_xml(v, o->g.name, &live, &d) == 0;
-		enum spec_virt runs = have && strncmp(live, "<domain type='kvm'", 18) == 0
-					      ? SPEC_VIRT_KVM
-					      : SPEC_VIRT_TCG;
-
-		free(live);
-		memset(&d, 0, sizeof(d));
-		if (!strcmp(o->virt, "auto")) {
-			o->g.virt = runs;
-		} else if (have && runs != o->g.virt) {
-			/* Not a device the profile forbids: the options ask
-			 * for another accelerator than the guest runs under. */
-			virt_close(v);
-			return usage_error("guest %s runs under %s, not the --virt %s asked for; "
-					   "nothing was audited (leave --virt out, or give --virt %s)",
-					   o->g.name, runs == SPEC_VIRT_KVM ? "KVM" : "TCG", o->virt,
-					   runs == SPEC_VIRT_KVM ? "kvm" : "tcg");
-		}
+	code = live_virt(o, v);
+	if (code) {
+		virt_close(v);
+		return code;
 	}
 	code = spec_or_fail(o, &s, &d);
 	if (code) {
@@ -436,37 +486,9 @@ static int cmd_check(struct opts *o, bool act)
 		snprintf(offender, sizeof(offender), "%s", rec.reason);
 	}
 	if (o->json) {
-		json_object *j = json_object_new_object(), *w = json_object_new_object();
-
-		json_object_object_add(j, "schema", json_object_new_string("sealboot-launch-status/2"));
-		json_object_object_add(j, "name", json_object_new_string(s.name));
-		json_object_object_add(j, "running", json_object_new_boolean(st == VIRT_RUNNING));
-		json_object_object_add(j, "audit",
-				       json_object_new_string(code == EXIT_OK	      ? "clean"
-							      : code == EXIT_AUDIT    ? "failed"
-							      : code == EXIT_NOT_RUNNING ? "not-running"
-											 : "error"));
-		json_object_object_add(j, "offender", json_object_new_string(offender));
-		json_object_object_add(j, "destroyed",
-				       json_object_new_boolean((code == EXIT_AUDIT && act) ||
-							       watch_destroyed));
-		json_object_object_add(
-		    w, "state",
-		    json_object_new_string(!have_rec ? "none"
-					   : (!strcmp(rec.state, "watching") && !rec.pid_alive)
-					       ? "dead"
-					       : rec.state));
-		json_object_object_add(w, "pid", json_object_new_int64(have_rec ? rec.pid : 0));
-		json_object_object_add(w, "event", json_object_new_string(have_rec ? rec.event : ""));
-		json_object_object_add(w, "reason", json_object_new_string(have_rec ? rec.reason : ""));
-		json_object_object_add(w, "frozen_ms",
-				       json_object_new_int64(have_rec ? rec.frozen_ms : 0));
-		json_object_object_add(w, "latency_ms",
-				       json_object_new_int64(have_rec ? rec.latency_ms : 0));
-		json_object_object_add(j, "watch", w);
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
-								    JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(j);
+		print_check_json(&s, st, code, offender,
+				 (code == EXIT_AUDIT && act) || watch_destroyed,
+				 have_rec ? &rec : NULL);
 	} else if (code == EXIT_OK) {
 		printf("sealboot-launch: %s running; live devices match the profile%s\n", s.name,
 		       have_rec && !strcmp(rec.state, "watching") && rec.pid_alive
@@ -500,33 +522,159 @@ static int cmd_audit(struct opts *o)
 	return cmd_check(o, true);
 }
 
+enum {
+	OPT_STATE = 256,
+	OPT_RUN,
+	OPT_URI,
+	OPT_TCTI,
+	OPT_NAME,
+	OPT_CONSOLE,
+	OPT_VIRT,
+	OPT_WITHOUT_VOLUMES,
+	OPT_REVERIFY,
+	OPT_SYSFS,
+	OPT_NO_LOCKDOWN,
+	OPT_TIMEOUT,
+	OPT_JSON,
+	OPT_FOREGROUND,
+	OPT_INTERVAL,
+};
+
+static const struct option longopts[] = {
+    {"state", required_argument, NULL, OPT_STATE},
+    {"run", required_argument, NULL, OPT_RUN},
+    {"uri", required_argument, NULL, OPT_URI},
+    {"tcti", required_argument, NULL, OPT_TCTI},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"console-log", required_argument, NULL, OPT_CONSOLE},
+    {"virt", required_argument, NULL, OPT_VIRT},
+    {"without-volumes", no_argument, NULL, OPT_WITHOUT_VOLUMES},
+    {"reverify", no_argument, NULL, OPT_REVERIFY},
+    {"sysfs-root", required_argument, NULL, OPT_SYSFS},
+    {"no-lockdown", no_argument, NULL, OPT_NO_LOCKDOWN},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"foreground", no_argument, NULL, OPT_FOREGROUND},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {0},
+};
+
+/* An option parser's answers besides an exit status (never negative). */
+#define GO_ON (-1)
+
+/* One long option into o: GO_ON, or the usage exit status. */
+static int parse_option(int c, struct opts *o)
+{
+	switch (c) {
+	case OPT_STATE:
+		o->g.state_dir = optarg;
+		break;
+	case OPT_RUN:
+		o->g.run_dir = optarg;
+		break;
+	case OPT_URI:
+		o->uri = optarg;
+		break;
+	case OPT_TCTI:
+		o->g.tcti = optarg;
+		break;
+	case OPT_NAME:
+		if (!text_name_valid(optarg, SPEC_NAME_MAX - 1, TEXT_NAME_HOST))
+			return usage_error("--name '%s' is not 1 to %d characters of A-Z a-z "
+					   "0-9 . _ - starting with a letter or digit",
+					   optarg, SPEC_NAME_MAX - 1);
+		o->g.name = optarg;
+		break;
+	case OPT_CONSOLE:
+		o->g.console_log = optarg;
+		break;
+	case OPT_VIRT:
+		if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
+			return usage_error("--virt '%s' is not auto, kvm or tcg", optarg);
+		o->virt = optarg;
+		o->g.virt = !strcmp(optarg, "kvm") ? SPEC_VIRT_KVM : SPEC_VIRT_TCG;
+		break;
+	case OPT_WITHOUT_VOLUMES:
+		o->g.without_volumes = true;
+		break;
+	case OPT_REVERIFY:
+		o->g.reverify = true;
+		break;
+	case OPT_SYSFS:
+		o->sysfs_root = optarg;
+		break;
+	case OPT_NO_LOCKDOWN:
+		o->no_lockdown = true;
+		break;
+	case OPT_TIMEOUT: {
+		char *end;
+		unsigned long t;
+
+		errno = 0;
+		t = strtoul(optarg, &end, 10);
+		if (errno || *end || end == optarg || t > 3600)
+			return usage_error("--timeout '%s' is not 0..3600 seconds", optarg);
+		o->timeout_s = (unsigned)t;
+		break;
+	}
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_FOREGROUND:
+		o->foreground = true;
+		break;
+	case OPT_INTERVAL: {
+		char *end;
+		unsigned long t;
+
+		errno = 0;
+		t = strtoul(optarg, &end, 10);
+		if (errno || *end || end == optarg || t < 100 || t > 60000)
+			return usage_error("--interval '%s' is not 100..60000 ms", optarg);
+		o->interval_ms = (unsigned)t;
+		break;
+	}
+	}
+	return GO_ON;
+}
+
+/* Each command with the long options it uses: 0 is every option; any
+ * other option given would be silently ignored, so it is refused. */
+static const struct command {
+	const char *name;
+	int (*run)(struct opts *o);
+	unsigned used; /* 1 << (val - OPT_STATE) */
+	const char *used_text;
+} cmds[] = {
+    {"start", cmd_start, 0, NULL},
+    {"stop", cmd_stop,
+     1u << (OPT_URI - OPT_STATE) | 1u << (OPT_NAME - OPT_STATE) | 1u << (OPT_TIMEOUT - OPT_STATE),
+     "--uri, --name and --timeout"},
+    {"status", cmd_status, 0, NULL},
+    {"audit", cmd_audit, 0, NULL},
+    {"xml", cmd_xml, 0, NULL},
+};
+
+/* The one command, refusing options it would ignore. */
+static int dispatch(struct opts *o, const char *cmd, unsigned given)
+{
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmd, cmds[i].name))
+			continue;
+		for (const struct option *lo = longopts; cmds[i].used && lo->name; lo++)
+			if (lo->val >= OPT_STATE && lo->val <= OPT_JSON &&
+			    (given & ~cmds[i].used & 1u << (lo->val - OPT_STATE)))
+				return usage_error("%s takes only %s; --%s does nothing there", cmd,
+						   cmds[i].used_text, lo->name);
+		return cmds[i].run(o);
+	}
+	return usage_error("unknown command '%s' (start, stop, status, audit, xml)", cmd);
+}
+
 int main(int argc, char **argv)
 {
-	enum {
-		OPT_STATE = 256, OPT_RUN, OPT_URI, OPT_TCTI, OPT_NAME, OPT_CONSOLE, OPT_VIRT,
-		OPT_WITHOUT_VOLUMES, OPT_REVERIFY, OPT_SYSFS, OPT_NO_LOCKDOWN, OPT_TIMEOUT, OPT_JSON,
-		OPT_FOREGROUND, OPT_INTERVAL,
-	};
-	static const struct option longopts[] = {
-		{"state", required_argument, NULL, OPT_STATE},
-		{"run", required_argument, NULL, OPT_RUN},
-		{"uri", required_argument, NULL, OPT_URI},
-		{"tcti", required_argument, NULL, OPT_TCTI},
-		{"name", required_argument, NULL, OPT_NAME},
-		{"console-log", required_argument, NULL, OPT_CONSOLE},
-		{"virt", required_argument, NULL, OPT_VIRT},
-		{"without-volumes", no_argument, NULL, OPT_WITHOUT_VOLUMES},
-		{"reverify", no_argument, NULL, OPT_REVERIFY},
-		{"sysfs-root", required_argument, NULL, OPT_SYSFS},
-		{"no-lockdown", no_argument, NULL, OPT_NO_LOCKDOWN},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"foreground", no_argument, NULL, OPT_FOREGROUND},
-		{"interval", required_argument, NULL, OPT_INTERVAL},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
-	};
 	struct opts o = {
 		.g = {.state_dir = APPLIANCE_STATE_DIR,
 		      .run_dir = APPLIANCE_RUN_DIR,
@@ -539,103 +687,25 @@ int main(int argc, char **argv)
 		.timeout_s = 30,
 		.interval_ms = 500,
 	};
-	const char *cmd;
 	unsigned given = 0; /* the long options given, 1 << (val - OPT_STATE) */
-	int c;
+	int c, r;
 
 	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
 	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		if (c >= OPT_STATE && c <= OPT_JSON)
 			given |= 1u << (c - OPT_STATE);
-		switch (c) {
-		case OPT_STATE: o.g.state_dir = optarg; break;
-		case OPT_RUN: o.g.run_dir = optarg; break;
-		case OPT_URI: o.uri = optarg; break;
-		case OPT_TCTI: o.g.tcti = optarg; break;
-		case OPT_NAME:
-			if (strlen(optarg) == 0 || strlen(optarg) >= SPEC_NAME_MAX ||
-			    strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					   "0123456789._-") != strlen(optarg) ||
-			    optarg[0] == '-' || optarg[0] == '.')
-				return usage_error("--name '%s' is not 1 to %d characters of A-Z a-z "
-						   "0-9 . _ - starting with a letter or digit",
-						   optarg, SPEC_NAME_MAX - 1);
-			o.g.name = optarg;
-			break;
-		case OPT_CONSOLE: o.g.console_log = optarg; break;
-		case OPT_VIRT:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
-				return usage_error("--virt '%s' is not auto, kvm or tcg", optarg);
-			o.virt = optarg;
-			o.g.virt = !strcmp(optarg, "kvm") ? SPEC_VIRT_KVM : SPEC_VIRT_TCG;
-			break;
-		case OPT_WITHOUT_VOLUMES: o.g.without_volumes = true; break;
-		case OPT_REVERIFY: o.g.reverify = true; break;
-		case OPT_SYSFS: o.sysfs_root = optarg; break;
-		case OPT_NO_LOCKDOWN: o.no_lockdown = true; break;
-		case OPT_TIMEOUT: {
-			char *end;
-			unsigned long t;
-
-			errno = 0;
-			t = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || t > 3600)
-				return usage_error("--timeout '%s' is not 0..3600 seconds", optarg);
-			o.timeout_s = (unsigned)t;
-			break;
-		}
-		case OPT_JSON: o.json = true; break;
-		case OPT_FOREGROUND: o.foreground = true; break;
-		case OPT_INTERVAL: {
-			char *end;
-			unsigned long t;
-
-			errno = 0;
-			t = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || t < 100 || t > 60000)
-				return usage_error("--interval '%s' is not 100..60000 ms", optarg);
-			o.interval_ms = (unsigned)t;
-			break;
-		}
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("%s %s\n", prog, SEALBOOT_VERSION); return EXIT_OK;
-		default: {
+		if (cli_help_or_version(c, prog, usage))
+			return EXIT_OK;
+		if (c < OPT_STATE) {
 			char bad[160];
 
 			return usage_error("%s", cli_bad_option(c, argv, bad, sizeof(bad)));
 		}
-		}
+		r = parse_option(c, &o);
+		if (r != GO_ON)
+			return r;
 	}
-	/* Each command with the long options it uses: 0 is every option; any
-	 * other option given would be silently ignored, so it is refused. */
-	static const struct {
-		const char *name;
-		int (*run)(struct opts *o);
-		unsigned used; /* 1 << (val - OPT_STATE) */
-		const char *used_text;
-	} cmds[] = {
-		{"start", cmd_start, 0, NULL},
-		{"stop", cmd_stop,
-		 1u << (OPT_URI - OPT_STATE) | 1u << (OPT_NAME - OPT_STATE) |
-			 1u << (OPT_TIMEOUT - OPT_STATE),
-		 "--uri, --name and --timeout"},
-		{"status", cmd_status, 0, NULL},
-		{"audit", cmd_audit, 0, NULL},
-		{"xml", cmd_xml, 0, NULL},
-	};
-
 	if (argc - optind != 1)
 		return usage_error("expected one command: start, stop, status, audit or xml");
-	cmd = argv[optind];
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(cmd, cmds[i].name))
-			continue;
-		for (const struct option *lo = longopts; cmds[i].used && lo->name; lo++)
-			if (lo->val >= OPT_STATE && lo->val <= OPT_JSON &&
-			    (given & ~cmds[i].used & 1u << (lo->val - OPT_STATE)))
-				return usage_error("%s takes only %s; --%s does nothing there",
-						   cmd, cmds[i].used_text, lo->name);
-		return cmds[i].run(&o);
-	}
-	return usage_error("unknown command '%s' (start, stop, status, audit, xml)", cmd);
+	return dispatch(&o, argv[optind], given);
 }

@@ -27,20 +27,16 @@
 #include "config.h"
 #include "fsutil.h"
 #include "hex.h"
-#include "luks.h"
-#include "token.h"
+#include "provision.h"
+#include "recoverykey.h"
 
 static const char *prog = "sealboot-admin";
 
+/* Exit statuses (sealboot-admin(8)): 0 ok, 2 usage; 1 and 3 to 7 are the
+ * failure classes' (diag_exit_code()); 8 and 9 this tool's own. */
 enum {
 	EXIT_OK = 0,
-	EXIT_INTERNAL = 1,
 	EXIT_USAGE = 2,
-	EXIT_SIGNATURE = 3,
-	EXIT_TRUST = 4,
-	EXIT_MALFORMED = 5,
-	EXIT_CONTENT = 6,
-	EXIT_EXPIRED = 7,
 	EXIT_TPM = 8,
 	EXIT_REFUSED = 9, /* would destroy data or another admin's provisioning */
 };
@@ -56,6 +52,26 @@ static int report(const struct diag *d)
 	return exit_code(d);
 }
 
+/*
+ * The one place a command's -errno becomes the exit status (sealboot-admin(8)):
+ * -EEXIST is a refusal (it would destroy data or another admin's
+ * provisioning), -ENODEV and -ENOLCK the TPM (none, or in lockout), anything
+ * else the class of the diagnosis. Prints the diagnosis.
+ */
+static int exit_for(const struct diag *d, int r)
+{
+	if (r >= 0)
+		return EXIT_OK;
+	report(d);
+	if (r == -EEXIST)
+		return EXIT_REFUSED;
+	if (r == -ENODEV || r == -ENOLCK)
+		return EXIT_TPM;
+	return exit_code(d);
+}
+
+/* Long on purpose: the help text, which check-man.sh holds against the
+ * man page; there is nothing to split but prose. */
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -236,13 +252,36 @@ static int open_dir(const char *dir, struct diag *d)
 
 /* --- policy --- */
 
+/* A replacement must be newer: an older policy must not come back. */
+static int check_newer(const struct opts *o, const struct policy *p, int dirfd, const char *dir,
+		       struct diag *d)
+{
+	struct policy *old = NULL;
+	unsigned char *oldbuf = NULL;
+	size_t old_len = 0;
+	struct diag od = {0};
+	int r = 0;
+
+	if (fs_read_file_at(dirfd, APPLIANCE_POLICY, POLICY_MAX_BYTES, &oldbuf, &old_len) == 0 &&
+	    policy_parse((const char *)oldbuf, old_len, &old, &od) == 0 &&
+	    (p->serial < old->serial || (p->serial == old->serial && !o->force)))
+		r = diag_set(d, DIAG_USAGE, EINVAL,
+			     "%s/%s has serial %" PRIu64 "; the new policy's serial %" PRIu64
+			     " must be higher%s",
+			     dir, APPLIANCE_POLICY, old->serial, p->serial,
+			     p->serial == old->serial ? " (or give --force)" : "");
+	policy_free(old);
+	free(oldbuf);
+	return r;
+}
+
 static int policy_sign(const struct opts *o, const char *in, const char *dir)
 {
-	struct policy *p = NULL, *old = NULL;
-	unsigned char *buf = NULL, *oldbuf = NULL;
+	struct policy *p = NULL;
+	unsigned char *buf = NULL;
 	char *canon = NULL, *pub = NULL;
 	uint8_t *sig = NULL;
-	size_t len = 0, canon_len = 0, sig_len = 0, pub_len = 0, old_len = 0;
+	size_t len = 0, canon_len = 0, sig_len = 0, pub_len = 0;
 	EVP_PKEY *key = NULL;
 	struct diag d = {0};
 	int dirfd = -1, r;
@@ -277,20 +316,9 @@ static int policy_sign(const struct opts *o, const char *in, const char *dir)
 	dirfd = open_dir(dir, &d);
 	if (dirfd < 0)
 		goto out;
-	/* A replacement must be newer: an older policy must not come back. */
-	if (fs_read_file_at(dirfd, APPLIANCE_POLICY, POLICY_MAX_BYTES, &oldbuf, &old_len) == 0) {
-		struct diag od = {0};
-
-		if (policy_parse((const char *)oldbuf, old_len, &old, &od) == 0 &&
-		    (p->serial < old->serial || (p->serial == old->serial && !o->force))) {
-			r = diag_set(&d, DIAG_USAGE, EEXIST,
-				     "%s/%s has serial %" PRIu64 "; the new policy's serial %" PRIu64
-				     " must be higher%s",
-				     dir, APPLIANCE_POLICY, old->serial, p->serial,
-				     p->serial == old->serial ? " (or give --force)" : "");
-			goto out;
-		}
-	}
+	r = check_newer(o, p, dirfd, dir, &d);
+	if (r < 0)
+		goto out;
 	r = policy_serialize(p, &canon, &canon_len);
 	if (r < 0) {
 		diag_set(&d, DIAG_INTERNAL, -r, "cannot serialize the policy");
@@ -329,14 +357,12 @@ out:
 	if (dirfd >= 0)
 		close(dirfd);
 	policy_free(p);
-	policy_free(old);
 	free(buf);
-	free(oldbuf);
 	free(canon);
 	free(sig);
 	free(pub);
 	EVP_PKEY_free(key);
-	return r < 0 ? report(&d) : EXIT_OK;
+	return exit_for(&d, r);
 }
 
 static int policy_verify_show(const struct opts *o, const char *dir, bool show)
@@ -348,7 +374,7 @@ static int policy_verify_show(const struct opts *o, const char *dir, bool show)
 
 	r = appliance_load(dir, NULL, NULL, &a, &d);
 	if (r < 0)
-		return report(&d);
+		return exit_for(&d, r);
 	hex_encode(a.policy_sha256, 32, hex);
 	hex_encode(a.admin_digest, 32, admin);
 	if (o->json) {
@@ -405,106 +431,22 @@ static int policy_verify_show(const struct opts *o, const char *dir, bool show)
 
 /* --- PCR policy --- */
 
-/* Predict the PCR values of a good boot and sign them. */
+static int open_tpm(const struct opts *o, struct tpm **t, struct diag *d)
+{
+	return tpm_open(o->tcti, t, d);
+}
+
+/* Predict the PCR values of a good boot, sign them (provision.h) and say so. */
 static int sign_approval(const struct opts *o, struct tpm *t, const struct appliance *a,
 			 EVP_PKEY *key, uint64_t serial, const char *dir, struct diag *d)
 {
-	struct bundle_verified *v[APPLIANCE_SLOTS] = {0};
-	struct eventlog *log = calloc(1, sizeof(*log));
-	struct tpmpolicy_pcr_values predicted, now = {0};
-	struct approval ap = {.serial = serial, .mask = a->policy->seal_pcrs};
-	struct tpm_pcr_approval ta;
-	uint8_t ahash[32];
-	tpmpolicy_pcr_mask_t need, predicted_boot = 0;
-	char *json = NULL;
-	size_t len = 0;
-	int dirfd = -1, r;
+	const struct provision_approval_opts ao = {
+	    .at = o->at, .pcr_given = o->pcr_given, .pcr = &o->pcr, .boot = &o->boot};
+	tpmpolicy_pcr_mask_t predicted_boot = 0;
+	int r = provision_sign_approval(&ao, t, a, key, serial, dir, &predicted_boot, d);
 
-	if (!log)
-		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
-	if (ap.mask & TPMPOLICY_PCR(EVENTLOG_PCR_LOG)) {
-		r = diag_set(d, DIAG_USAGE, EINVAL,
-			     "the policy seals to PCR %d, which is log-only (docs/pcrs.md)",
-			     EVENTLOG_PCR_LOG);
-		goto out;
-	}
-	for (size_t i = 0; i < a->policy->n_bundles; i++) {
-		r = appliance_verify_bundle(a, i, o->at, false, &v[i], d);
-		if (r < 0)
-			goto out;
-	}
-	/* The NV record as this TPM holds it, or the copy provisioning left. */
-	{
-		struct appliance_nv nv;
-
-		r = t ? appliance_nv_read(t, &nv, d) : appliance_record_read(dir, &nv, d);
-		if (r < 0)
-			goto out;
-		if (CRYPTO_memcmp(nv.admin_digest, a->admin_digest, 32) != 0) {
-			r = diag_set(d, DIAG_TRUST, EKEYREJECTED,
-				     "the appliance's NV record names another admin key");
-			goto out;
-		}
-		r = appliance_seal_events(a, &nv, v, log, d);
-	}
 	if (r < 0)
-		goto out;
-	eventlog_replay(log, &predicted);
-	memcpy(ap.values.v[EVENTLOG_PCR_SEAL], predicted.v[EVENTLOG_PCR_SEAL], 32);
-	need = ap.mask & ~TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) & ~o->pcr_given;
-	/* Then what the boot artifacts predict, offline. */
-	if (need && bootpredict_given(&o->boot)) {
-		struct bootpredict_result br;
-
-		r = bootpredict_run(&o->boot, need, &br, d);
-		if (r < 0)
-			goto out;
-		for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++)
-			if (need & TPMPOLICY_PCR(i))
-				memcpy(now.v[i], br.pcrs.v[i], 32);
-		predicted_boot = need;
-		need = 0;
-	}
-	if (need && !t) {
-		r = diag_set(d, DIAG_USAGE, EINVAL,
-			     "PCR %d has no value: give --pcr %d=HEX, or --from-tpm on the "
-			     "appliance",
-			     __builtin_ctz(need), __builtin_ctz(need));
-		goto out;
-	}
-	if (need) {
-		r = tpm_pcr_read(t, need, &now, d);
-		if (r < 0)
-			goto out;
-	}
-	for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++) {
-		if (i == EVENTLOG_PCR_SEAL || !(ap.mask & TPMPOLICY_PCR(i)))
-			continue;
-		memcpy(ap.values.v[i], (o->pcr_given & TPMPOLICY_PCR(i)) ? o->pcr.v[i] : now.v[i],
-		       32);
-	}
-	appliance_tpm_approval(a, &ap, &ta);
-	r = tpm_approval_digests(&ta, NULL, ahash, d);
-	if (r == 0)
-		r = adminkey_sign_digest(key, ahash, ap.sig_r, ap.sig_s, d);
-	if (r < 0)
-		goto out;
-	r = approval_serialize(&ap, &json, &len);
-	if (r < 0) {
-		diag_set(d, DIAG_INTERNAL, -r, "out of memory");
-		goto out;
-	}
-	dirfd = open_dir(dir, d);
-	if (dirfd < 0) {
-		r = dirfd;
-		goto out;
-	}
-	r = fs_write_atomic_at(dirfd, APPLIANCE_APPROVAL, json, len, 0644, true);
-	if (r < 0) {
-		diag_set(d, DIAG_INTERNAL, -r, "cannot write %s/%s: %s", dir, APPLIANCE_APPROVAL,
-			 strerror(-r));
-		goto out;
-	}
+		return r;
 	fprintf(stderr, "%s: signed PCR policy serial %" PRIu64 " into %s/%s", prog, serial, dir,
 		APPLIANCE_APPROVAL);
 	if (predicted_boot) {
@@ -515,25 +457,7 @@ static int sign_approval(const struct opts *o, struct tpm *t, const struct appli
 		fprintf(stderr, ")");
 	}
 	fprintf(stderr, "\n");
-out:
-	if (dirfd >= 0)
-		close(dirfd);
-	for (size_t i = 0; i < APPLIANCE_SLOTS; i++)
-		bundle_verified_free(v[i]);
-	free(log);
-	free(json);
-	return r;
-}
-
-static int open_tpm(const struct opts *o, struct tpm **t, struct diag *d)
-{
-	return tpm_open(o->tcti, t, d);
-}
-
-static int tpm_report(const struct diag *d, int r)
-{
-	fprintf(stderr, "%s: %s\n", prog, d->msg);
-	return r == -ENODEV || r == -ENOLCK ? EXIT_TPM : exit_code(d);
+	return 0;
 }
 
 static int pcr_policy_sign(const struct opts *o, const char *dir)
@@ -560,17 +484,12 @@ static int pcr_policy_sign(const struct opts *o, const char *dir)
 		serial = old.serial + 1;
 	}
 	/* Only when asked: on a workstation its own TPM holds the wrong PCRs. */
-	if (o->from_tpm) {
+	if (o->from_tpm)
 		r = open_tpm(o, &t, &d);
-		if (r < 0) {
-			r = tpm_report(&d, r);
-			goto done;
-		}
-	}
-	r = sign_approval(o, t, &a, key, serial, dir, &d);
+	if (r == 0)
+		r = sign_approval(o, t, &a, key, serial, dir, &d);
 out:
-	r = r < 0 ? report(&d) : EXIT_OK;
-done:
+	r = exit_for(&d, r);
 	tpm_close(t);
 	appliance_free(&a);
 	EVP_PKEY_free(key);
@@ -597,7 +516,7 @@ static int pcr_policy_predict(const struct opts *o)
 				   EVENTLOG_PCR_LOG, EVENTLOG_PCR_SEAL, EVENTLOG_PCR_SEAL);
 	r = bootpredict_run(&o->boot, want, &br, &d);
 	if (r < 0)
-		return report(&d);
+		return exit_for(&d, r);
 	if (o->json) {
 		json_object *root = json_object_new_object(), *pcrs = json_object_new_object();
 		const struct {
@@ -659,7 +578,7 @@ static int pcr_policy_activate(const struct opts *o, const char *dir)
 		r = appliance_check_approval(&a, &ap, &d);
 	appliance_free(&a);
 	if (r < 0)
-		return report(&d);
+		return exit_for(&d, r);
 	r = open_tpm(o, &t, &d);
 	if (r == 0)
 		r = tpm_nv_read_counter(t, APPLIANCE_NV_PCR, &counter, &d);
@@ -688,77 +607,64 @@ static int pcr_policy_activate(const struct opts *o, const char *dir)
 		prog, ap.serial, n);
 out:
 	tpm_close(t);
-	return r < 0 ? tpm_report(&d, r) : EXIT_OK;
+	return exit_for(&d, r);
 }
 
 /* --- provision --- */
 
-/* A counter that exists and has been incremented at least once; its
- * value. Reuses one left by an interrupted provisioning. */
-static int ensure_counter(struct tpm *t, uint32_t index, uint64_t *ret, struct diag *d)
+/* What provisioning holds from step to step. */
+struct provisioning {
+	const struct opts *o;
+	const char *dir;
+	struct appliance a;
+	EVP_PKEY *key;
+	struct secret *current;	 /* --passphrase-fd: the volumes' passphrase */
+	struct secret *recovery; /* --recovery-key */
+	struct tpm *t;
+	size_t sealed; /* volumes newly sealed */
+};
+
+/* Step: the volumes' current passphrase, when given. */
+static int provision_secrets(struct provisioning *p, struct diag *d)
 {
-	struct diag cd = {0};
 	int r;
 
-	r = tpm_nv_define(t, index, TPM_NV_COUNTER, 8, &cd);
-	if (r < 0 && r != -EEXIST)
-		return diag_set(d, cd.cls, -r, "%s", cd.msg);
-	memset(&cd, 0, sizeof(cd));
-	r = tpm_nv_read_counter(t, index, ret, &cd);
-	if (r == -ENODATA) {
-		r = tpm_nv_increment(t, index, d);
-		if (r == 0)
-			r = tpm_nv_read_counter(t, index, ret, d);
-	} else if (r < 0) {
-		diag_set(d, cd.cls, -r, "%s", cd.msg);
+	if (p->o->passphrase_fd >= 0) {
+		r = secret_read_fd(p->o->passphrase_fd, 512, &p->current);
+		if (r < 0)
+			return diag_set(d, DIAG_USAGE, -r, "cannot read the passphrase from fd %d",
+					p->o->passphrase_fd);
 	}
-	return r;
+	return 0;
 }
 
-static int provision_tpm(struct tpm *t, const struct appliance *a, bool *ret_fresh,
-			 struct diag *d)
+/* Step: the TPM's record and counters, and its copy in STATE_DIR. */
+static int provision_step_tpm(struct provisioning *p, struct diag *d)
 {
-	struct appliance_nv nv = {0};
-	uint8_t buf[APPLIANCE_NV_ANCHOR_SIZE];
-	struct diag nd = {0};
-	uint64_t pcr_counter;
-	char hex[65];
-	int r;
+	bool fresh = false;
+	int r = open_tpm(p->o, &p->t, d);
 
-	r = appliance_nv_read(t, &nv, &nd);
-	if (r == 0) {
-		if (CRYPTO_memcmp(nv.admin_digest, a->admin_digest, 32) != 0) {
-			hex_encode(nv.admin_digest, 32, hex);
-			return diag_set(d, DIAG_TRUST, EEXIST,
-					"this TPM is provisioned for another admin key (%s); "
-					"zeroize the appliance first",
-					hex);
-		}
-		*ret_fresh = false;
-		return 0;
-	}
-	if (r != -ENOENT)
-		return diag_set(d, nd.cls, -r, "%s", nd.msg);
-
-	/* Counters first, the locked record last: until it exists, a rerun
-	 * starts over and reuses what is there. */
-	r = ensure_counter(t, APPLIANCE_NV_PCR, &pcr_counter, d);
-	for (int i = 0; r == 0 && i < APPLIANCE_SLOTS; i++)
-		r = ensure_counter(t, APPLIANCE_NV_ROLLBACK + (uint32_t)i, &nv.base[i], d);
+	if (r == 0)
+		r = provision_tpm(p->t, &p->a, &fresh, d);
 	if (r < 0)
 		return r;
-	memcpy(nv.admin_digest, a->admin_digest, 32);
-	appliance_nv_encode(&nv, buf);
-	memset(&nd, 0, sizeof(nd));
-	r = tpm_nv_define(t, APPLIANCE_NV_ANCHOR, TPM_NV_DATA, sizeof(buf), &nd);
-	if (r < 0 && r != -EEXIST)
-		return diag_set(d, nd.cls, -r, "%s", nd.msg);
-	r = tpm_nv_write(t, APPLIANCE_NV_ANCHOR, buf, sizeof(buf), d);
+	fprintf(stderr, "%s: TPM %s for this admin key\n", prog,
+		fresh ? "provisioned" : "was already provisioned");
+	return provision_record(p->t, p->dir, d);
+}
+
+/* Step: the first PCR policy, unless STATE_DIR has one. */
+static int provision_step_approval(struct provisioning *p, struct diag *d)
+{
+	struct approval ap;
+	uint64_t serial = 0;
+	int r;
+
+	if (appliance_load_approval(p->dir, &ap, &(struct diag){0}) == 0)
+		return 0;
+	r = tpm_nv_read_counter(p->t, APPLIANCE_NV_PCR, &serial, d);
 	if (r == 0)
-		r = tpm_nv_write_lock(t, APPLIANCE_NV_ANCHOR, d);
-	if (r == 0)
-		r = appliance_nv_read(t, &nv, d); /* proves it is locked */
-	*ret_fresh = true;
+		r = sign_approval(p->o, p->t, &p->a, p->key, serial, p->dir, d);
 	return r;
 }
 
@@ -770,229 +676,100 @@ static bool listed(const struct opts *o, const char *name)
 	return false;
 }
 
-/* Seal a fresh key for volume i and put it on the volume: 1 when done, 0
- * when the volume already carries one. */
-static int provision_volume(const struct opts *o, struct tpm *t, const struct appliance *a,
-			    size_t i, const struct secret *current, const struct secret *recovery,
-			    struct diag *d)
+/* Step: a sealed key on every volume. */
+static int provision_step_volumes(struct provisioning *p, struct diag *d)
 {
-	const struct policy_volume *pv = &a->policy->volumes[i];
-	char path[POLICY_PATH_MAX + 32], uuid[LUKS_UUID_MAX], *json = NULL;
-	uint8_t policy[32], name[TPMPOLICY_NAME_SIZE];
-	struct secret *key = NULL;
-	struct tpm_sealed sealed;
-	struct diag ud = {0};
-	int r, slot;
+	static const char *const done[] = {
+	    [PROVISION_VOLUME_FORMATTED] = "formatted as LUKS2",
+	    [PROVISION_VOLUME_ENROLLED] = "enrolled",
+	};
 
-	appliance_volume_path(a, i, path, sizeof(path));
-	r = luks_uuid(path, uuid, &ud);
-	if (r == 0) {
-		char *existing = NULL;
-		struct diag td = {0};
+	if (p->o->recovery) {
+		int r = recovery_key_new(&p->recovery);
 
-		if (strcmp(uuid, pv->uuid) != 0)
-			return diag_set(d, DIAG_CONTENT, EBADE,
-					"volume %s: %s has UUID %s, the policy names %s", pv->name,
-					path, uuid, pv->uuid);
-		if (luks_token_find(path, TOKEN_TYPE, &existing, &td) >= 0) {
-			free(existing);
-			fprintf(stderr, "%s: volume %s: already sealed to this appliance, left as is\n",
-				prog, pv->name);
-			return 0;
+		if (r < 0)
+			return diag_set(d, DIAG_INTERNAL, ENOMEM, "cannot make a recovery key");
+	}
+	for (size_t i = 0; i < p->a.policy->n_volumes; i++) {
+		const char *name = p->a.policy->volumes[i].name;
+		enum provision_volume_outcome how;
+		int r = provision_volume(p->t, &p->a, i, listed(p->o, name), p->current,
+					 p->recovery, &how, d);
+
+		if (r < 0)
+			return r;
+		if (how == PROVISION_VOLUME_KEPT) {
+			fprintf(stderr,
+				"%s: volume %s: already sealed to this appliance, left as is\n",
+				prog, name);
+			continue;
 		}
-		if (listed(o, pv->name))
-			return diag_set(d, DIAG_USAGE, EEXIST,
-					"volume %s: %s is already LUKS2; refusing to format it "
-					"(enroll it with --passphrase-fd instead)",
-					pv->name, path);
-		if (!current)
-			return diag_set(d, DIAG_USAGE, EINVAL,
-					"volume %s: %s is LUKS2 without a sealboot key; give "
-					"--passphrase-fd with its current passphrase to enroll it",
-					pv->name, path);
-	} else if (r == -EINVAL) {
-		if (!listed(o, pv->name))
-			return diag_set(d, DIAG_USAGE, EINVAL,
-					"volume %s: %s is not LUKS2; give --format %s to make it a "
-					"new volume (this destroys what it holds)",
-					pv->name, path, pv->name);
-	} else {
-		return diag_set(d, ud.cls, -r, "%s", ud.msg);
+		fprintf(stderr, "%s: volume %s: %s, volume key sealed%s\n", prog, name, done[how],
+			p->recovery ? ", recovery keyslot added" : "");
+		p->sealed++;
 	}
+	return 0;
+}
 
-	/* The key, sealed to PolicyAuthorize(admin key): any PCR policy the
-	 * admin signs later releases it, nothing else does. */
-	r = tpm_admin_key_name(&a->admin_point, name, d);
-	if (r < 0)
-		return r;
-	tpmpolicy_init(policy);
-	r = tpmpolicy_policy_authorize(policy, name, sizeof(name), NULL, 0, d);
-	if (r < 0)
-		return r;
-	/* The volume key itself is sealed (luks.h): a new random one for a
-	 * volume we format, the existing one (through its passphrase) for a
-	 * volume we enroll. Nothing is written to the volume before the TPM
-	 * has sealed it. */
-	if (listed(o, pv->name)) {
-		r = secret_new(64, &key);
-		if (r < 0)
-			return diag_set(d, DIAG_INTERNAL, -r, "cannot lock memory for a key");
-		if (RAND_priv_bytes(key->data, key->len) != 1) {
-			r = diag_set(d, DIAG_INTERNAL, EIO, "no randomness");
-			goto out;
-		}
-	} else {
-		r = luks_volume_key(path, current, &key, d);
-		if (r < 0)
-			goto out;
+/* Step: show the recovery key once, if a volume got it. */
+static void provision_show_recovery(const struct provisioning *p)
+{
+	if (!p->recovery)
+		return;
+	if (p->sealed == 0) {
+		fprintf(stderr, "%s: no volume was newly sealed, so no recovery key was made\n",
+			prog);
+		return;
 	}
-	r = tpm_seal(t, policy, key, &sealed, d);
-	if (r < 0)
-		goto out;
-	r = token_to_json(&sealed, &json);
-	if (r < 0) {
-		diag_set(d, DIAG_INTERNAL, -r, "out of memory");
-		goto out;
-	}
-	/* A new volume gets its token with its header; an enrolled one now. */
-	if (listed(o, pv->name))
-		r = luks_format_vk(path, key, pv->uuid, json, d);
-	else
-		r = luks_token_add(path, json, -1, d);
-	if (r < 0)
-		goto out;
-	slot = -1;
-	if (recovery) {
-		r = slot = luks_add_passphrase(path, key, recovery, d);
-		if (r < 0)
-			goto out;
-	}
-	fprintf(stderr, "%s: volume %s: %s, volume key sealed%s\n", prog, pv->name,
-		listed(o, pv->name) ? "formatted as LUKS2" : "enrolled",
-		recovery ? ", recovery keyslot added" : "");
-	r = 1; /* newly sealed */
-out:
-	free(json);
-	secret_free(key);
-	return r;
+	fprintf(stderr,
+		"%s: recovery key (shown once; store it offline, it opens every "
+		"volume newly sealed above):\n",
+		prog);
+	fwrite(p->recovery->data, 1, p->recovery->len, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
 }
 
 static int provision(const struct opts *o, const char *dir)
 {
-	struct appliance a = {0};
-	struct tpm *t = NULL;
-	EVP_PKEY *key = NULL;
-	struct secret *current = NULL, *recovery = NULL;
-	struct approval ap;
+	struct provisioning p = {.o = o, .dir = dir};
 	struct diag d = {0};
-	uint64_t serial = 0;
-	bool fresh = false;
+	const char *unknown;
 	int r;
 
 	/* The policy must be this admin's. */
-	r = load_own_state(o, dir, &key, &a, &d);
+	r = load_own_state(o, dir, &p.key, &p.a, &d);
 	if (r < 0) {
-		EVP_PKEY_free(key);
-		return report(&d);
+		EVP_PKEY_free(p.key);
+		return exit_for(&d, r);
 	}
-	for (size_t i = 0; i < o->n_format; i++) {
-		bool known = false;
-
-		for (size_t j = 0; j < a.policy->n_volumes; j++)
-			known = known || !strcmp(o->format[i], a.policy->volumes[j].name);
-		if (!known) {
-			appliance_free(&a);
-			EVP_PKEY_free(key);
-			return usage_error("--format %s: the policy names no such volume",
-					   o->format[i]);
-		}
+	unknown = provision_unknown_volume(&p.a, o->format, o->n_format);
+	if (unknown) {
+		r = usage_error("--format %s: the policy names no such volume", unknown);
+		goto done;
 	}
-	if (o->passphrase_fd >= 0) {
-		r = secret_read_fd(o->passphrase_fd, 512, &current);
-		if (r < 0) {
-			diag_set(&d, DIAG_USAGE, -r, "cannot read the passphrase from fd %d",
-				 o->passphrase_fd);
-			goto out;
-		}
-	}
-	r = open_tpm(o, &t, &d);
-	if (r < 0)
-		goto out;
-	r = provision_tpm(t, &a, &fresh, &d);
-	if (r < 0)
-		goto out;
-	fprintf(stderr, "%s: TPM %s for this admin key\n", prog,
-		fresh ? "provisioned" : "was already provisioned");
-	{
-		struct appliance_nv nv;
-
-		r = appliance_nv_read(t, &nv, &d);
-		if (r == 0)
-			r = appliance_record_write(dir, &nv, &d);
-		if (r < 0)
-			goto out;
-	}
-	if (appliance_load_approval(dir, &ap, &(struct diag){0}) < 0) {
-		r = tpm_nv_read_counter(t, APPLIANCE_NV_PCR, &serial, &d);
-		if (r == 0)
-			r = sign_approval(o, t, &a, key, serial, dir, &d);
-		if (r < 0)
-			goto out;
-	}
-	if (o->recovery) {
-		static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
-		uint8_t raw[25];
-
-		r = secret_new(8 * 5 + 7, &recovery);
-		if (r < 0 || RAND_priv_bytes(raw, sizeof(raw)) != 1) {
-			r = diag_set(&d, DIAG_INTERNAL, ENOMEM, "cannot make a recovery key");
-			goto out;
-		}
-		/* 8 groups of 5 characters of 5 bits: 200 bits. */
-		for (size_t i = 0, k = 0; i < 40; i++) {
-			unsigned bit = (unsigned)i * 5, v = 0;
-
-			for (unsigned b = 0; b < 5; b++)
-				v = v << 1 | ((raw[(bit + b) / 8] >> (7 - (bit + b) % 8)) & 1);
-			recovery->data[k++] = (unsigned char)alphabet[v];
-			if (i % 5 == 4 && i != 39)
-				recovery->data[k++] = '-';
-		}
-		OPENSSL_cleanse(raw, sizeof(raw));
-	}
-	size_t sealed = 0;
-	for (size_t i = 0; i < a.policy->n_volumes; i++) {
-		r = provision_volume(o, t, &a, i, current, recovery, &d);
-		if (r < 0)
-			goto out;
-		sealed += (size_t)r;
-	}
-	r = 0;
-	if (recovery && sealed == 0)
-		fprintf(stderr, "%s: no volume was newly sealed, so no recovery key was made\n",
-			prog);
-	if (recovery && sealed > 0) {
-		fprintf(stderr, "%s: recovery key (shown once; store it offline, it opens every "
-				"volume newly sealed above):\n",
-			prog);
-		fwrite(recovery->data, 1, recovery->len, stdout);
-		fputc('\n', stdout);
-		fflush(stdout);
-	}
-	fprintf(stderr, "%s: provisioned: %zu volume(s); the appliance unlocks on a boot "
+	r = provision_secrets(&p, &d);
+	if (r == 0)
+		r = provision_step_tpm(&p, &d);
+	if (r == 0)
+		r = provision_step_approval(&p, &d);
+	if (r == 0)
+		r = provision_step_volumes(&p, &d);
+	if (r == 0) {
+		provision_show_recovery(&p);
+		fprintf(stderr,
+			"%s: provisioned: %zu volume(s); the appliance unlocks on a boot "
 			"matching %s/%s\n",
-		prog, a.policy->n_volumes, dir, APPLIANCE_APPROVAL);
-out:
-	secret_free(current);
-	secret_free(recovery);
-	tpm_close(t);
-	appliance_free(&a);
-	EVP_PKEY_free(key);
-	if (r == -EEXIST) /* another admin's TPM, or a format over a volume */
-		return report(&d), EXIT_REFUSED;
-	if (r < 0)
-		return tpm_report(&d, r);
-	return EXIT_OK;
+			prog, p.a.policy->n_volumes, dir, APPLIANCE_APPROVAL);
+	}
+	r = exit_for(&d, r);
+done:
+	secret_free(p.current);
+	secret_free(p.recovery);
+	tpm_close(p.t);
+	appliance_free(&p.a);
+	EVP_PKEY_free(p.key);
+	return r;
 }
 
 /* --- arguments --- */
@@ -1191,197 +968,264 @@ static int dispatch(struct opts *o, char **args, int nargs)
 			   args[0]);
 }
 
+enum {
+	OPT_KEY = 256,
+	OPT_SECRET_FD,
+	OPT_PASS_FD,
+	OPT_TCTI,
+	OPT_FORMAT,
+	OPT_RECOVERY,
+	OPT_SERIAL,
+	OPT_PCR,
+	OPT_AT,
+	OPT_FORCE,
+	OPT_JSON,
+	OPT_FROM_TPM,
+	OPT_EVENT_LOG,
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_QEMU_MEMORY,
+	OPT_PCRS,
+	OPT_ALLOW_UNMEASURED,
+	OPT_CHALLENGE,
+	OPT_OUT,
+	OPT_VOLUME,
+	OPT_KEEP_TPM,
+	OPT_EXPIRES,
+	OPT_AK,
+	OPT_NONCE,
+	OPT_STATE,
+	OPT_ORDER,
+	OPT_IDENTITY,
+	OPT_EK_CA,
+	OPT_AK_OUT,
+};
+
+static const struct option options[] = {
+    {"key", required_argument, NULL, OPT_KEY},
+    {"secret-fd", required_argument, NULL, OPT_SECRET_FD},
+    {"passphrase-fd", required_argument, NULL, OPT_PASS_FD},
+    {"tcti", required_argument, NULL, OPT_TCTI},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"recovery-key", no_argument, NULL, OPT_RECOVERY},
+    {"serial", required_argument, NULL, OPT_SERIAL},
+    {"pcr", required_argument, NULL, OPT_PCR},
+    {"at", required_argument, NULL, OPT_AT},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"from-tpm", no_argument, NULL, OPT_FROM_TPM},
+    {"event-log", required_argument, NULL, OPT_EVENT_LOG},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"initrd", required_argument, NULL, OPT_INITRD},
+    {"cmdline", required_argument, NULL, OPT_CMDLINE},
+    {"qemu-memory", required_argument, NULL, OPT_QEMU_MEMORY},
+    {"pcrs", required_argument, NULL, OPT_PCRS},
+    {"allow-unmeasured-boot", no_argument, NULL, OPT_ALLOW_UNMEASURED},
+    {"challenge", required_argument, NULL, OPT_CHALLENGE},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"volume", required_argument, NULL, OPT_VOLUME},
+    {"keep-tpm", no_argument, NULL, OPT_KEEP_TPM},
+    {"expires", required_argument, NULL, OPT_EXPIRES},
+    {"ak", required_argument, NULL, OPT_AK},
+    {"nonce", required_argument, NULL, OPT_NONCE},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"order", required_argument, NULL, OPT_ORDER},
+    {"identity", required_argument, NULL, OPT_IDENTITY},
+    {"ek-ca", required_argument, NULL, OPT_EK_CA},
+    {"ak-out", required_argument, NULL, OPT_AK_OUT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {0},
+};
+
+/* An option parser's answers besides an exit status (never negative). */
+#define GO_ON (-1)
+#define NOT_MINE (-2)
+
+/* The options of policy, provision and pcr-policy sign/activate: GO_ON, NOT_MINE, or the usage exit
+ * status. */
+static int option_admin(int c, struct opts *o)
+{
+	char *end;
+
+	switch (c) {
+	case OPT_KEY:
+		o->key = optarg;
+		break;
+	case OPT_SECRET_FD:
+		if (parse_fd(optarg, &o->secret_fd) < 0)
+			return usage_error("--secret-fd '%s' is not a file descriptor", optarg);
+		break;
+	case OPT_PASS_FD:
+		if (parse_fd(optarg, &o->passphrase_fd) < 0)
+			return usage_error("--passphrase-fd '%s' is not a file descriptor", optarg);
+		break;
+	case OPT_TCTI:
+		o->tcti = optarg;
+		break;
+	case OPT_FORMAT:
+		if (o->n_format == POLICY_MAX_VOLUMES)
+			return usage_error("too many --format");
+		o->format[o->n_format++] = optarg;
+		break;
+	case OPT_RECOVERY:
+		o->recovery = true;
+		break;
+	case OPT_SERIAL:
+		errno = 0;
+		o->serial = strtoull(optarg, &end, 10);
+		if (errno || *end || end == optarg || optarg[0] == '-')
+			return usage_error("--serial '%s' is not an unsigned integer", optarg);
+		o->has_serial = true;
+		break;
+	case OPT_PCR:
+		if (parse_pcr(optarg, o) < 0)
+			return usage_error("--pcr '%s' is not N=<64 lowercase hex digits> with "
+					   "N in 0..23",
+					   optarg);
+		break;
+	case OPT_AT:
+		errno = 0;
+		o->at = strtoll(optarg, &end, 10);
+		if (errno || *end || o->at <= 0)
+			return usage_error("--at '%s' is not a positive number of seconds", optarg);
+		break;
+	case OPT_FORCE:
+		o->force = true;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_FROM_TPM:
+		o->from_tpm = true;
+		break;
+	case OPT_ALLOW_UNMEASURED:
+		o->allow_unmeasured = true;
+		break;
+	default:
+		return NOT_MINE;
+	}
+	return GO_ON;
+}
+
+/* The boot artifacts of pcr-policy predict/sign: GO_ON, NOT_MINE, or the usage exit status. */
+static int option_boot(int c, struct opts *o)
+{
+	char *end;
+
+	switch (c) {
+	case OPT_EVENT_LOG:
+		o->boot.event_log = optarg;
+		break;
+	case OPT_KERNEL:
+		o->boot.kernel = optarg;
+		break;
+	case OPT_INITRD:
+		o->boot.initrd = optarg;
+		break;
+	case OPT_CMDLINE:
+		o->boot.cmdline = optarg;
+		break;
+	case OPT_QEMU_MEMORY:
+		errno = 0;
+		o->boot.qemu_ram_mib = strtoull(optarg, &end, 10);
+		if (errno || *end || end == optarg || optarg[0] == '-' ||
+		    o->boot.qemu_ram_mib == 0 || o->boot.qemu_ram_mib > 4096)
+			return usage_error("--qemu-memory '%s' is not a number of MiB in "
+					   "1..4096",
+					   optarg);
+		break;
+	case OPT_PCRS:
+		if (parse_pcr_list(optarg, &o->pcrs) < 0)
+			return usage_error("--pcrs '%s' is not a list of PCRs 0..23 such as "
+					   "4,9 or 0-7,9",
+					   optarg);
+		break;
+	default:
+		return NOT_MINE;
+	}
+	return GO_ON;
+}
+
+/* The offline commands' options (zeroize-authorize, attest-verify, zeroize-verify, ak-credential):
+ * GO_ON, NOT_MINE, or the usage exit status. */
+static int option_offline(int c, struct opts *o)
+{
+	char *end;
+
+	switch (c) {
+	case OPT_CHALLENGE:
+		o->z.challenge = optarg;
+		break;
+	case OPT_OUT:
+		o->z.out = optarg;
+		break;
+	case OPT_VOLUME:
+		if (o->z.n_volumes == POLICY_MAX_VOLUMES)
+			return usage_error("too many --volume");
+		o->z.volumes[o->z.n_volumes++] = optarg;
+		break;
+	case OPT_KEEP_TPM:
+		o->z.keep_tpm = true;
+		break;
+	case OPT_AK:
+		o->v.ak = optarg;
+		break;
+	case OPT_NONCE:
+		o->v.nonce_hex = optarg;
+		break;
+	case OPT_STATE:
+		o->v.state_dir = optarg;
+		break;
+	case OPT_ORDER:
+		o->v.order = optarg;
+		break;
+	case OPT_IDENTITY:
+		o->identity = optarg;
+		break;
+	case OPT_EK_CA:
+		o->ek_ca = optarg;
+		break;
+	case OPT_AK_OUT:
+		o->ak_out = optarg;
+		break;
+	case OPT_EXPIRES:
+		errno = 0;
+		o->z.expires = strtoull(optarg, &end, 10);
+		if (errno || *end || end == optarg || optarg[0] == '-' || o->z.expires == 0)
+			return usage_error("--expires '%s' is not a positive number of seconds",
+					   optarg);
+		break;
+	default:
+		return NOT_MINE;
+	}
+	return GO_ON;
+}
+
 int main(int argc, char **argv)
 {
-	enum {
-		OPT_KEY = 256, OPT_SECRET_FD, OPT_PASS_FD, OPT_TCTI, OPT_FORMAT, OPT_RECOVERY,
-		OPT_SERIAL, OPT_PCR, OPT_AT, OPT_FORCE, OPT_JSON, OPT_FROM_TPM, OPT_EVENT_LOG,
-		OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_QEMU_MEMORY, OPT_PCRS, OPT_ALLOW_UNMEASURED,
-		OPT_CHALLENGE, OPT_OUT, OPT_VOLUME, OPT_KEEP_TPM, OPT_EXPIRES,
-		OPT_AK, OPT_NONCE, OPT_STATE, OPT_ORDER, OPT_IDENTITY, OPT_EK_CA, OPT_AK_OUT,
-	};
-	static const struct option opts[] = {
-		{"key", required_argument, NULL, OPT_KEY},
-		{"secret-fd", required_argument, NULL, OPT_SECRET_FD},
-		{"passphrase-fd", required_argument, NULL, OPT_PASS_FD},
-		{"tcti", required_argument, NULL, OPT_TCTI},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"recovery-key", no_argument, NULL, OPT_RECOVERY},
-		{"serial", required_argument, NULL, OPT_SERIAL},
-		{"pcr", required_argument, NULL, OPT_PCR},
-		{"at", required_argument, NULL, OPT_AT},
-		{"force", no_argument, NULL, OPT_FORCE},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"from-tpm", no_argument, NULL, OPT_FROM_TPM},
-		{"event-log", required_argument, NULL, OPT_EVENT_LOG},
-		{"kernel", required_argument, NULL, OPT_KERNEL},
-		{"initrd", required_argument, NULL, OPT_INITRD},
-		{"cmdline", required_argument, NULL, OPT_CMDLINE},
-		{"qemu-memory", required_argument, NULL, OPT_QEMU_MEMORY},
-		{"pcrs", required_argument, NULL, OPT_PCRS},
-		{"allow-unmeasured-boot", no_argument, NULL, OPT_ALLOW_UNMEASURED},
-		{"challenge", required_argument, NULL, OPT_CHALLENGE},
-		{"out", required_argument, NULL, OPT_OUT},
-		{"volume", required_argument, NULL, OPT_VOLUME},
-		{"keep-tpm", no_argument, NULL, OPT_KEEP_TPM},
-		{"expires", required_argument, NULL, OPT_EXPIRES},
-		{"ak", required_argument, NULL, OPT_AK},
-		{"nonce", required_argument, NULL, OPT_NONCE},
-		{"state", required_argument, NULL, OPT_STATE},
-		{"order", required_argument, NULL, OPT_ORDER},
-		{"identity", required_argument, NULL, OPT_IDENTITY},
-		{"ek-ca", required_argument, NULL, OPT_EK_CA},
-		{"ak-out", required_argument, NULL, OPT_AK_OUT},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
-	};
 	struct opts o = {.secret_fd = -1, .passphrase_fd = -1, .tcti = getenv("SEALBOOT_TCTI")};
 	char *args[4];
-	int nargs, c;
+	int nargs, c, r;
 
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	opterr = 0; /* one line per mistake: ours (cli_bad_option) */
-	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
-		char *end;
-
-		switch (c) {
-		case OPT_KEY:
-			o.key = optarg;
-			break;
-		case OPT_SECRET_FD:
-			if (parse_fd(optarg, &o.secret_fd) < 0)
-				return usage_error("--secret-fd '%s' is not a file descriptor", optarg);
-			break;
-		case OPT_PASS_FD:
-			if (parse_fd(optarg, &o.passphrase_fd) < 0)
-				return usage_error("--passphrase-fd '%s' is not a file descriptor",
-						   optarg);
-			break;
-		case OPT_TCTI:
-			o.tcti = optarg;
-			break;
-		case OPT_FORMAT:
-			if (o.n_format == POLICY_MAX_VOLUMES)
-				return usage_error("too many --format");
-			o.format[o.n_format++] = optarg;
-			break;
-		case OPT_RECOVERY:
-			o.recovery = true;
-			break;
-		case OPT_SERIAL:
-			errno = 0;
-			o.serial = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-')
-				return usage_error("--serial '%s' is not an unsigned integer", optarg);
-			o.has_serial = true;
-			break;
-		case OPT_PCR:
-			if (parse_pcr(optarg, &o) < 0)
-				return usage_error("--pcr '%s' is not N=<64 lowercase hex digits> with "
-						   "N in 0..23",
-						   optarg);
-			break;
-		case OPT_AT:
-			errno = 0;
-			o.at = strtoll(optarg, &end, 10);
-			if (errno || *end || o.at <= 0)
-				return usage_error("--at '%s' is not a positive number of seconds",
-						   optarg);
-			break;
-		case OPT_FORCE:
-			o.force = true;
-			break;
-		case OPT_JSON:
-			o.json = true;
-			break;
-		case OPT_FROM_TPM:
-			o.from_tpm = true;
-			break;
-		case OPT_EVENT_LOG:
-			o.boot.event_log = optarg;
-			break;
-		case OPT_KERNEL:
-			o.boot.kernel = optarg;
-			break;
-		case OPT_INITRD:
-			o.boot.initrd = optarg;
-			break;
-		case OPT_CMDLINE:
-			o.boot.cmdline = optarg;
-			break;
-		case OPT_QEMU_MEMORY:
-			errno = 0;
-			o.boot.qemu_ram_mib = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' ||
-			    o.boot.qemu_ram_mib == 0 || o.boot.qemu_ram_mib > 4096)
-				return usage_error("--qemu-memory '%s' is not a number of MiB in "
-						   "1..4096",
-						   optarg);
-			break;
-		case OPT_ALLOW_UNMEASURED:
-			o.allow_unmeasured = true;
-			break;
-		case OPT_PCRS:
-			if (parse_pcr_list(optarg, &o.pcrs) < 0)
-				return usage_error("--pcrs '%s' is not a list of PCRs 0..23 such as "
-						   "4,9 or 0-7,9",
-						   optarg);
-			break;
-		case OPT_CHALLENGE:
-			o.z.challenge = optarg;
-			break;
-		case OPT_OUT:
-			o.z.out = optarg;
-			break;
-		case OPT_VOLUME:
-			if (o.z.n_volumes == POLICY_MAX_VOLUMES)
-				return usage_error("too many --volume");
-			o.z.volumes[o.z.n_volumes++] = optarg;
-			break;
-		case OPT_KEEP_TPM:
-			o.z.keep_tpm = true;
-			break;
-		case OPT_AK:
-			o.v.ak = optarg;
-			break;
-		case OPT_NONCE:
-			o.v.nonce_hex = optarg;
-			break;
-		case OPT_STATE:
-			o.v.state_dir = optarg;
-			break;
-		case OPT_ORDER:
-			o.v.order = optarg;
-			break;
-		case OPT_IDENTITY:
-			o.identity = optarg;
-			break;
-		case OPT_EK_CA:
-			o.ek_ca = optarg;
-			break;
-		case OPT_AK_OUT:
-			o.ak_out = optarg;
-			break;
-		case OPT_EXPIRES:
-			errno = 0;
-			o.z.expires = strtoull(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || o.z.expires == 0)
-				return usage_error("--expires '%s' is not a positive number of seconds",
-						   optarg);
-			break;
-		case 'h':
-			usage(stdout);
+	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
+		if (cli_help_or_version(c, prog, usage))
 			return EXIT_OK;
-		case 'V':
-			printf("%s %s\n", prog, SEALBOOT_VERSION);
-			return EXIT_OK;
-		default: {
+		r = option_admin(c, &o);
+		if (r == NOT_MINE)
+			r = option_boot(c, &o);
+		if (r == NOT_MINE)
+			r = option_offline(c, &o);
+		if (r == NOT_MINE) {
 			char bad[160];
 
 			return usage_error("%s", cli_bad_option(c, argv, bad, sizeof(bad)));
 		}
-		}
+		if (r != GO_ON)
+			return r;
 	}
 	nargs = argc - optind;
 	if (nargs < 1)

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
+
 int cli_usage_error(const char *prog, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -37,4 +39,13 @@ const char *cli_bad_option(int c, char *const *argv, char *buf, size_t len)
 	else
 		snprintf(buf, len, "unknown option '%s'", arg ? arg : "");
 	return buf;
+}
+
+bool cli_help_or_version(int c, const char *prog, void (*usage)(FILE *))
+{
+	if (c == 'h')
+		usage(stdout);
+	else if (c == 'V')
+		printf("%s %s\n", prog, SEALBOOT_VERSION);
+	return c == 'h' || c == 'V';
 }

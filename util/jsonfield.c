@@ -9,6 +9,7 @@
 
 #include "hex.h"
 #include "jsonstrict.h"
+#include "text.h"
 
 const char *jf_type_name(json_type t)
 {
@@ -29,24 +30,6 @@ const char *jf_type_name(json_type t)
 		return "a string";
 	}
 	return "something else";
-}
-
-const char *jf_shown(const char *s, size_t max, char *out)
-{
-	size_t n = 0, i;
-
-	for (i = 0; s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			out[n++] = (char)c;
-		else
-			n += (size_t)sprintf(out + n, "\\x%02x", c);
-	}
-	if (s[i])
-		n += (size_t)sprintf(out + n, "...");
-	out[n] = 0;
-	return out;
 }
 
 int jf_fail(struct diag *d, int err, const char *doc, const char *fmt, ...)
@@ -135,9 +118,10 @@ int jf_only(json_object *o, const char *const *allowed, const char *doc, const c
 		for (size_t i = 0; allowed[i]; i++)
 			ok = ok || !strcmp(key, allowed[i]);
 		if (!ok) {
-			char buf[JF_SHOWN_SIZE(64)];
+			char buf[TEXT_SHOWN_SIZE(64)];
 
-			return bad(d, doc, where, "", "unknown member \"%s\"", jf_shown(key, 64, buf));
+			return bad(d, doc, where, "", "unknown member \"%s\"",
+				   text_shown(key, 64, TEXT_ESCAPED, buf));
 		}
 	}
 	return 0;

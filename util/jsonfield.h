@@ -17,11 +17,6 @@
 /* "a string", "an integer", ... for messages. */
 const char *jf_type_name(json_type t);
 
-/* s made safe to quote in a one-line message: printable ASCII kept, '"',
- * '\\' and everything else as \xNN, cut after max bytes with "...". out
- * holds at least JF_SHOWN_SIZE(max) bytes. Returns out. */
-#define JF_SHOWN_SIZE(max) (4 * (max) + 4)
-const char *jf_shown(const char *s, size_t max, char *out);
 
 /* "doc: <formatted>", class DIAG_MALFORMED, returns -err: a document's own
  * refusals (manifest.c and policy.c wrap it as bad() and invalid()). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "jsonstrict.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -112,7 +113,10 @@ static void put_utf8(char *out, size_t *n, unsigned cp)
 }
 
 /* A string at ps->p (the opening quote). With ret, the unescaped bytes are
- * returned (malloc'd; never longer than the escaped form). */
+ * returned (malloc'd; never longer than the escaped form). Long on purpose:
+ * one scanner over the bytes (escapes, \u surrogate pairs, UTF-8 checks)
+ * whose cases share the cursor and the output; split, each part would have
+ * to hand both back and forth, which is where such scanners go wrong. */
 static int parse_string(struct parser *ps, char **ret, size_t *ret_len)
 {
 	const unsigned char *q = ps->p + 1;
@@ -342,16 +346,15 @@ static int check_duplicates(struct parser *ps, struct key *keys, size_t n)
 	for (size_t i = 1; i < n; i++) {
 		if (keys[i].len == keys[i - 1].len &&
 		    !memcmp(keys[i].s, keys[i - 1].s, keys[i].len)) {
-			char shown[64];
-			size_t k = 0;
+			char name[61], shown[TEXT_MASKED_SIZE(sizeof(name) - 1)];
+			size_t len =
+			    keys[i].len < sizeof(name) - 1 ? keys[i].len : sizeof(name) - 1;
 
-			/* Show the name only where it is printable ASCII. */
-			for (size_t j = 0; j < keys[i].len && k < sizeof(shown) - 4; j++) {
-				unsigned char c = (unsigned char)keys[i].s[j];
-
-				shown[k++] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?';
-			}
-			shown[k] = 0;
+			/* Show the name only where it is printable ASCII (a NUL too). */
+			for (size_t j = 0; j < len; j++)
+				name[j] = keys[i].s[j] ? keys[i].s[j] : '\x01';
+			name[len] = 0;
+			text_shown(name, len, TEXT_MASKED, shown);
 			return diag_set(ps->d, DIAG_MALFORMED, EBADMSG,
 					"invalid JSON at byte %zu: duplicate member name \"%s\"",
 					keys[i].at, shown);

@@ -684,6 +684,47 @@ static void test_libvirt_state(void **state)
 	assert_int_equal(d.cls, DIAG_USAGE);
 }
 
+/* The accelerator is read from the parsed root element, not from the
+ * text's first bytes: attribute order, a comment or spacing do not fool it. */
+static void test_domain_virt(void **state)
+{
+	static const struct {
+		const char *xml;
+		int r;
+		enum spec_virt virt;
+	} cases[] = {
+	    {"<domain type='kvm' id='3'><name>g</name></domain>", 0, SPEC_VIRT_KVM},
+	    {"<domain type='qemu'><name>g</name></domain>", 0, SPEC_VIRT_TCG},
+	    {"<domain id='3' type='kvm'/>", 0, SPEC_VIRT_KVM},
+	    {"<?xml version='1.0'?>\n<!-- c --><domain  type=\"kvm\"/>", 0, SPEC_VIRT_KVM},
+	    {"<domain type='hvf'/>", -EINVAL, SPEC_VIRT_TCG},
+	    {"<domain/>", -EINVAL, SPEC_VIRT_TCG},
+	    {"<domainx type='kvm'/>", -EBADMSG, SPEC_VIRT_TCG},
+	    {"<domain type='kvm'", -EBADMSG, SPEC_VIRT_TCG},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum spec_virt v = SPEC_VIRT_TCG;
+		struct diag d = {0};
+
+		assert_int_equal(audit_domain_virt(cases[i].xml, strlen(cases[i].xml), &v, &d),
+				 cases[i].r);
+		assert_int_equal(v, cases[i].virt);
+		if (cases[i].r == -EINVAL)
+			assert_int_equal(d.cls, DIAG_CONTENT);
+		if (cases[i].r == -EBADMSG)
+			assert_int_equal(d.cls, DIAG_MALFORMED);
+	}
+	/* the builder's words and the reader's agree */
+	for (int k = SPEC_VIRT_KVM; k <= SPEC_VIRT_TCG; k++) {
+		enum spec_virt v;
+
+		assert_int_equal(domxml_virt_of_type(domxml_virt_type((enum spec_virt)k), &v), 0);
+		assert_int_equal(v, k);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +738,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_offender_is_printable),
 	    cmocka_unit_test(test_libvirt_state),
+	    cmocka_unit_test(test_domain_virt),
 	};
 	int r = cmocka_run_group_tests(tests, setup_fixture, NULL);
 
