@@ -235,7 +235,7 @@ int appliance_record_read(const char *state_dir, struct appliance_nv *ret, struc
 	return r;
 }
 
-int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at,
+int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at, bool verity_lazy,
 			    struct bundle_verified **ret, struct diag *d)
 {
 	const struct policy *p = a->policy;
@@ -244,6 +244,7 @@ int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at,
 		.ca_pems = (const char *const *)p->release_cas,
 		.n_ca_pems = p->n_release_cas,
 		.at = at,
+		.verity_lazy = verity_lazy,
 	};
 	struct bundle_verified *v = NULL;
 	struct diag bd = {0};

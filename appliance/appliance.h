@@ -87,8 +87,10 @@ int appliance_record_read(const char *state_dir, struct appliance_nv *ret, struc
 void appliance_nv_locked_name(uint8_t out[TPMPOLICY_NAME_SIZE]);
 
 /* Verify bundle i of the policy (CAs from the policy), and check the
- * manifest's name, class and the policy's min_version. */
-int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at,
+ * manifest's name, class and the policy's min_version. verity_lazy: leave
+ * disk payloads that have a signed dm-verity tree to dm-verity (their sizes
+ * only; bundle.h), the caller activates them. */
+int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at, bool verity_lazy,
 			    struct bundle_verified **ret, struct diag *d);
 
 /* The sealing-PCR events up to the unseal: policy (with the digest of the

@@ -22,6 +22,7 @@
 #include "luks.h"
 #include "rerun.h"
 #include "token.h"
+#include "verity.h"
 #include "zeroize.h"
 
 #define HANDOFF ANCHOR_RUN_HANDOFF
@@ -45,6 +46,10 @@ struct ctx {
 	struct bundle_verified *bundles[APPLIANCE_SLOTS];
 	struct volume_state vol[POLICY_MAX_VOLUMES];
 	uint64_t floor[APPLIANCE_SLOTS]; /* the version each counter stands for */
+	/* Disk payloads with a signed tree become dm-verity devices (where
+	 * device-mapper exists and activation is not turned off); without,
+	 * every byte is hashed (bundle.h). */
+	bool verity;
 	int run_fd;
 	int lock_fd; /* the run lock (rerun.h), held to the end */
 };
@@ -97,6 +102,14 @@ static void progress(struct ctx *c, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int measure(struct ctx *c, unsigned pcr, const char *text)
@@ -332,11 +345,18 @@ static int verify_bundles(struct ctx *c)
 	for (size_t i = 0; i < p->n_bundles; i++) {
 		struct bundle_verified *v;
 
+		int64_t t0 = now_ms();
+
 		progress(c, "verifying bundle %s (%s)", p->bundles[i].name, p->bundles[i].path);
-		r = appliance_verify_bundle(&c->app, i, c->o->at, &c->bundles[i], &c->rep->d);
+		r = appliance_verify_bundle(&c->app, i, c->o->at, c->verity, &c->bundles[i],
+					    &c->rep->d);
 		if (r < 0)
 			return fail(c, r == -EKEYREVOKED ? ANCHOR_ROLLBACK : ANCHOR_BUNDLE, "bundle",
 				    r);
+		progress(c, "bundle %s: signature and %s checked in %lld ms", p->bundles[i].name,
+			 c->verity ? "payloads (disks with a tree: sizes, for dm-verity)"
+				   : "every payload byte",
+			 (long long)(now_ms() - t0));
 		v = c->bundles[i];
 		eventlog_text_authority(text, p->bundles[i].name, v->signer.anchor_sha256,
 					p->appliance_class);
@@ -372,6 +392,85 @@ static int verify_bundles(struct ctx *c)
 		c->rep->bundles++;
 	}
 	return 0;
+}
+
+/* Is payload p of bundle i left to dm-verity in this boot? */
+static bool by_verity(const struct ctx *c, const struct payload *p)
+{
+	return c->verity && p->role == ROLE_DISK && p->verity;
+}
+
+/* 3b. Every disk payload with a signed tree: a read-only dm-verity device
+ * with the signed root hash (the signature was checked in 3), measured into
+ * the log-only PCR before the cap; the handoff names it. */
+static int activate_disks(struct ctx *c)
+{
+	const struct policy *p = c->app.policy;
+	char text[EVENTLOG_TEXT_MAX], name[VERITY_NAME_MAX], dev[VERITY_NAME_MAX + 16];
+	int64_t t0;
+	int r;
+
+	for (size_t i = 0; i < p->n_bundles; i++) {
+		const struct manifest *m = c->bundles[i]->manifest;
+		int dirfd = -1;
+
+		for (size_t k = 0; k < m->n_payloads; k++) {
+			const struct payload *pl = &m->payloads[k];
+
+			if (!by_verity(c, pl))
+				continue;
+			if (dirfd < 0)
+				dirfd = open(p->bundles[i].path,
+					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (dirfd < 0)
+				return fail(c, ANCHOR_BUNDLE, "bundle",
+					    diag_set(&c->rep->d, DIAG_CONTENT, errno,
+						     "bundle %s: cannot open %s: %s",
+						     p->bundles[i].name, p->bundles[i].path,
+						     strerror(errno)));
+			verity_mapping_name(i, k, name);
+			t0 = now_ms();
+			r = verity_activate(dirfd, pl->path, pl->verity->hash_tree, pl->verity,
+					    name, &c->rep->d);
+			if (r < 0) {
+				close(dirfd);
+				return fail(c, ANCHOR_BUNDLE, "bundle", r);
+			}
+			snprintf(dev, sizeof(dev), VERITY_MAPPER_DIR "%s", name);
+			eventlog_text_verity(text, p->bundles[i].name, pl->path,
+					     pl->verity->root_hash, dev);
+			r = measure(c, EVENTLOG_PCR_LOG, text);
+			if (r < 0) {
+				close(dirfd);
+				return tpm_fail(c, ANCHOR_INTERNAL, "bundle", r);
+			}
+			progress(c,
+				 "bundle %s: disk %s is dm-verity device %s (signed root hash, "
+				 "checked at read time; activated in %lld ms)",
+				 p->bundles[i].name, pl->path, dev, (long long)(now_ms() - t0));
+		}
+		if (dirfd >= 0)
+			close(dirfd);
+	}
+	return 0;
+}
+
+/* A failed boot leaves no verity device behind (best effort). */
+static void deactivate_disks(struct ctx *c)
+{
+	char name[VERITY_NAME_MAX];
+
+	if (!c->verity || !c->app.policy)
+		return;
+	for (size_t i = 0; i < c->app.policy->n_bundles; i++) {
+		if (!c->bundles[i])
+			continue;
+		for (size_t k = 0; k < c->bundles[i]->manifest->n_payloads; k++)
+			if (by_verity(c, &c->bundles[i]->manifest->payloads[k])) {
+				verity_mapping_name(i, k, name);
+				(void)verity_deactivate(name);
+			}
+	}
 }
 
 /* Raise each floor to the version that runs now, once the TPM has released
@@ -519,6 +618,37 @@ static int write_eventlog(struct ctx *c)
 	return write_run_file(c, EVENTLOG, buf, len);
 }
 
+/* The handoff's "disks" of bundle i: how each disk payload was verified. */
+static void write_disks(struct ctx *c, size_t i, FILE *f)
+{
+	const struct manifest *m = c->bundles[i]->manifest;
+	char name[VERITY_NAME_MAX], hex[65];
+	bool first = true;
+
+	fputs(", \"disks\": [", f);
+	for (size_t k = 0; k < m->n_payloads; k++) {
+		const struct payload *pl = &m->payloads[k];
+
+		if (pl->role != ROLE_DISK)
+			continue;
+		fputs(first ? "\n      {\"payload\": " : ",\n      {\"payload\": ", f);
+		first = false;
+		json_write_string(f, pl->path);
+		if (by_verity(c, pl)) {
+			verity_mapping_name(i, k, name);
+			hex_encode(pl->verity->root_hash, 32, hex);
+			fputs(", \"method\": \"verity\", \"device\": \"" VERITY_MAPPER_DIR, f);
+			json_write_chars(f, name);
+			fputs("\", \"root_hash\": ", f);
+			json_write_string(f, hex);
+			fputc('}', f);
+		} else
+			fputs(", \"method\": \"full-hash\", \"device\": null, \"root_hash\": null}",
+			      f);
+	}
+	fputs(first ? "]" : "\n    ]", f);
+}
+
 /* 6. The handoff for the launcher (after the event log it points to). */
 static int write_handoff(struct ctx *c)
 {
@@ -539,7 +669,7 @@ static int write_handoff(struct ctx *c)
 	if (!f)
 		return -ENOMEM;
 	hex_encode(c->app.policy_sha256, 32, hex);
-	fprintf(f, "{\n  \"format\": \"sealboot-handoff\",\n  \"format_version\": 1,\n"
+	fprintf(f, "{\n  \"format\": \"sealboot-handoff\",\n  \"format_version\": 2,\n"
 		   "  \"boot_id\": ");
 	json_write_string(f, bid);
 	fprintf(f, ",\n  \"policy_serial\": %" PRIu64 ",\n  \"policy_sha256\": ", p->serial);
@@ -562,6 +692,7 @@ static int write_handoff(struct ctx *c)
 		fprintf(f, ", \"version\": %" PRIu64 ", \"manifest_sha256\": ",
 			c->bundles[i]->manifest->version);
 		json_write_string(f, hex);
+		write_disks(c, i, f);
 		fputc('}', f);
 	}
 	fprintf(f, "\n  ],\n  \"volumes\": [");
@@ -639,8 +770,11 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 		r = open_tpm(&c);
 	if (r == 0)
 		r = load_policy(&c);
+	c.verity = !o->no_activate && verity_have_dm();
 	if (r == 0)
 		r = verify_bundles(&c);
+	if (r == 0)
+		r = activate_disks(&c);
 	if (r == 0)
 		r = unseal_keys(&c);
 	if (r == 0)
@@ -693,6 +827,7 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 		}
 		(void)unlinkat(c.run_fd, HANDOFF, 0);
 		(void)write_eventlog(&c);
+		deactivate_disks(&c);
 	}
 	write_status(&c);
 out:

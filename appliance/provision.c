@@ -263,7 +263,7 @@ static int predict_seal_pcr(const struct provision_approval_opts *o, struct tpm 
 	if (!log)
 		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
 	for (size_t i = 0; r == 0 && i < a->policy->n_bundles; i++)
-		r = appliance_verify_bundle(a, i, o->at, &v[i], d);
+		r = appliance_verify_bundle(a, i, o->at, false, &v[i], d);
 	/* The NV record as this TPM holds it, or the copy provisioning left. */
 	if (r == 0)
 		r = t ? appliance_nv_read(t, &nv, d) : appliance_record_read(dir, &nv, d);

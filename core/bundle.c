@@ -181,30 +181,81 @@ static const char *job_error_text(int err)
 	}
 }
 
-/* Hash every payload; report the first bad one and how many others failed. */
+/* Is payload i checked by dm-verity at read time (a disk payload with a
+ * tree, or a tree)? */
+static bool verity_checked(const struct manifest *m, size_t i)
+{
+	const struct payload *p = &m->payloads[i];
+
+	if (p->verity)
+		return true;
+	for (size_t j = 0; j < m->n_payloads; j++)
+		if (m->payloads[j].verity && strcmp(m->payloads[j].verity->hash_tree, p->path) == 0)
+			return true;
+	return false;
+}
+
+/* A payload left to dm-verity: a regular file of its signed size. */
+static int check_size(int dirfd, const struct payload *p, struct diag *d)
+{
+	struct stat st;
+	int fd = fs_open_beneath(dirfd, p->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return diag_set(d, DIAG_CONTENT, -fd, "payload %s %s", p->path,
+				job_error_text(fd) ? job_error_text(fd) : strerror(-fd));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return diag_set(d, DIAG_CONTENT, EINVAL, "payload %s is not a regular file",
+				p->path);
+	}
+	close(fd);
+	if ((uint64_t)st.st_size != p->size)
+		return diag_set(d, DIAG_CONTENT, (uint64_t)st.st_size > p->size ? EFBIG : ENODATA,
+				"payload %s %s", p->path,
+				job_error_text((uint64_t)st.st_size > p->size ? -EFBIG : -ENODATA));
+	return 0;
+}
+
+/* Hash every payload (with lazy, all but those dm-verity checks: their
+ * sizes only); report the first bad one and how many others failed. */
 static int check_payloads(int dirfd, const struct manifest *m, unsigned threads, bool progress,
-			  struct diag *d)
+			  bool lazy, struct diag *d)
 {
 	struct digest_opts dopts = {.threads = threads, .progress = progress};
 	struct digest_job *jobs;
-	size_t bad = 0, first = 0;
-	int r;
+	size_t bad = 0, first = 0, n = 0;
+	size_t *which;
+	int r = 0;
 
-	jobs = calloc(m->n_payloads, sizeof(*jobs));
-	if (!jobs)
+	jobs = calloc(m->n_payloads + 1, sizeof(*jobs));
+	which = calloc(m->n_payloads + 1, sizeof(*which));
+	if (!jobs || !which) {
+		free(jobs);
+		free(which);
 		return diag_set(d, DIAG_INTERNAL, ENOMEM, "out of memory");
-	for (size_t i = 0; i < m->n_payloads; i++) {
-		jobs[i].path = m->payloads[i].path;
-		jobs[i].alg = m->payloads[i].alg;
-		jobs[i].expect_size = m->payloads[i].size;
 	}
-	r = digest_run(dirfd, jobs, m->n_payloads, &dopts);
+	for (size_t i = 0; i < m->n_payloads && r == 0; i++) {
+		if (lazy && verity_checked(m, i)) {
+			r = check_size(dirfd, &m->payloads[i], d);
+			continue;
+		}
+		which[n] = i;
+		jobs[n].path = m->payloads[i].path;
+		jobs[n].alg = m->payloads[i].alg;
+		jobs[n].expect_size = m->payloads[i].size;
+		n++;
+	}
+	if (r < 0)
+		goto out;
+	r = n ? digest_run(dirfd, jobs, n, &dopts) : 0;
 	if (r < 0) {
 		diag_set(d, DIAG_INTERNAL, -r, "hashing payloads failed: %s", strerror(-r));
 		goto out;
 	}
-	for (size_t i = 0; i < m->n_payloads; i++) {
-		const struct payload *p = &m->payloads[i];
+	for (size_t k = 0; k < n; k++) {
+		const struct payload *p = &m->payloads[which[k]];
+		size_t i = k;
 
 		if (jobs[i].error == 0 &&
 		    CRYPTO_memcmp(jobs[i].md, p->digest, digest_alg_len(p->alg)) == 0)
@@ -213,7 +264,7 @@ static int check_payloads(int dirfd, const struct manifest *m, unsigned threads,
 			first = i;
 	}
 	if (bad) {
-		const struct payload *p = &m->payloads[first];
+		const struct payload *p = &m->payloads[which[first]];
 		const char *why = job_error_text(jobs[first].error);
 		char more[64] = "";
 		char buf[128];
@@ -234,6 +285,7 @@ static int check_payloads(int dirfd, const struct manifest *m, unsigned threads,
 	}
 out:
 	free(jobs);
+	free(which);
 	return r;
 }
 
@@ -322,7 +374,7 @@ int bundle_verify(const char *dir, const struct bundle_verify_opts *o,
 	r = check_layout(dirfd, "", v->manifest, &budget, DIAG_CONTENT, d);
 	if (r < 0)
 		goto out;
-	r = check_payloads(dirfd, v->manifest, o->threads, o->progress, d);
+	r = check_payloads(dirfd, v->manifest, o->threads, o->progress, o->verity_lazy, d);
 	if (r < 0)
 		goto out;
 

@@ -29,6 +29,11 @@ struct bundle_verify_opts {
 	int64_t at;                  /* verification time, 0 = now */
 	unsigned threads;            /* 0 = online CPUs */
 	bool progress;               /* progress meter on stderr */
+	/* Disk payloads with a signed dm-verity tree, and their trees, are
+	 * not hashed here, only their sizes checked: the caller activates them
+	 * with dm-verity (verity.h, verity_activate) and trusts no byte of
+	 * them otherwise. Payloads without a tree are hashed as always. */
+	bool verity_lazy;
 };
 
 struct bundle_verified {
@@ -43,8 +48,9 @@ struct bundle_verified {
  *  2. verify the CMS signature over the raw manifest bytes and the chain to
  *     one of the CAs (signature, trust);
  *  3. only then parse the manifest (malformed), check not_after (expired);
- *  4. hash every payload (content) and check that the directory holds nothing
- *     the manifest does not list (content).
+ *  4. check that the directory holds nothing the manifest does not list,
+ *     then hash every payload (content); with verity_lazy, a payload that
+ *     has a dm-verity tree and that tree only get their sizes checked.
  * On success *ret holds the verified manifest. On failure d says why, in one
  * line, and nothing is returned.
  */

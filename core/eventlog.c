@@ -55,6 +55,7 @@ void eventlog_replay(const struct eventlog *log, struct tpmpolicy_pcr_values *ou
 #define TEXT_POLICY_HEAD "sealboot policy serial=%" PRIu64 " sha256=%s admin="
 #define TEXT_CONTENT "sealboot bundle-content name=%s version=%" PRIu64 " manifest=%s"
 #define TEXT_VOLUME_HEAD "sealboot volume name=%s uuid=%s identity="
+#define TEXT_VERITY_HEAD "sealboot verity bundle=%s payload=%s root="
 #define TEXT_CAP "sealboot cap"
 void eventlog_text_policy(char out[EVENTLOG_TEXT_MAX], uint64_t serial,
 			  const uint8_t policy_sha256[32], const uint8_t admin_digest[32],
@@ -97,6 +98,16 @@ void eventlog_text_volume(char out[EVENTLOG_TEXT_MAX], const char *name, const c
 	snprintf(out, EVENTLOG_TEXT_MAX, TEXT_VOLUME_HEAD "%s", name, uuid, id);
 }
 
+void eventlog_text_verity(char out[EVENTLOG_TEXT_MAX], const char *bundle, const char *payload,
+			  const uint8_t root_hash[32], const char *device)
+{
+	char h[65];
+
+	hex_encode(root_hash, 32, h);
+	snprintf(out, EVENTLOG_TEXT_MAX, TEXT_VERITY_HEAD "%s device=%s", bundle, payload, h,
+		 device);
+}
+
 void eventlog_text_cap(char out[EVENTLOG_TEXT_MAX])
 {
 	snprintf(out, EVENTLOG_TEXT_MAX, TEXT_CAP);
@@ -136,6 +147,23 @@ bool eventlog_is_volume(const char *text, const char *name, const char *uuid)
 	char head[EVENTLOG_TEXT_MAX];
 
 	snprintf(head, sizeof(head), TEXT_VOLUME_HEAD, name, uuid);
+	return starts_with(text, head);
+}
+
+bool eventlog_is_verity(const char *text, const char *bundle, const char *payload,
+			const uint8_t root_hash[32], const char *device)
+{
+	char want[EVENTLOG_TEXT_MAX];
+
+	eventlog_text_verity(want, bundle, payload, root_hash, device);
+	return strcmp(text, want) == 0;
+}
+
+bool eventlog_is_verity_of(const char *text, const char *bundle, const char *payload)
+{
+	char head[EVENTLOG_TEXT_MAX];
+
+	snprintf(head, sizeof(head), TEXT_VERITY_HEAD, bundle, payload);
 	return starts_with(text, head);
 }
 

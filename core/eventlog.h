@@ -57,6 +57,11 @@ void eventlog_text_content(char out[EVENTLOG_TEXT_MAX], const char *bundle, uint
 			   const uint8_t manifest_sha256[32]);
 void eventlog_text_volume(char out[EVENTLOG_TEXT_MAX], const char *name, const char *uuid,
 			  const uint8_t identity[32]);
+/* A disk payload activated as a dm-verity device (log-only PCR 13, before
+ * the cap): bundle, the payload's path in its manifest, the signed root hash
+ * the mapping was made with, and the mapping's device path. */
+void eventlog_text_verity(char out[EVENTLOG_TEXT_MAX], const char *bundle, const char *payload,
+			  const uint8_t root_hash[32], const char *device);
 void eventlog_text_cap(char out[EVENTLOG_TEXT_MAX]);
 void eventlog_text_failure(char out[EVENTLOG_TEXT_MAX], const char *stage);
 
@@ -68,6 +73,10 @@ bool eventlog_is_policy(const char *text, uint64_t serial, const uint8_t policy_
 bool eventlog_is_content(const char *text, const char *bundle, uint64_t version,
 			 const uint8_t manifest_sha256[32]);
 bool eventlog_is_volume(const char *text, const char *name, const char *uuid);
+bool eventlog_is_verity(const char *text, const char *bundle, const char *payload,
+			const uint8_t root_hash[32], const char *device);
+/* Any verity event for this bundle's payload (whatever hash and device). */
+bool eventlog_is_verity_of(const char *text, const char *bundle, const char *payload);
 bool eventlog_is_cap(const char *text);
 
 /* Write as JSON Lines. 0 or -errno. */

@@ -10,6 +10,7 @@
 
 #include "hex.h"
 #include "jsonfield.h"
+#include "manifest.h"
 
 #define DOC "handoff"
 
@@ -34,12 +35,78 @@ static int str_into(json_object *o, const char *key, const char *where, char *ou
 	return 0;
 }
 
+/* A verity device: /dev/mapper/NAME, NAME one plain component. */
+static bool mapper_path(const char *s)
+{
+	const char *n = s + strlen(VERITY_MAPPER_DIR);
+
+	return strncmp(s, VERITY_MAPPER_DIR, strlen(VERITY_MAPPER_DIR)) == 0 && n[0] &&
+	       strcmp(n, ".") != 0 && strcmp(n, "..") != 0 && !strchr(n, '/');
+}
+
+/* bundles[i].disks (version 2): how each disk payload was verified. */
+static int parse_disks(json_object *b, const char *bwhere, struct handoff_bundle *hb,
+		       struct diag *d)
+{
+	static const char *const members[] = {"payload", "method", "device", "root_hash", NULL};
+	json_object *arr, *v;
+	int r;
+
+	r = jf_get(b, "disks", json_type_array, DOC, bwhere, &arr, d);
+	if (r < 0)
+		return r;
+	if (json_object_array_length(arr) > HANDOFF_MAX_DISKS)
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s.disks: too many", DOC, bwhere);
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		struct handoff_disk *hd = &hb->disks[hb->n_disks++];
+		char where[64];
+
+		snprintf(where, sizeof(where), "%s.disks[%zu]", bwhere, i);
+		if (!json_object_is_type(o, json_type_object))
+			return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object",
+					DOC, where);
+		if ((r = jf_only(o, members, DOC, where, d)) < 0 ||
+		    (r = str_into(o, "payload", where, hd->payload, sizeof(hd->payload), false,
+				  d)) < 0 ||
+		    (r = jf_get(o, "method", json_type_string, DOC, where, &v, d)) < 0)
+			return r;
+		if (strcmp(json_object_get_string(v), "verity") == 0) {
+			hd->method = HANDOFF_VERITY;
+			if ((r = str_into(o, "device", where, hd->device, sizeof(hd->device), false,
+					  d)) < 0 ||
+			    (r = jf_hex(o, "root_hash", DOC, where, hd->root_hash, 32, d)) < 0)
+				return r;
+			if (!mapper_path(hd->device))
+				return diag_set(d, DIAG_MALFORMED, EBADMSG,
+						"%s: %s.device: %s is not a device-mapper device "
+						"(/dev/mapper/NAME)",
+						DOC, where, hd->device);
+		} else if (strcmp(json_object_get_string(v), "full-hash") == 0) {
+			hd->method = HANDOFF_FULL_HASH;
+			if (!json_object_object_get_ex(o, "device", &v) ||
+			    !json_object_is_type(v, json_type_null) ||
+			    !json_object_object_get_ex(o, "root_hash", &v) ||
+			    !json_object_is_type(v, json_type_null))
+				return diag_set(d, DIAG_MALFORMED, EBADMSG,
+						"%s: %s: a full-hash disk has null device and "
+						"root_hash",
+						DOC, where);
+		} else
+			return diag_set(d, DIAG_MALFORMED, EBADMSG,
+					"%s: %s.method: expected \"verity\" or \"full-hash\"", DOC,
+					where);
+	}
+	return 0;
+}
+
 int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag *d)
 {
 	static const char *const members[] = {"format", "format_version", "boot_id",
 					      "policy_serial", "policy_sha256", "pcr15", "pcr13",
 					      "eventlog", "bundles", "volumes", NULL};
-	static const char *const bmembers[] = {"name", "path", "version", "manifest_sha256", NULL};
+	static const char *const bmembers[] = {"name", "path", "version", "manifest_sha256",
+					       "disks", NULL};
 	static const char *const vmembers[] = {"name", "uuid", "device", "mapper", "activated",
 					       NULL};
 	struct handoff h;
@@ -50,14 +117,15 @@ int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag 
 	memset(&h, 0, sizeof(h));
 	if (len > 65536)
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: larger than 64 KiB", DOC);
-	r = jf_parse(buf, len, 4, DOC, &o, d);
+	r = jf_parse(buf, len, 6, DOC, &o, d);
 	if (r < 0)
 		return r;
 	if ((r = jf_only(o, members, DOC, "", d)) < 0 ||
 	    (r = jf_str_eq(o, "format", "sealboot-handoff", DOC, "", d)) < 0 ||
 	    (r = jf_u64(o, "format_version", DOC, "", &version, d)) < 0)
 		goto out;
-	if (version != 1) {
+	h.format_version = (unsigned)version;
+	if (version != 1 && version != 2) {
 		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: format_version %" PRIu64
 			     " is not supported", DOC, version);
 		goto out;
@@ -90,6 +158,14 @@ int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag 
 		    (r = str_into(b, "path", where, hb->path, sizeof(hb->path), false, d)) < 0 ||
 		    (r = jf_u64(b, "version", DOC, where, &hb->version, d)) < 0 ||
 		    (r = jf_hex(b, "manifest_sha256", DOC, where, hb->manifest_sha256, 32, d)) < 0)
+			goto out;
+		/* Version 1 knew only full hashing and had no disks member. */
+		if (version == 1 && json_object_object_get_ex(b, "disks", NULL)) {
+			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s.disks: not in version 1",
+				     DOC, where);
+			goto out;
+		}
+		if (version >= 2 && (r = parse_disks(b, where, hb, d)) < 0)
 			goto out;
 	}
 	if ((r = jf_get(o, "volumes", json_type_array, DOC, "", &arr, d)) < 0)
@@ -134,6 +210,46 @@ static int differs(struct diag *d, const char *what)
 			"the handoff does not match what was measured: %s", what);
 }
 
+/* Each disk's method is the measured one: a verity disk's event (its root
+ * hash and device) stands in the log before the cap (extends after the cap
+ * are not the anchor's); a full-hash disk has none. */
+static int check_disks(const struct handoff *h, const struct eventlog *log, size_t cap,
+		       struct diag *d)
+{
+	char buf[400];
+
+	for (size_t b = 0; b < h->n_bundles; b++)
+		for (size_t k = 0; k < h->bundles[b].n_disks; k++) {
+			const struct handoff_bundle *hb = &h->bundles[b];
+			const struct handoff_disk *hd = &hb->disks[k];
+			bool seen = false, any = false;
+
+			for (size_t i = 0; i < cap; i++) {
+				if (log->r[i].pcr != EVENTLOG_PCR_LOG)
+					continue;
+				any = any ||
+				      eventlog_is_verity_of(log->r[i].text, hb->name, hd->payload);
+				seen = seen ||
+				       eventlog_is_verity(log->r[i].text, hb->name, hd->payload,
+							  hd->root_hash, hd->device);
+			}
+			if (hd->method == HANDOFF_VERITY && !seen)
+				snprintf(buf, sizeof(buf),
+					 "bundle %s: disk %s was not activated by the anchor as %s "
+					 "with that root hash",
+					 hb->name, hd->payload, hd->device);
+			else if (hd->method == HANDOFF_FULL_HASH && any)
+				snprintf(buf, sizeof(buf),
+					 "bundle %s: disk %s was activated as a dm-verity device, "
+					 "the handoff says full-hash",
+					 hb->name, hd->payload);
+			else
+				continue;
+			return differs(d, buf);
+		}
+	return 0;
+}
+
 int handoff_check(const struct handoff *h, const char *boot_id, const struct eventlog *log,
 		  const struct tpmpolicy_pcr_values *now, const uint8_t policy_bytes_sha256[32],
 		  struct diag *d)
@@ -142,6 +258,7 @@ int handoff_check(const struct handoff *h, const char *boot_id, const struct eve
 	const struct eventlog_record *last15 = NULL;
 	char buf[200];
 	bool policy_seen = false;
+	int r;
 
 	if (strcmp(h->boot_id, boot_id) != 0)
 		return diag_set(d, DIAG_TRUST, ESTALE,
@@ -179,6 +296,9 @@ int handoff_check(const struct handoff *h, const char *boot_id, const struct eve
 			return differs(d, buf);
 		}
 	}
+	r = check_disks(h, log, (size_t)(last15 - log->r), d);
+	if (r < 0)
+		return r;
 	for (size_t v = 0; v < h->n_volumes; v++) {
 		bool seen = false;
 

@@ -18,11 +18,29 @@
 #define HANDOFF_MAX_BUNDLES 8
 #define HANDOFF_MAX_VOLUMES 8
 
+#define HANDOFF_MAX_DISKS 16
+
+/* How the anchor verified a disk payload (format_version 2; version 1
+ * handoffs know only full-hash). */
+enum handoff_method {
+	HANDOFF_FULL_HASH, /* every byte hashed at boot; the launcher re-reads the file */
+	HANDOFF_VERITY,    /* a read-only dm-verity device with the signed root hash */
+};
+
+struct handoff_disk {
+	char payload[256]; /* the payload's path in its manifest */
+	enum handoff_method method;
+	char device[64];      /* verity: /dev/mapper/NAME; else "" */
+	uint8_t root_hash[32]; /* verity: the root hash the mapping was made with */
+};
+
 struct handoff_bundle {
 	char name[129];
 	char path[256];
 	uint64_t version;
 	uint8_t manifest_sha256[32];
+	struct handoff_disk disks[HANDOFF_MAX_DISKS];
+	size_t n_disks;
 };
 
 struct handoff_volume {
@@ -34,6 +52,7 @@ struct handoff_volume {
 };
 
 struct handoff {
+	unsigned format_version; /* 1: no disks members (all full-hash), 2 */
 	char boot_id[40];
 	uint64_t policy_serial;
 	uint8_t policy_sha256[32];
@@ -44,7 +63,9 @@ struct handoff {
 	size_t n_volumes;
 };
 
-/* Parse handoff.json strictly. 0 or -EBADMSG (DIAG_MALFORMED). */
+/* Parse handoff.json strictly (format_version 1 or 2). 0 or -EBADMSG
+ * (DIAG_MALFORMED); a verity disk whose device is not directly under
+ * /dev/mapper/ is malformed. */
 int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag *d);
 
 /*
@@ -55,7 +76,10 @@ int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag 
  *    and to the handoff's pcr13/pcr15; its last sealing event is the cap;
  *  - the log's policy event names policy_sha256, and so does the handoff,
  *    and policy_bytes_sha256 (the policy file the launcher will read) too;
- *  - every bundle and volume of the handoff has its event in the log.
+ *  - every bundle and volume of the handoff has its event in the log;
+ *  - every disk the handoff calls verity has the anchor's verity event
+ *    (bundle, payload, root hash, device) before the cap, and no disk it
+ *    calls full-hash has one (the method is the measured one).
  * 0, or -ESTALE (stale) / -EBADE (differs) with DIAG_TRUST and one line.
  */
 int handoff_check(const struct handoff *h, const char *boot_id, const struct eventlog *log,

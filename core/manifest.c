@@ -582,3 +582,8 @@ int manifest_serialize(const struct manifest *m, char **ret, size_t *ret_len)
 	*ret_len = b.len;
 	return 0;
 }
+
+void verity_mapping_name(size_t bundle, size_t payload, char out[VERITY_NAME_MAX])
+{
+	snprintf(out, VERITY_NAME_MAX, "sealboot-verity.%zu.%zu", bundle, payload);
+}

@@ -62,6 +62,17 @@ struct payload_verity {
 	unsigned char root_hash[VERITY_ROOT_HASH_LEN];
 };
 
+/*
+ * On the appliance the anchor activates disk payload p of the bundle in
+ * policy slot b as the dm-verity device /dev/mapper/sealboot-verity.B.P
+ * (verity.h); the launcher derives the same name from the handoff's bundle
+ * order and the manifest. The '.' keeps it apart from every LUKS volume name
+ * ([A-Za-z0-9_-]).
+ */
+#define VERITY_NAME_MAX 48
+#define VERITY_MAPPER_DIR "/dev/mapper/"
+void verity_mapping_name(size_t bundle, size_t payload, char out[VERITY_NAME_MAX]);
+
 struct payload {
 	char *path; /* relative, validated by manifest_path_valid() */
 	uint64_t size;

@@ -13,7 +13,12 @@
  * (handoff_check); check each bundle's manifest is the measured one; then
  * derive the spec from the policy's device profile, the bundles' payloads
  * and the opened volumes (docs/formats/device-profile.md). Each volume's
- * device, mapping and UUID must be the policy's.
+ * device, mapping and UUID must be the policy's. A disk the anchor made a
+ * dm-verity device (handoff method "verity") is attached as that block
+ * device, read-only, never the file: its device must be the one the anchor
+ * makes for that payload (verity_mapping_name), its root hash the signed
+ * manifest's, and its live table the anchor's (dmverity.h); a "full-hash" disk is the
+ * bundle's file, hashed in place again when starting.
  */
 
 struct guest_opts {
@@ -39,5 +44,7 @@ enum guest_fail {
 	GUEST_INTERNAL,
 };
 
+/* 0, or -EBADE (GUEST_HANDOFF), -EINVAL (GUEST_PROFILE), -EIO (GUEST_INTERNAL)
+ * with *ret_class and d set; each step of the derivation has its own class. */
 int guest_spec(const struct guest_opts *o, struct spec *ret, enum guest_fail *ret_class,
 	       struct diag *d);

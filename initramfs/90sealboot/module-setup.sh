@@ -32,11 +32,12 @@ depends() {
 }
 
 installkernel() {
-	# dm-crypt and dm-verity with the ciphers LUKS2 uses by default
+	# dm-crypt and dm-verity (over loop devices for disk payloads in files)
+	# with the ciphers LUKS2 uses by default
 	# (aes-xts-plain64, argon2 is user space); the TPM drivers (built in
 	# on Debian's kernel, then nothing is copied); virtio for VMs and
 	# tests; ext4 for the policy disk.
-	hostonly='' instmods dm_mod dm_crypt dm_verity dm_bufio \
+	hostonly='' instmods dm_mod dm_crypt dm_verity dm_bufio loop \
 		aes aes_generic aesni_intel xts ecb cbc sha256 sha256_generic \
 		af_alg algif_skcipher algif_hash \
 		tpm tpm_tis tpm_tis_core tpm_crb \

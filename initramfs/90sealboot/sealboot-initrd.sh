@@ -81,7 +81,7 @@ boot() {
 	local spec dev rc=0
 
 	say "measured unlock starting"
-	modprobe -a -q dm_mod dm_crypt 2>/dev/null
+	modprobe -a -q dm_mod dm_crypt dm_verity loop 2>/dev/null
 	if wait_for -c /dev/mapper/control; then
 		say "device-mapper ready"
 	else

@@ -263,6 +263,32 @@ static void test_minimal(void **state)
 	spec_free_members(&s);
 }
 
+/* A disk the anchor made a dm-verity device: the block device, read-only,
+ * by its /dev/mapper path; the bundle's file appears nowhere. */
+static void test_verity_disk(void **state)
+{
+	struct spec s;
+	xmlDocPtr doc;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "verity");
+	s.virt = SPEC_VIRT_TCG;
+	s.vcpus = 1;
+	s.memory_mib = 256;
+	add_disk(&s, "/dev/mapper/sealboot-verity.0.0", true, true);
+	doc = build_doc(&s);
+	assert_count(doc, "/domain/devices/disk", 1);
+	assert_str(doc, "/domain/devices/disk/@type", "block");
+	assert_str(doc, "/domain/devices/disk/source/@dev", "/dev/mapper/sealboot-verity.0.0");
+	assert_count(doc, "/domain/devices/disk/source/@file", 0);
+	assert_count(doc, "//*[@file]", 0);
+	assert_count(doc, "/domain/devices/disk/readonly", 1);
+	assert_str(doc, "/domain/devices/disk/driver/@type", "raw");
+	assert_no_extras(doc);
+	xmlFreeDoc(doc);
+	spec_free_members(&s);
+}
+
 static void test_isolated_kernel_only(void **state)
 {
 	struct spec s;
@@ -603,6 +629,7 @@ int main(void)
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_minimal),
 	    cmocka_unit_test(test_isolated_kernel_only),
+	    cmocka_unit_test(test_verity_disk),
 	    cmocka_unit_test(test_cmdline_is_escaped),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_null_args),
