@@ -61,8 +61,8 @@ static int deauthorize_bus(const char *bus_dir, bool usb, unsigned *changed, str
 	for (int pass = 0; pass < 2 && r == 0; pass++) {
 		rewinddir(dir);
 		while (r == 0 && (e = readdir(dir))) {
-			bool hub = usb && strncmp(e->d_name, "usb", 3) == 0 &&
-				   all_digits(e->d_name + 3);
+			bool hub =
+			    usb && strncmp(e->d_name, "usb", 3) == 0 && all_digits(e->d_name + 3);
 
 			if (e->d_name[0] == '.' || strchr(e->d_name, ':'))
 				continue;

@@ -47,8 +47,7 @@ static int init(struct crypt_device **cd, const char *path)
 	return crypt_init(cd, path);
 }
 
-static int open_luks2(const char *path, const char *what, struct crypt_device **ret,
-		      struct diag *d)
+static int open_luks2(const char *path, const char *what, struct crypt_device **ret, struct diag *d)
 {
 	struct crypt_device *cd = NULL;
 	int r;
@@ -69,10 +68,10 @@ static int open_luks2(const char *path, const char *what, struct crypt_device **
 static int set_cheap_pbkdf(struct crypt_device *cd)
 {
 	const struct crypt_pbkdf_type pbkdf = {
-		.type = CRYPT_KDF_PBKDF2,
-		.hash = "sha256",
-		.iterations = 1000,
-		.flags = CRYPT_PBKDF_NO_BENCHMARK,
+	    .type = CRYPT_KDF_PBKDF2,
+	    .hash = "sha256",
+	    .iterations = 1000,
+	    .flags = CRYPT_PBKDF_NO_BENCHMARK,
 	};
 
 	return crypt_set_pbkdf_type(cd, &pbkdf);
@@ -82,8 +81,7 @@ static int set_cheap_pbkdf(struct crypt_device *cd)
  * for passphrase, or (vk given) with that volume key and no keyslot. Never
  * over an existing LUKS volume: that destroys its data. */
 static int format(const char *path, const struct secret *passphrase, const struct secret *vk,
-		  const char *uuid, const char *token, char ret_uuid[LUKS_UUID_MAX],
-		  struct diag *d)
+		  const char *uuid, const char *token, char ret_uuid[LUKS_UUID_MAX], struct diag *d)
 {
 	struct crypt_params_luks2 params = {.sector_size = 512};
 	struct crypt_device *cd = NULL;
@@ -102,9 +100,8 @@ static int format(const char *path, const struct secret *passphrase, const struc
 		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", uuid,
 				 vk ? (const char *)vk->data : NULL, vk ? vk->len : 64, &params);
 	if (r == 0 && passphrase)
-		r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0,
-						    (const char *)passphrase->data,
-						    passphrase->len);
+		r = crypt_keyslot_add_by_volume_key(
+		    cd, CRYPT_ANY_SLOT, NULL, 0, (const char *)passphrase->data, passphrase->len);
 	/* The token in the same session, right after the header: a crash in
 	 * between leaves a header nothing opens (no keyslot, no token), which
 	 * provision then refuses to format over (it cannot tell it from a
@@ -125,7 +122,6 @@ int luks_format(const char *path, const struct secret *key, char ret_uuid[LUKS_U
 	return format(path, key, NULL, NULL, NULL, ret_uuid, d);
 }
 
-
 int luks_enroll(const char *path, const struct secret *current, const struct secret *key,
 		struct diag *d)
 {
@@ -137,9 +133,9 @@ int luks_enroll(const char *path, const struct secret *current, const struct sec
 		return r;
 	r = set_cheap_pbkdf(cd);
 	if (r == 0)
-		r = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT,
-						    (const char *)current->data, current->len,
-						    (const char *)key->data, key->len);
+		r = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT, (const char *)current->data,
+						    current->len, (const char *)key->data,
+						    key->len);
 	crypt_free(cd);
 	return r < 0 ? fail(r, "enrolling a key in", path, d) : r;
 }
@@ -285,8 +281,8 @@ int luks_unlock(const char *path, const struct secret *vk, const char *name,
 	return 0;
 }
 
-int luks_format_vk(const char *path, const struct secret *vk, const char *uuid,
-		   const char *token, struct diag *d)
+int luks_format_vk(const char *path, const struct secret *vk, const char *uuid, const char *token,
+		   struct diag *d)
 {
 	return format(path, NULL, vk, uuid, token, NULL, d);
 }
@@ -320,8 +316,8 @@ int luks_volume_key(const char *path, const struct secret *passphrase, struct se
 	return 0;
 }
 
-int luks_add_passphrase(const char *path, const struct secret *vk,
-			const struct secret *passphrase, struct diag *d)
+int luks_add_passphrase(const char *path, const struct secret *vk, const struct secret *passphrase,
+			struct diag *d)
 {
 	struct crypt_device *cd = NULL;
 	int r;
@@ -384,14 +380,15 @@ int luks_header_info(const char *path, struct luks_header_info *ret, struct diag
 			if (crypt_token_status(cd, t, NULL) != CRYPT_TOKEN_INACTIVE &&
 			    crypt_token_status(cd, t, NULL) != CRYPT_TOKEN_INVALID)
 				h.tokens++;
-		snprintf(h.uuid, sizeof(h.uuid), "%s", crypt_get_uuid(cd) ? crypt_get_uuid(cd) : "");
+		snprintf(h.uuid, sizeof(h.uuid), "%s",
+			 crypt_get_uuid(cd) ? crypt_get_uuid(cd) : "");
 	} else {
 		h.header_bytes = LUKS_HEADER_DEFAULT;
 	}
 	crypt_free(cd);
 	if (h.header_bytes == 0 || h.header_bytes > h.device_bytes)
-		h.header_bytes = h.device_bytes < LUKS_HEADER_DEFAULT ? h.device_bytes
-								      : LUKS_HEADER_DEFAULT;
+		h.header_bytes =
+		    h.device_bytes < LUKS_HEADER_DEFAULT ? h.device_bytes : LUKS_HEADER_DEFAULT;
 	*ret = h;
 	return 0;
 }

@@ -59,16 +59,16 @@ bool luks_have_dm(void);
 /* Format path as LUKS2 (AES-XTS, 512-bit volume key vk, the given UUID)
  * with no keyslot, and add token (its LUKS2 token JSON) in the same session.
  * Refuses (-EEXIST) a device that holds a LUKS header. */
-int luks_format_vk(const char *path, const struct secret *vk, const char *uuid,
-		   const char *token, struct diag *d);
+int luks_format_vk(const char *path, const struct secret *vk, const char *uuid, const char *token,
+		   struct diag *d);
 
 /* The volume key of an existing volume, through one of its passphrases. */
 int luks_volume_key(const char *path, const struct secret *passphrase, struct secret **ret,
 		    struct diag *d);
 
 /* Add a passphrase keyslot for vk (the recovery key). Returns the slot. */
-int luks_add_passphrase(const char *path, const struct secret *vk,
-			const struct secret *passphrase, struct diag *d);
+int luks_add_passphrase(const char *path, const struct secret *vk, const struct secret *passphrase,
+			struct diag *d);
 
 /*
  * Open a volume with its volume key: with name, activate it as
@@ -106,5 +106,5 @@ int luks_header_info(const char *path, struct luks_header_info *ret, struct diag
  * Idempotent: a header already (partly) gone is zeroed again. Verified: if
  * libcryptsetup still finds a LUKS header afterwards, -EIO.
  */
-int luks_erase(const char *path, uint64_t header_bytes, const char *dm_name,
-	       char ret_data[24], struct diag *d);
+int luks_erase(const char *path, uint64_t header_bytes, const char *dm_name, char ret_data[24],
+	       struct diag *d);

@@ -18,19 +18,21 @@
 static void ak_template(TPM2B_PUBLIC *pub)
 {
 	*pub = (TPM2B_PUBLIC){
-		.publicArea = {
-			.type = TPM2_ALG_ECC,
-			.nameAlg = TPM2_ALG_SHA256,
-			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-					    TPMA_OBJECT_SENSITIVEDATAORIGIN |
-					    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
-					    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT,
-			.parameters.eccDetail = {
-				.symmetric = {.algorithm = TPM2_ALG_NULL},
-				.scheme = {.scheme = TPM2_ALG_ECDSA,
-					   .details.ecdsa.hashAlg = TPM2_ALG_SHA256},
-				.curveID = TPM2_ECC_NIST_P256,
-				.kdf = {.scheme = TPM2_ALG_NULL},
+	    .publicArea =
+		{
+		    .type = TPM2_ALG_ECC,
+		    .nameAlg = TPM2_ALG_SHA256,
+		    .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+					TPMA_OBJECT_NODA | TPMA_OBJECT_RESTRICTED |
+					TPMA_OBJECT_SIGN_ENCRYPT,
+		    .parameters.eccDetail =
+			{
+			    .symmetric = {.algorithm = TPM2_ALG_NULL},
+			    .scheme = {.scheme = TPM2_ALG_ECDSA,
+				       .details.ecdsa.hashAlg = TPM2_ALG_SHA256},
+			    .curveID = TPM2_ECC_NIST_P256,
+			    .kdf = {.scheme = TPM2_ALG_NULL},
 			},
 		},
 	};
@@ -123,8 +125,8 @@ static int take_evidence(struct tpm *t, TPM2B_ATTEST *att, TPMT_SIGNATURE *sig,
 }
 
 static const TPMT_SIG_SCHEME ak_scheme = {
-	.scheme = TPM2_ALG_ECDSA,
-	.details.ecdsa.hashAlg = TPM2_ALG_SHA256,
+    .scheme = TPM2_ALG_ECDSA,
+    .details.ecdsa.hashAlg = TPM2_ALG_SHA256,
 };
 
 int tpm_quote(struct tpm *t, tpmpolicy_pcr_mask_t mask, const uint8_t *qualifying, size_t len,
@@ -139,8 +141,10 @@ int tpm_quote(struct tpm *t, tpmpolicy_pcr_mask_t mask, const uint8_t *qualifyin
 	int r;
 
 	if (len == 0 || len > sizeof(q.buffer) || (mask >> TPMPOLICY_PCR_COUNT) || !mask)
-		return diag_set(d, DIAG_USAGE, EINVAL, "a quote needs 1..%zu bytes of "
-				"qualifying data and a PCR selection", sizeof(q.buffer));
+		return diag_set(d, DIAG_USAGE, EINVAL,
+				"a quote needs 1..%zu bytes of "
+				"qualifying data and a PCR selection",
+				sizeof(q.buffer));
 	memcpy(q.buffer, qualifying, len);
 	tpm_pcr_selection(mask, &sel);
 	r = create_ak(t, &ak, d);
@@ -169,8 +173,10 @@ int tpm_certify_storage(struct tpm *t, const uint8_t *qualifying, size_t len,
 	int r;
 
 	if (len == 0 || len > sizeof(q.buffer))
-		return diag_set(d, DIAG_USAGE, EINVAL, "certify needs 1..%zu bytes of qualifying "
-				"data", sizeof(q.buffer));
+		return diag_set(d, DIAG_USAGE, EINVAL,
+				"certify needs 1..%zu bytes of qualifying "
+				"data",
+				sizeof(q.buffer));
 	memcpy(q.buffer, qualifying, len);
 	r = create_ak(t, &ak, d);
 	if (r == 0)
@@ -190,8 +196,7 @@ int tpm_certify_storage(struct tpm *t, const uint8_t *qualifying, size_t len,
 	return r;
 }
 
-int tpm_attest_parse(const uint8_t *attest, size_t len, struct tpm_attest_info *ret,
-		     struct diag *d)
+int tpm_attest_parse(const uint8_t *attest, size_t len, struct tpm_attest_info *ret, struct diag *d)
 {
 	TPMS_ATTEST a;
 	size_t off = 0;
@@ -230,7 +235,8 @@ int tpm_attest_parse(const uint8_t *attest, size_t len, struct tpm_attest_info *
 					"the certified Name is not a SHA-256 Name");
 		memcpy(info.name, a.attested.certify.name.name, TPMPOLICY_NAME_SIZE);
 	} else {
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the attest is neither a quote nor a "
+		return diag_set(d, DIAG_MALFORMED, EBADMSG,
+				"the attest is neither a quote nor a "
 				"certification");
 	}
 	*ret = info;
@@ -245,7 +251,8 @@ int tpm_signature_parse(const uint8_t *sig, size_t len, uint8_t r[32], uint8_t s
 	const TPMS_SIGNATURE_ECC *e = &t.signature.ecdsa;
 
 	if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(sig, len, &off, &t) != TSS2_RC_SUCCESS || off != len)
-		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the signature is not a TPMT_SIGNATURE");
+		return diag_set(d, DIAG_MALFORMED, EBADMSG,
+				"the signature is not a TPMT_SIGNATURE");
 	if (t.sigAlg != TPM2_ALG_ECDSA || e->hash != TPM2_ALG_SHA256 || e->signatureR.size > 32 ||
 	    e->signatureS.size > 32)
 		return diag_set(d, DIAG_MALFORMED, EBADMSG,
@@ -294,9 +301,10 @@ int tpm_ek_cert(struct tpm *t, uint8_t **ret, size_t *ret_len, struct diag *d)
 			Esys_Free(part);
 			free(buf);
 			tpm_nv_release(t, &h);
-			return rc != TSS2_RC_SUCCESS ? tpm_rc_fail(t, rc, "reading the EK certificate", d)
-						     : diag_set(d, DIAG_INTERNAL, EIO,
-								"short read of the EK certificate");
+			return rc != TSS2_RC_SUCCESS
+				   ? tpm_rc_fail(t, rc, "reading the EK certificate", d)
+				   : diag_set(d, DIAG_INTERNAL, EIO,
+					      "short read of the EK certificate");
 		}
 		memcpy(buf + off, part->buffer, n);
 		off += n;
@@ -313,29 +321,31 @@ int tpm_ek_cert(struct tpm *t, uint8_t **ret, size_t *ret_len, struct diag *d)
 static int create_ek(struct tpm *t, ESYS_TR *ret, struct diag *d)
 {
 	static const uint8_t policy[32] = {
-		0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
-		0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
-		0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
+	    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
+	    0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
+	    0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
 	};
 	TPM2B_SENSITIVE_CREATE sens = {0};
 	TPM2B_PUBLIC tmpl = {
-		.publicArea = {
-			.type = TPM2_ALG_RSA,
-			.nameAlg = TPM2_ALG_SHA256,
-			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-					    TPMA_OBJECT_SENSITIVEDATAORIGIN |
-					    TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED |
-					    TPMA_OBJECT_DECRYPT,
-			.authPolicy = {.size = 32},
-			.parameters.rsaDetail = {
-				.symmetric = {.algorithm = TPM2_ALG_AES,
-					      .keyBits.aes = 128,
-					      .mode.aes = TPM2_ALG_CFB},
-				.scheme = {.scheme = TPM2_ALG_NULL},
-				.keyBits = 2048,
-				.exponent = 0,
+	    .publicArea =
+		{
+		    .type = TPM2_ALG_RSA,
+		    .nameAlg = TPM2_ALG_SHA256,
+		    .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					TPMA_OBJECT_SENSITIVEDATAORIGIN |
+					TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED |
+					TPMA_OBJECT_DECRYPT,
+		    .authPolicy = {.size = 32},
+		    .parameters.rsaDetail =
+			{
+			    .symmetric = {.algorithm = TPM2_ALG_AES,
+					  .keyBits.aes = 128,
+					  .mode.aes = TPM2_ALG_CFB},
+			    .scheme = {.scheme = TPM2_ALG_NULL},
+			    .keyBits = 2048,
+			    .exponent = 0,
 			},
-			.unique.rsa = {.size = 256},
+		    .unique.rsa = {.size = 256},
 		},
 	};
 	TPM2B_DATA outside = {0};
@@ -366,7 +376,7 @@ int tpm_ak_activate(struct tpm *t, const uint8_t *blob, size_t blob_len, const u
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the credential blob is malformed");
 	off = 0;
 	if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(secret, secret_len, &off, &es) !=
-		    TSS2_RC_SUCCESS ||
+		TSS2_RC_SUCCESS ||
 	    off != secret_len)
 		return diag_set(d, DIAG_MALFORMED, EBADMSG, "the credential secret is malformed");
 	r = create_ek(t, &ek, d);
@@ -384,8 +394,8 @@ int tpm_ak_activate(struct tpm *t, const uint8_t *blob, size_t blob_len, const u
 		r = tpm_rc_fail(t, rc, "authorizing the EK (PolicySecret)", d);
 		goto out;
 	}
-	rc = Esys_ActivateCredential(t->esys, ak, ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE,
-				     &id, &es, &cert);
+	rc = Esys_ActivateCredential(t->esys, ak, ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE, &id,
+				     &es, &cert);
 	if (rc != TSS2_RC_SUCCESS) {
 		TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
 		TSS2_RC fmt1 = tpm_rc_code(rc);

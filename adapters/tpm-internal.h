@@ -49,6 +49,5 @@ int tpm_public_name(const TPM2B_PUBLIC *pub, const char *what, uint8_t ret[TPMPO
 
 /* An ESYS_TR for an NV index (-ENOENT when it is not defined), released
  * with tpm_nv_release(). */
-int tpm_nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *ret,
-		  struct diag *d);
+int tpm_nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *ret, struct diag *d);
 void tpm_nv_release(struct tpm *t, ESYS_TR *h);

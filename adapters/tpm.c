@@ -197,8 +197,8 @@ int tpm_pcr_read(struct tpm *t, tpmpolicy_pcr_mask_t mask, struct tpmpolicy_pcr_
 		if (!(mask & TPMPOLICY_PCR(n)))
 			continue;
 		tpm_pcr_selection(TPMPOLICY_PCR(n), &sel);
-		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
-				   &got_sel, &vals);
+		rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel,
+				   &counter, &got_sel, &vals);
 		if (rc != TSS2_RC_SUCCESS)
 			return tpm_rc_fail(t, rc, "reading a PCR", d);
 		if (vals->count != 1 || vals->digests[0].size != TPMPOLICY_DIGEST_SIZE) {
@@ -267,8 +267,7 @@ int tpm_trial_policy_pcr(struct tpm *t, tpmpolicy_pcr_mask_t mask,
 		r = tpm_rc_fail(t, rc, "PolicyPCR", d);
 		goto out;
 	}
-	rc = Esys_PolicyGetDigest(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-				  &got);
+	rc = Esys_PolicyGetDigest(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &got);
 	if (rc != TSS2_RC_SUCCESS) {
 		r = tpm_rc_fail(t, rc, "PolicyGetDigest", d);
 		goto out;
@@ -296,8 +295,8 @@ static int count_handles(struct tpm *t, UINT32 first, unsigned *ret, struct diag
 
 	if (r < 0)
 		return r;
-	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-				TPM2_CAP_HANDLES, first, TPM2_MAX_CAP_HANDLES, &more, &cap);
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
+				first, TPM2_MAX_CAP_HANDLES, &more, &cap);
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_rc_fail(t, rc, "listing TPM handles", d);
 	*ret = 0;
@@ -316,8 +315,7 @@ static int count_handles(struct tpm *t, UINT32 first, unsigned *ret, struct diag
 	return 0;
 }
 
-int tpm_count_loaded(struct tpm *t, unsigned *ret_transient, unsigned *ret_sessions,
-		     struct diag *d)
+int tpm_count_loaded(struct tpm *t, unsigned *ret_transient, unsigned *ret_sessions, struct diag *d)
 {
 	unsigned loaded = 0, saved = 0;
 	int r;
@@ -339,20 +337,22 @@ int tpm_create_primary(struct tpm *t, ESYS_TR *ret, struct diag *d)
 {
 	TPM2B_SENSITIVE_CREATE sens = {0};
 	TPM2B_PUBLIC tmpl = {
-		.publicArea = {
-			.type = TPM2_ALG_ECC,
-			.nameAlg = TPM2_ALG_SHA256,
-			.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
-					    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-					    TPMA_OBJECT_SENSITIVEDATAORIGIN |
-					    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA,
-			.parameters.eccDetail = {
-				.symmetric = {.algorithm = TPM2_ALG_AES,
-					      .keyBits.aes = 128,
-					      .mode.aes = TPM2_ALG_CFB},
-				.scheme = {.scheme = TPM2_ALG_NULL},
-				.curveID = TPM2_ECC_NIST_P256,
-				.kdf = {.scheme = TPM2_ALG_NULL},
+	    .publicArea =
+		{
+		    .type = TPM2_ALG_ECC,
+		    .nameAlg = TPM2_ALG_SHA256,
+		    .objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
+					TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+					TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+					TPMA_OBJECT_NODA,
+		    .parameters.eccDetail =
+			{
+			    .symmetric = {.algorithm = TPM2_ALG_AES,
+					  .keyBits.aes = 128,
+					  .mode.aes = TPM2_ALG_CFB},
+			    .scheme = {.scheme = TPM2_ALG_NULL},
+			    .curveID = TPM2_ECC_NIST_P256,
+			    .kdf = {.scheme = TPM2_ALG_NULL},
 			},
 		},
 	};
@@ -373,8 +373,8 @@ int tpm_create_primary(struct tpm *t, ESYS_TR *ret, struct diag *d)
 static int start_salted(struct tpm *t, ESYS_TR primary, TPM2_SE type, TPMA_SESSION attrs,
 			ESYS_TR *ret, struct diag *d)
 {
-	TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
-			    .mode.aes = TPM2_ALG_CFB};
+	TPMT_SYM_DEF sym = {
+	    .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB};
 	TSS2_RC rc;
 	int r = check_alive(t, "starting a salted session", d);
 
@@ -394,7 +394,7 @@ static int start_salted(struct tpm *t, ESYS_TR primary, TPM2_SE type, TPMA_SESSI
 }
 
 int tpm_primary_name(struct tpm *t, ESYS_TR primary, uint8_t out[TPMPOLICY_NAME_SIZE],
-			struct diag *d)
+		     struct diag *d)
 {
 	TPM2B_NAME *name = NULL;
 	TSS2_RC rc;
@@ -430,12 +430,13 @@ int tpm_seal(struct tpm *t, const uint8_t policy[TPMPOLICY_DIGEST_SIZE], const s
 {
 	TPM2B_SENSITIVE_CREATE sens = {0};
 	TPM2B_PUBLIC tmpl = {
-		.publicArea = {
-			.type = TPM2_ALG_KEYEDHASH,
-			.nameAlg = TPM2_ALG_SHA256,
-			.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-					    TPMA_OBJECT_NODA,
-			.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL,
+	    .publicArea =
+		{
+		    .type = TPM2_ALG_KEYEDHASH,
+		    .nameAlg = TPM2_ALG_SHA256,
+		    .objectAttributes =
+			TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_NODA,
+		    .parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL,
 		},
 	};
 	TPM2B_DATA outside = {0};
@@ -602,18 +603,20 @@ out:
 static void admin_key_public(const struct tpm_admin_key *k, TPM2B_PUBLIC *pub)
 {
 	*pub = (TPM2B_PUBLIC){
-		.publicArea = {
-			.type = TPM2_ALG_ECC,
-			.nameAlg = TPM2_ALG_SHA256,
-			.objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_USERWITHAUTH,
-			.parameters.eccDetail = {
-				.symmetric = {.algorithm = TPM2_ALG_NULL},
-				.scheme = {.scheme = TPM2_ALG_ECDSA,
-					   .details.ecdsa.hashAlg = TPM2_ALG_SHA256},
-				.curveID = TPM2_ECC_NIST_P256,
-				.kdf = {.scheme = TPM2_ALG_NULL},
+	    .publicArea =
+		{
+		    .type = TPM2_ALG_ECC,
+		    .nameAlg = TPM2_ALG_SHA256,
+		    .objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_USERWITHAUTH,
+		    .parameters.eccDetail =
+			{
+			    .symmetric = {.algorithm = TPM2_ALG_NULL},
+			    .scheme = {.scheme = TPM2_ALG_ECDSA,
+				       .details.ecdsa.hashAlg = TPM2_ALG_SHA256},
+			    .curveID = TPM2_ECC_NIST_P256,
+			    .kdf = {.scheme = TPM2_ALG_NULL},
 			},
-			.unique.ecc = {.x = {.size = 32}, .y = {.size = 32}},
+		    .unique.ecc = {.x = {.size = 32}, .y = {.size = 32}},
 		},
 	};
 	memcpy(pub->publicArea.unique.ecc.x.buffer, k->x, 32);
@@ -622,8 +625,8 @@ static void admin_key_public(const struct tpm_admin_key *k, TPM2B_PUBLIC *pub)
 
 /* The Name of a public area computed offline (nameAlg || H(TPMT_PUBLIC)),
  * as the TPM computes it; what names the step that failed. */
-int tpm_public_name(const TPM2B_PUBLIC *pub, const char *what,
-		       uint8_t ret[TPMPOLICY_NAME_SIZE], struct diag *d)
+int tpm_public_name(const TPM2B_PUBLIC *pub, const char *what, uint8_t ret[TPMPOLICY_NAME_SIZE],
+		    struct diag *d)
 {
 	uint8_t buf[sizeof(TPMT_PUBLIC)];
 	size_t off = 0;
@@ -648,8 +651,8 @@ void tpm_nv_counter_name(uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE])
 {
 	tpmpolicy_nv_name(index,
 			  TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHREAD |
-				  TPMA_NV_NO_DA | (TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) |
-				  TPMA_NV_WRITTEN,
+			      TPMA_NV_NO_DA | (TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) |
+			      TPMA_NV_WRITTEN,
 			  8, ret);
 }
 
@@ -683,10 +686,10 @@ static int verify_approval(struct tpm *t, const struct tpm_pcr_approval *a,
 	TPM2B_PUBLIC pub;
 	TPM2B_DIGEST ahash = {.size = TPMPOLICY_DIGEST_SIZE};
 	TPMT_SIGNATURE sig = {
-		.sigAlg = TPM2_ALG_ECDSA,
-		.signature.ecdsa = {.hash = TPM2_ALG_SHA256,
-				    .signatureR = {.size = 32},
-				    .signatureS = {.size = 32}},
+	    .sigAlg = TPM2_ALG_ECDSA,
+	    .signature.ecdsa = {.hash = TPM2_ALG_SHA256,
+				.signatureR = {.size = 32},
+				.signatureS = {.size = 32}},
 	};
 	TSS2_RC rc;
 
@@ -796,15 +799,13 @@ int tpm_unseal_approved(struct tpm *t, const struct tpm_sealed *sealed,
 		if (rc == TSS2_RC_SUCCESS) {
 			step = TPM_STEP_COUNTER;
 			/* The counter's own (empty) auth: TPMA_NV_AUTHREAD. */
-			rc = Esys_PolicyNV(t->esys, nv, nv, session, ESYS_TR_PASSWORD,
-					   ESYS_TR_NONE, ESYS_TR_NONE, &operand, 0,
-					   TPM2_EO_UNSIGNED_LE);
+			rc = Esys_PolicyNV(t->esys, nv, nv, session, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					   ESYS_TR_NONE, &operand, 0, TPM2_EO_UNSIGNED_LE);
 		}
 		if (rc == TSS2_RC_SUCCESS) {
 			step = TPM_STEP_AUTHORIZE;
 			rc = Esys_PolicyAuthorize(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
-						  ESYS_TR_NONE, &approved, &ref, &key_name,
-						  ticket);
+						  ESYS_TR_NONE, &approved, &ref, &key_name, ticket);
 		}
 		if (rc == TSS2_RC_SUCCESS) {
 			step = TPM_STEP_UNSEAL;
@@ -854,8 +855,7 @@ int tpm_nv_name(struct tpm *t, uint32_t index, uint8_t ret[TPMPOLICY_NAME_SIZE],
 	return r;
 }
 
-int tpm_nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *ret,
-		     struct diag *d)
+int tpm_nv_handle(struct tpm *t, uint32_t index, const char *what, ESYS_TR *ret, struct diag *d)
 {
 	TSS2_RC rc;
 	int r = check_alive(t, what, d);
@@ -880,12 +880,13 @@ int tpm_nv_define(struct tpm *t, uint32_t index, enum tpm_nv_kind kind, uint16_t
 {
 	TPM2B_AUTH auth = {0};
 	TPM2B_NV_PUBLIC pub = {
-		.nvPublic = {
-			.nvIndex = index,
-			.nameAlg = TPM2_ALG_SHA256,
-			.attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHREAD |
-				      TPMA_NV_NO_DA,
-			.dataSize = size,
+	    .nvPublic =
+		{
+		    .nvIndex = index,
+		    .nameAlg = TPM2_ALG_SHA256,
+		    .attributes =
+			TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHREAD | TPMA_NV_NO_DA,
+		    .dataSize = size,
 		},
 	};
 	ESYS_TR h = ESYS_TR_NONE;
@@ -929,10 +930,10 @@ static int nv_run(struct tpm *t, uint32_t index, enum nv_op op, const TPM2B_MAX_
 		  struct diag *d)
 {
 	static const char *const verbs[] = {
-		[NV_UNDEFINE] = "undefining NV index",
-		[NV_WRITE] = "writing NV index",
-		[NV_WRITE_LOCK] = "write-locking NV index",
-		[NV_INCREMENT] = "incrementing NV counter",
+	    [NV_UNDEFINE] = "undefining NV index",
+	    [NV_WRITE] = "writing NV index",
+	    [NV_WRITE_LOCK] = "write-locking NV index",
+	    [NV_INCREMENT] = "incrementing NV counter",
 	};
 	ESYS_TR h = ESYS_TR_NONE;
 	char what[48];
@@ -955,13 +956,13 @@ static int nv_run(struct tpm *t, uint32_t index, enum nv_op op, const TPM2B_MAX_
 				   ESYS_TR_NONE, buf, 0);
 		break;
 	case NV_WRITE_LOCK:
-		rc = Esys_NV_WriteLock(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD,
-				       ESYS_TR_NONE, ESYS_TR_NONE);
+		rc = Esys_NV_WriteLock(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				       ESYS_TR_NONE);
 		break;
 	case NV_INCREMENT:
 	default:
-		rc = Esys_NV_Increment(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD,
-				       ESYS_TR_NONE, ESYS_TR_NONE);
+		rc = Esys_NV_Increment(t->esys, ESYS_TR_RH_OWNER, h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				       ESYS_TR_NONE);
 		break;
 	}
 	tpm_nv_release(t, &h);
@@ -1122,8 +1123,7 @@ int tpm_clear(struct tpm *t, struct diag *d)
 {
 	TSS2_RC rc;
 
-	rc = Esys_Clear(t->esys, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			ESYS_TR_NONE);
+	rc = Esys_Clear(t->esys, ESYS_TR_RH_LOCKOUT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE);
 	return rc == TSS2_RC_SUCCESS ? 0 : tpm_rc_fail(t, rc, "clearing the TPM (TPM2_Clear)", d);
 }
 

@@ -23,8 +23,8 @@
  * Sealing and unsealing (PolicyPCR, or an admin-approved PCR policy through
  * PolicyAuthorize with a PolicyNV counter), NV data and counter indices, PCR
  * read and extend, TPM2_Clear, and the checks that prove we leave the TPM
- * as we found it (the attestation half of the adapter: tpm-attest.h). Every command that carries a secret runs in a session salted with the
- * storage primary, whose Name is checked first.
+ * as we found it (the attestation half of the adapter: tpm-attest.h). Every command that carries a
+ * secret runs in a session salted with the storage primary, whose Name is checked first.
  */
 
 struct tpm;
@@ -129,8 +129,8 @@ int tpm_admin_key_name(const struct tpm_admin_key *k, uint8_t ret[TPMPOLICY_NAME
 struct tpm_pcr_approval {
 	tpmpolicy_pcr_mask_t mask;
 	uint8_t pcr_digest[TPMPOLICY_DIGEST_SIZE]; /* expected PCR values, hashed */
-	uint64_t serial;       /* valid while the counter is <= serial */
-	uint32_t counter;      /* the NV counter index */
+	uint64_t serial;			   /* valid while the counter is <= serial */
+	uint32_t counter;			   /* the NV counter index */
 	struct tpm_admin_key key;
 	uint8_t sig_r[32], sig_s[32]; /* ECDSA over aHash(approved, empty ref) */
 };
@@ -156,7 +156,7 @@ int tpm_approval_digests(const struct tpm_pcr_approval *a,
  * Pure: the code's layer and format-one parameter number are ignored.
  */
 enum tpm_approved_step {
-	TPM_STEP_PCR,       /* PolicyPCR */
+	TPM_STEP_PCR,	    /* PolicyPCR */
 	TPM_STEP_COUNTER,   /* PolicyNV on the counter */
 	TPM_STEP_AUTHORIZE, /* PolicyAuthorize */
 	TPM_STEP_UNSEAL,    /* Unseal */

@@ -141,7 +141,7 @@ int virt_state(struct virt *v, const char *name, enum virt_state *ret, struct di
 	}
 	virDomainFree(dom);
 	*ret = state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_CRASHED ? VIRT_STOPPED
-									   : VIRT_RUNNING;
+									  : VIRT_RUNNING;
 	return 0;
 }
 
@@ -313,7 +313,8 @@ int virt_qemu_pid(struct virt *v, const char *name, long *ret_pid, struct diag *
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	r = fs_read_file(path, 1 << 20, &buf, &len);
 	if (r < 0)
-		return diag_set(d, DIAG_INTERNAL, ENOENT, "QEMU of %s (pid %ld) is gone", name, pid);
+		return diag_set(d, DIAG_INTERNAL, ENOENT, "QEMU of %s (pid %ld) is gone", name,
+				pid);
 	/* argv is NUL-separated: the argument itself must begin with it */
 	snprintf(want, sizeof(want), "guest=%s,", name);
 	for (size_t i = 0; i < len && !found; i += strlen((const char *)buf + i) + 1)
@@ -360,10 +361,14 @@ static void emit(struct virt *v, virDomainPtr dom, enum virt_event_kind kind, co
 static void on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
 {
 	static const char *const names[] = {
-	    [VIR_DOMAIN_EVENT_DEFINED] = "defined",	    [VIR_DOMAIN_EVENT_UNDEFINED] = "undefined",
-	    [VIR_DOMAIN_EVENT_STARTED] = "started",	    [VIR_DOMAIN_EVENT_SUSPENDED] = "suspended",
-	    [VIR_DOMAIN_EVENT_RESUMED] = "resumed",	    [VIR_DOMAIN_EVENT_STOPPED] = "stopped",
-	    [VIR_DOMAIN_EVENT_SHUTDOWN] = "shutdown",	    [VIR_DOMAIN_EVENT_PMSUSPENDED] = "pmsuspended",
+	    [VIR_DOMAIN_EVENT_DEFINED] = "defined",
+	    [VIR_DOMAIN_EVENT_UNDEFINED] = "undefined",
+	    [VIR_DOMAIN_EVENT_STARTED] = "started",
+	    [VIR_DOMAIN_EVENT_SUSPENDED] = "suspended",
+	    [VIR_DOMAIN_EVENT_RESUMED] = "resumed",
+	    [VIR_DOMAIN_EVENT_STOPPED] = "stopped",
+	    [VIR_DOMAIN_EVENT_SHUTDOWN] = "shutdown",
+	    [VIR_DOMAIN_EVENT_PMSUSPENDED] = "pmsuspended",
 	    [VIR_DOMAIN_EVENT_CRASHED] = "crashed",
 	};
 	static const char *const stopped[] = {
@@ -375,10 +380,10 @@ static void on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detai
 	    [VIR_DOMAIN_EVENT_STOPPED_FAILED] = "failed",
 	    [VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT] = "from snapshot",
 	};
-	const char *name = event >= 0 && (size_t)event < sizeof(names) / sizeof(names[0]) &&
-				   names[event]
-			       ? names[event]
-			       : "other";
+	const char *name =
+	    event >= 0 && (size_t)event < sizeof(names) / sizeof(names[0]) && names[event]
+		? names[event]
+		: "other";
 	char what[64];
 
 	(void)c;
@@ -426,8 +431,8 @@ static void on_metadata(virConnectPtr c, virDomainPtr dom, int type, const char 
 	emit(opaque, dom, VIRT_EV_CHANGE, "metadata-change", NULL);
 }
 
-static void on_block_job(virConnectPtr c, virDomainPtr dom, const char *disk, int type,
-			 int status, void *opaque)
+static void on_block_job(virConnectPtr c, virDomainPtr dom, const char *disk, int type, int status,
+			 void *opaque)
 {
 	(void)c;
 	(void)type;
@@ -462,8 +467,7 @@ static void close_cb(virConnectPtr conn, int reason, void *opaque)
 	v->sub_fn(v->sub_opaque, VIRT_EV_CLOSED, "connection closed");
 }
 
-int virt_subscribe(struct virt *v, const char *name, virt_event_fn fn, void *opaque,
-		   struct diag *d)
+int virt_subscribe(struct virt *v, const char *name, virt_event_fn fn, void *opaque, struct diag *d)
 {
 	static const struct {
 		int id;
@@ -473,7 +477,8 @@ int virt_subscribe(struct virt *v, const char *name, virt_event_fn fn, void *opa
 	    {VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(on_generic)},
 	    {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(on_device_added)},
 	    {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_device_removed)},
-	    {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED, VIR_DOMAIN_EVENT_CALLBACK(on_removal_failed)},
+	    {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+	     VIR_DOMAIN_EVENT_CALLBACK(on_removal_failed)},
 	    {VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata)},
 	    {VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK(on_block_job)},
 	    {VIR_DOMAIN_EVENT_ID_TUNABLE, VIR_DOMAIN_EVENT_CALLBACK(on_params)},
@@ -487,8 +492,8 @@ int virt_subscribe(struct virt *v, const char *name, virt_event_fn fn, void *opa
 	v->sub_fn = fn;
 	v->sub_opaque = opaque;
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
-		int id = virConnectDomainEventRegisterAny(v->conn, NULL, evs[i].id, evs[i].cb, v,
-							  NULL);
+		int id =
+		    virConnectDomainEventRegisterAny(v->conn, NULL, evs[i].id, evs[i].cb, v, NULL);
 
 		if (id < 0)
 			return fail(d, "subscribing to the guest's events");

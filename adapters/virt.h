@@ -9,9 +9,8 @@
  * The libvirt adapter: the only module with libvirt headers. Any URI libvirt
  * takes (default qemu:///system). The launcher checks the handoff against
  * the local TPM, so start, status and audit belong on the appliance itself;
- * stop works over libvirt's remote transports too. libvirt's errors become one line here; its own stderr
- * printing is silenced. Domains are transient: created from XML, gone when
- * they stop.
+ * stop works over libvirt's remote transports too. libvirt's errors become one line here; its own
+ * stderr printing is silenced. Domains are transient: created from XML, gone when they stop.
  */
 
 struct virt;
@@ -45,7 +44,7 @@ int virt_start(struct virt *v, const char *xml, bool autodestroy, struct diag *d
  */
 enum virt_event_kind {
 	VIRT_EV_CHANGE, /* the domain may have changed: re-audit */
-	VIRT_EV_GONE,   /* it stopped (shut down, destroyed, crashed) */
+	VIRT_EV_GONE,	/* it stopped (shut down, destroyed, crashed) */
 	VIRT_EV_CLOSED, /* the connection to libvirtd closed */
 };
 typedef void (*virt_event_fn)(void *opaque, enum virt_event_kind kind, const char *event);
@@ -87,7 +86,8 @@ int virt_destroy(struct virt *v, const char *name, struct diag *d);
 
 /* Stop its vCPUs and devices now (virDomainSuspend: QEMU's `stop`, tens of
  * ms), before the destroy, which waits until QEMU's process is gone (about
- * 1.3 s on the test machines, whose init reaps orphans slowly). Absent or already stopped is not an error. */
+ * 1.3 s on the test machines, whose init reaps orphans slowly). Absent or already stopped is not an
+ * error. */
 int virt_freeze(struct virt *v, const char *name, struct diag *d);
 
 /* ACPI shutdown, then destroy if it is still there after timeout_s.

@@ -30,7 +30,6 @@
 
 static const char *prog = "sealboot-anchor";
 
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -87,7 +86,8 @@ static void usage(FILE *f)
 		"provisioning. zeroize: 0 done, 1 internal, 2 usage, 3 not signed by the\n"
 		"zeroize key, 4 another appliance, 5 malformed, 6 replayed, 7 expired,\n"
 		"8 TPM, 9 no trusted policy. See sealboot-anchor(8).\n",
-		prog, prog, prog, prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR, ZEROIZE_LAUNCHER);
+		prog, prog, prog, prog, prog, prog, prog, APPLIANCE_STATE_DIR, APPLIANCE_RUN_DIR,
+		ZEROIZE_LAUNCHER);
 }
 
 #define usage_error(...) cli_usage_error(prog, ANCHOR_USAGE, __VA_ARGS__)
@@ -108,12 +108,12 @@ static int cmd_zeroize(const struct anchor_opts *ao, const char *order, const ch
 		       bool challenge)
 {
 	struct zeroize_opts o = {
-		.state_dir = ao->state_dir,
-		.run_dir = ao->run_dir,
-		.tcti = ao->tcti,
-		.launcher = launcher,
-		.at = ao->at,
-		.quiet = ao->quiet,
+	    .state_dir = ao->state_dir,
+	    .run_dir = ao->run_dir,
+	    .tcti = ao->tcti,
+	    .launcher = launcher,
+	    .at = ao->at,
+	    .quiet = ao->quiet,
 	};
 	struct zeroize_result res;
 	char *text = NULL;
@@ -144,7 +144,7 @@ static int cmd_zeroize(const struct anchor_opts *ao, const char *order, const ch
 static int cmd_attest(const struct anchor_opts *o, const char *nonce_hex)
 {
 	tpmpolicy_pcr_mask_t mask =
-		TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
+	    TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
 	uint8_t nonce[ATTEST_NONCE_MAX];
 	size_t n = strlen(nonce_hex) / 2;
 	unsigned char *log = NULL;
@@ -235,8 +235,9 @@ static int cmd_boot(const struct anchor_opts *o)
 		return rep.verdict;
 	}
 	if (rep.verdict == ANCHOR_ZEROIZED) {
-		fprintf(stderr, "%s: zeroized: ready for provisioning (no policy; receipt in "
-				"%s/%s)\n",
+		fprintf(stderr,
+			"%s: zeroized: ready for provisioning (no policy; receipt in "
+			"%s/%s)\n",
 			prog, o->state_dir, APPLIANCE_ZEROIZE_RECEIPT);
 		return rep.verdict;
 	}
@@ -270,7 +271,7 @@ static int log_matches_tpm(const struct anchor_opts *o, const char *log_buf, siz
 			   struct diag *d)
 {
 	const tpmpolicy_pcr_mask_t mask =
-		TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
+	    TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
 	struct tpmpolicy_pcr_values replay, now;
 	struct eventlog *log;
 	struct tpm *t = NULL;
@@ -320,10 +321,10 @@ static bool from_this_boot(json_object *st)
 
 static int cmd_status(const struct anchor_opts *o, bool json)
 {
-	static const char *const members[] = {"format", "format_version", "boot_id", "verdict", "exit_code",
-					      "stage", "reason", "bundles_verified",
-					      "volumes_open", "activated", "tpm_lockout", "time",
-					      NULL};
+	static const char *const members[] = {
+	    "format", "format_version",	  "boot_id",	  "verdict",   "exit_code",   "stage",
+	    "reason", "bundles_verified", "volumes_open", "activated", "tpm_lockout", "time",
+	    NULL};
 	unsigned char *buf = NULL, *log_buf = NULL;
 	size_t len = 0, log_len = 0;
 	json_object *st = NULL, *v;
@@ -385,13 +386,14 @@ static int cmd_status(const struct anchor_opts *o, bool json)
 	if (json) {
 		json_object_object_add(st, "eventlog_matches_tpm",
 				       match < 0 ? NULL : json_object_new_boolean(match == 1));
-		printf("%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   st, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else if (code == ANCHOR_OK && match == 1) {
 		printf("sealboot: OK: %llu bundle(s) verified, %llu volume(s) %s; event log "
 		       "matches the TPM\n",
 		       (unsigned long long)nb, (unsigned long long)nv,
-		       activated ? "unlocked" : "key-checked (no device-mapper here: not activated)");
+		       activated ? "unlocked"
+				 : "key-checked (no device-mapper here: not activated)");
 	} else if (code == ANCHOR_OK) {
 		printf("sealboot: SUSPECT: the boot succeeded but the event log does not match "
 		       "the TPM (%s)\n",
@@ -528,9 +530,10 @@ static int dispatch(struct args *a, const char *cmd)
 			return usage_error("ak-activate: --credential FILE is required");
 		return cmd_identity(&a->o, a->credential);
 	}
-	return usage_error("unknown command '%s' (boot, status, zeroize-challenge, zeroize, attest, "
-			   "identity, ak-activate)",
-			   cmd);
+	return usage_error(
+	    "unknown command '%s' (boot, status, zeroize-challenge, zeroize, attest, "
+	    "identity, ak-activate)",
+	    cmd);
 }
 
 int main(int argc, char **argv)

@@ -152,8 +152,8 @@ void appliance_nv_locked_name(uint8_t out[TPMPOLICY_NAME_SIZE])
 {
 	tpmpolicy_nv_name(APPLIANCE_NV_ANCHOR,
 			  TPMPOLICY_NV_OWNERWRITE | TPMPOLICY_NV_OWNERREAD | TPMPOLICY_NV_AUTHREAD |
-				  TPMPOLICY_NV_NO_DA | TPMPOLICY_NV_WRITEDEFINE |
-				  TPMPOLICY_NV_WRITTEN | TPMPOLICY_NV_WRITELOCKED,
+			      TPMPOLICY_NV_NO_DA | TPMPOLICY_NV_WRITEDEFINE | TPMPOLICY_NV_WRITTEN |
+			      TPMPOLICY_NV_WRITELOCKED,
 			  APPLIANCE_NV_ANCHOR_SIZE, out);
 }
 
@@ -241,10 +241,10 @@ int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at, boo
 	const struct policy *p = a->policy;
 	const struct policy_bundle *b = &p->bundles[i];
 	struct bundle_verify_opts o = {
-		.ca_pems = (const char *const *)p->release_cas,
-		.n_ca_pems = p->n_release_cas,
-		.at = at,
-		.verity_lazy = verity_lazy,
+	    .ca_pems = (const char *const *)p->release_cas,
+	    .n_ca_pems = p->n_release_cas,
+	    .at = at,
+	    .verity_lazy = verity_lazy,
 	};
 	struct bundle_verified *v = NULL;
 	struct diag bd = {0};
@@ -264,7 +264,8 @@ int appliance_verify_bundle(const struct appliance *a, size_t i, int64_t at, boo
 			     b->name, v->manifest->appliance_class, p->appliance_class);
 	else if (v->manifest->version < b->min_version)
 		r = diag_set(d, DIAG_EXPIRED, EKEYREVOKED,
-			     "bundle %s: version %" PRIu64 " is below the policy's minimum %" PRIu64,
+			     "bundle %s: version %" PRIu64
+			     " is below the policy's minimum %" PRIu64,
 			     b->name, v->manifest->version, b->min_version);
 	if (r < 0) {
 		bundle_verified_free(v);
@@ -326,8 +327,7 @@ int appliance_load_approval(const char *state_dir, struct approval *ret, struct 
 	return r;
 }
 
-int appliance_check_approval(const struct appliance *a, const struct approval *ap,
-			     struct diag *d)
+int appliance_check_approval(const struct appliance *a, const struct approval *ap, struct diag *d)
 {
 	struct tpm_pcr_approval ta;
 	uint8_t ahash[32];

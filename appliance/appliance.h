@@ -40,9 +40,9 @@
 
 #define APPLIANCE_NV_ANCHOR 0x01A5B000u
 #define APPLIANCE_NV_PCR 0x01A5B001u
-#define APPLIANCE_NV_ZEROIZE 0x01A5B002u /* counter: one-use zeroize orders */
+#define APPLIANCE_NV_ZEROIZE 0x01A5B002u  /* counter: one-use zeroize orders */
 #define APPLIANCE_NV_ROLLBACK 0x01A5B010u /* + slot */
-#define APPLIANCE_SLOTS 8                  /* = POLICY_MAX_BUNDLES */
+#define APPLIANCE_SLOTS 8		  /* = POLICY_MAX_BUNDLES */
 #define APPLIANCE_NV_ANCHOR_SIZE (32 + 8 * APPLIANCE_SLOTS)
 /* A version may move the counter by at most this much in one boot. */
 #define APPLIANCE_MAX_VERSION_STEP 1024
@@ -65,8 +65,8 @@ struct appliance_nv {
  * Load admin.pub, policy.json and its signature from the state directory;
  * with want_admin set, refuse (DIAG_TRUST) an admin.pub whose digest is not
  * that one (want_what says which key that is, for the message). A policy
- * that seals to the log-only PCR is refused too. The signature is checked over the raw bytes before they are
- * parsed (canonical form required).
+ * that seals to the log-only PCR is refused too. The signature is checked over the raw bytes before
+ * they are parsed (canonical form required).
  */
 int appliance_load(const char *state_dir, const uint8_t *want_admin, const char *want_what,
 		   struct appliance *ret, struct diag *d);
@@ -112,8 +112,7 @@ int appliance_load_approval(const char *state_dir, struct approval *ret, struct 
  * the policy's sealing PCRs and the admin key signed it (the TPM checks the
  * signature again; this gives the clear message). DIAG_SIGNATURE or
  * DIAG_MALFORMED, -EBADMSG. */
-int appliance_check_approval(const struct appliance *a, const struct approval *ap,
-			     struct diag *d);
+int appliance_check_approval(const struct appliance *a, const struct approval *ap, struct diag *d);
 
 /* An approval in the TPM adapter's terms. */
 void appliance_tpm_approval(const struct appliance *a, const struct approval *ap,

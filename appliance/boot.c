@@ -57,13 +57,19 @@ struct ctx {
 const char *anchor_verdict_name(enum anchor_verdict v)
 {
 	static const char *const names[] = {
-		[ANCHOR_OK] = "ok",         [ANCHOR_INTERNAL] = "internal",
-		[ANCHOR_USAGE] = "usage",   [ANCHOR_POLICY] = "policy",
-		[ANCHOR_BUNDLE] = "bundle", [ANCHOR_ROLLBACK] = "rollback",
-		[ANCHOR_UNSEAL] = "unseal", [ANCHOR_VOLUME] = "volume",
-		[ANCHOR_TPM] = "tpm",       [ANCHOR_STATE] = "state",
-		[ANCHOR_DONE] = "done",     [ANCHOR_BUSY] = "busy",
-		[ANCHOR_ZEROIZED] = "zeroized",
+	    [ANCHOR_OK] = "ok",
+	    [ANCHOR_INTERNAL] = "internal",
+	    [ANCHOR_USAGE] = "usage",
+	    [ANCHOR_POLICY] = "policy",
+	    [ANCHOR_BUNDLE] = "bundle",
+	    [ANCHOR_ROLLBACK] = "rollback",
+	    [ANCHOR_UNSEAL] = "unseal",
+	    [ANCHOR_VOLUME] = "volume",
+	    [ANCHOR_TPM] = "tpm",
+	    [ANCHOR_STATE] = "state",
+	    [ANCHOR_DONE] = "done",
+	    [ANCHOR_BUSY] = "busy",
+	    [ANCHOR_ZEROIZED] = "zeroized",
 	};
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) && names[v] ? names[v] : "internal";
 }
@@ -179,8 +185,8 @@ static int open_run_dir(struct ctx *c)
 	/* Readable by all (the verdict is for the site staff), writable by us. */
 	if (mkdir(c->o->run_dir, 0755) < 0 && errno != EEXIST)
 		return fail(c, ANCHOR_STATE, "state",
-			    diag_set(d, DIAG_INTERNAL, errno, "cannot create %s: %s",
-				     c->o->run_dir, strerror(errno)));
+			    diag_set(d, DIAG_INTERNAL, errno, "cannot create %s: %s", c->o->run_dir,
+				     strerror(errno)));
 	c->run_fd = open(c->o->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (c->run_fd < 0)
 		return fail(c, ANCHOR_STATE, "state",
@@ -226,7 +232,7 @@ static void keep_earlier_log(struct ctx *c)
 static int used_pcr(struct ctx *c)
 {
 	const tpmpolicy_pcr_mask_t ours =
-		TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
+	    TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
 	static const uint8_t zero[TPMPOLICY_DIGEST_SIZE];
 	struct tpmpolicy_pcr_values now;
 	int r;
@@ -258,12 +264,13 @@ static int check_zeroize(struct ctx *c)
 		r = zeroize_resume(&zo, &zr);
 		zeroize_result_free(&zr);
 		if (r < 0)
-			return fail(c, ANCHOR_STATE, "state",
-				    diag_set(&c->rep->d, DIAG_INTERNAL, EINPROGRESS,
-					     "a zeroize was interrupted and could not be finished "
-					     "(%s); nothing is unlocked: run sealboot-anchor zeroize "
-					     "again",
-					     zr.d.msg));
+			return fail(
+			    c, ANCHOR_STATE, "state",
+			    diag_set(&c->rep->d, DIAG_INTERNAL, EINPROGRESS,
+				     "a zeroize was interrupted and could not be finished "
+				     "(%s); nothing is unlocked: run sealboot-anchor zeroize "
+				     "again",
+				     zr.d.msg));
 	}
 	if (zeroize_done(c->o->state_dir))
 		return fail(c, ANCHOR_ZEROIZED, "zeroized",
@@ -294,9 +301,10 @@ static int open_tpm(struct ctx *c)
 			return tpm_fail(c, ANCHOR_INTERNAL, "tpm", q);
 		if (da.lockout) {
 			c->rep->da_lockout = true;
-			progress(c, "warning: the TPM is in dictionary-attack lockout (%u of %u "
-				    "failures); sealboot's keys are not DA-protected, so this boot "
-				    "goes on and adds no failure; find who is guessing TPM passwords",
+			progress(c,
+				 "warning: the TPM is in dictionary-attack lockout (%u of %u "
+				 "failures); sealboot's keys are not DA-protected, so this boot "
+				 "goes on and adds no failure; find who is guessing TPM passwords",
 				 da.failures, da.max_failures);
 		}
 	}
@@ -351,8 +359,8 @@ static int verify_bundles(struct ctx *c)
 		r = appliance_verify_bundle(&c->app, i, c->o->at, c->verity, &c->bundles[i],
 					    &c->rep->d);
 		if (r < 0)
-			return fail(c, r == -EKEYREVOKED ? ANCHOR_ROLLBACK : ANCHOR_BUNDLE, "bundle",
-				    r);
+			return fail(c, r == -EKEYREVOKED ? ANCHOR_ROLLBACK : ANCHOR_BUNDLE,
+				    "bundle", r);
 		progress(c, "bundle %s: signature and %s checked in %lld ms", p->bundles[i].name,
 			 c->verity ? "payloads (disks with a tree: sizes, for dm-verity)"
 				   : "every payload byte",
@@ -736,18 +744,18 @@ static void write_status(struct ctx *c)
 	      f);
 	json_write_string(f, bid);
 	fputs(",\n  \"verdict\": ", f);
-	json_write_string(f, rep->verdict == ANCHOR_OK         ? "ok"
+	json_write_string(f, rep->verdict == ANCHOR_OK	       ? "ok"
 			     : rep->verdict == ANCHOR_ZEROIZED ? "zeroized"
 							       : "failed");
 	fprintf(f, ",\n  \"exit_code\": %d,\n  \"stage\": ", (int)rep->verdict);
 	json_write_string(f, rep->verdict == ANCHOR_OK ? "done" : rep->stage);
 	fprintf(f, ",\n  \"reason\": ");
 	json_write_string(f, rep->verdict == ANCHOR_OK ? "" : rep->d.msg);
-	fprintf(f, ",\n  \"bundles_verified\": %u,\n  \"volumes_open\": %u,\n"
-		   "  \"activated\": %s,\n  \"tpm_lockout\": %s,\n  \"time\": %lld\n}\n",
+	fprintf(f,
+		",\n  \"bundles_verified\": %u,\n  \"volumes_open\": %u,\n"
+		"  \"activated\": %s,\n  \"tpm_lockout\": %s,\n  \"time\": %lld\n}\n",
 		rep->bundles, rep->volumes, rep->activated ? "true" : "false",
-		rep->da_lockout ? "true" : "false",
-		(long long)time(NULL));
+		rep->da_lockout ? "true" : "false", (long long)time(NULL));
 	if (fclose(f) == 0)
 		(void)write_run_file(c, STATUS, buf, len);
 	else
@@ -787,8 +795,9 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 		r = write_handoff(&c);
 		if (r < 0)
 			fail(&c, ANCHOR_INTERNAL, "handoff",
-			     diag_set(&rep->d, DIAG_INTERNAL, -r, "cannot write the handoff in %s: %s",
-				      o->run_dir, strerror(-r)));
+			     diag_set(&rep->d, DIAG_INTERNAL, -r,
+				      "cannot write the handoff in %s: %s", o->run_dir,
+				      strerror(-r)));
 	}
 	if (r < 0) {
 		if (rep->verdict == ANCHOR_OK)
@@ -821,9 +830,9 @@ int anchor_boot(const struct anchor_opts *o, struct anchor_report *rep)
 
 			eventlog_text_failure(text, rep->stage);
 			if (eventlog_add(&c.log, EVENTLOG_PCR_SEAL, text, &ignore) == 0)
-				rep->capped = tpm_pcr_extend(c.tpm, EVENTLOG_PCR_SEAL,
-							     c.log.r[c.log.n - 1].digest,
-							     &ignore) == 0;
+				rep->capped =
+				    tpm_pcr_extend(c.tpm, EVENTLOG_PCR_SEAL,
+						   c.log.r[c.log.n - 1].digest, &ignore) == 0;
 		}
 		(void)unlinkat(c.run_fd, HANDOFF, 0);
 		(void)write_eventlog(&c);

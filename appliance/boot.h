@@ -23,13 +23,13 @@ enum anchor_verdict {
 	ANCHOR_ROLLBACK = 5, /* a bundle older than one already run */
 	ANCHOR_UNSEAL = 6,   /* the TPM refused the keys: not the approved boot */
 	ANCHOR_VOLUME = 7,   /* a volume did not open with its key */
-	ANCHOR_TPM = 8,      /* no TPM, or in dictionary-attack lockout */
+	ANCHOR_TPM = 8,	     /* no TPM, or in dictionary-attack lockout */
 	ANCHOR_STATE = 9,    /* run state not fresh: PCRs already used, planted files */
 	/* Not verdicts of a boot: this run did nothing, and wrote nothing
 	 * (status.json keeps the verdict of the run that did the work). */
-	ANCHOR_DONE = 10, /* the anchor already ran in this boot (its event log
-			   * replays to the TPM); its verdict stands */
-	ANCHOR_BUSY = 11, /* another sealboot-anchor holds the run lock */
+	ANCHOR_DONE = 10,     /* the anchor already ran in this boot (its event log
+			       * replays to the TPM); its verdict stands */
+	ANCHOR_BUSY = 11,     /* another sealboot-anchor holds the run lock */
 	ANCHOR_ZEROIZED = 12, /* zeroized: ready for provisioning (a state, not a fault) */
 };
 
@@ -37,7 +37,7 @@ struct anchor_opts {
 	const char *state_dir; /* default APPLIANCE_STATE_DIR */
 	const char *run_dir;   /* default APPLIANCE_RUN_DIR */
 	const char *tcti;      /* NULL: the kernel resource manager */
-	int64_t at;            /* certificate time, 0 = now */
+	int64_t at;	       /* certificate time, 0 = now */
 	bool no_activate;      /* key-check volumes even where device-mapper exists */
 	const char *launcher;  /* finishing a zeroize: sealboot-launch (NULL: default) */
 	bool quiet;
@@ -50,9 +50,9 @@ struct anchor_report {
 	unsigned bundles;
 	unsigned volumes;
 	bool activated;
-	bool da_lockout; /* the TPM was in dictionary-attack lockout */
+	bool da_lockout;   /* the TPM was in dictionary-attack lockout */
 	unsigned released; /* volume keys the TPM released (wiped since) */
-	bool capped;       /* a failure was measured into the sealing PCR */
+	bool capped;	   /* a failure was measured into the sealing PCR */
 };
 
 /* One run at a time: the lock file in the run directory (flock). */

@@ -52,9 +52,11 @@ static int read_status(int run_fd, const char *bid, struct rerun *ret)
 	    jf_str_eq(st, "boot_id", bid, "status", "", &ignore) == 0 &&
 	    jf_u64(st, "exit_code", "status", "", &code, &ignore) == 0 && code <= 9) {
 		found = 1;
-		if (json_object_object_get_ex(st, "stage", &v) && json_object_is_type(v, json_type_string))
+		if (json_object_object_get_ex(st, "stage", &v) &&
+		    json_object_is_type(v, json_type_string))
 			stage = json_object_get_string(v);
-		if (json_object_object_get_ex(st, "reason", &v) && json_object_is_type(v, json_type_string))
+		if (json_object_object_get_ex(st, "reason", &v) &&
+		    json_object_is_type(v, json_type_string))
 			reason = json_object_get_string(v);
 		ret->found = code == 0 ? RERUN_OK : RERUN_FAILED;
 		ret->exit_code = (unsigned)code;
@@ -95,7 +97,7 @@ static bool handoff_matches(int run_fd, const char *bid, const struct tpmpolicy_
 int rerun_inspect(int run_fd, const char *tcti, struct rerun *ret, struct diag *d)
 {
 	const tpmpolicy_pcr_mask_t mask =
-		TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
+	    TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG);
 	static const uint8_t zero[32];
 	struct tpmpolicy_pcr_values replay, now;
 	char bid[FS_BOOT_ID_SIZE];

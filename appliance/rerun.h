@@ -35,8 +35,8 @@ struct rerun {
 	/* RERUN_OK: a handoff.json is there, and it names this boot and the
 	 * PCR values the event log replays to. */
 	bool handoff, handoff_matches;
-	unsigned exit_code;    /* the earlier run's */
-	char verdict[600];     /* the earlier run's verdict, one line */
+	unsigned exit_code; /* the earlier run's */
+	char verdict[600];  /* the earlier run's verdict, one line */
 };
 
 /*

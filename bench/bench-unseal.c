@@ -246,9 +246,9 @@ static bool in_path(const char *name)
 
 /* ---- the contenders ------------------------------------------------------ */
 
-static char tcti[64];     /* through the proxy */
-static char vol[4200];    /* the LUKS2 volume */
-static char jwe[4200];    /* clevis's sealed key */
+static char tcti[64];	  /* through the proxy */
+static char vol[4200];	  /* the LUKS2 volume */
+static char jwe[4200];	  /* clevis's sealed key */
 static char errlog[4200]; /* clevis's stderr, shown when it fails */
 static char **child_env;  /* environ with TPM2TOOLS_TCTI pointing at the proxy */
 
@@ -311,8 +311,8 @@ static double run_clevis(char *const argv[], int in_fd, int out_fd, int feed_fd,
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errlog,
-					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, errlog, O_WRONLY | O_CREAT | O_TRUNC,
+					 0600);
 	sigemptyset(&none);
 	posix_spawnattr_init(&sa);
 	posix_spawnattr_setsigmask(&sa, &none);
@@ -340,8 +340,9 @@ static double run_clevis(char *const argv[], int in_fd, int out_fd, int feed_fd,
 			ssize_t k;
 
 			if (out->len == out->cap) {
-				fprintf(stderr, "bench-unseal: clevis decrypt printed more than %zu "
-						"bytes\n",
+				fprintf(stderr,
+					"bench-unseal: clevis decrypt printed more than %zu "
+					"bytes\n",
 					out->cap);
 				exit(1);
 			}
@@ -455,8 +456,9 @@ static double clevis_unlock(struct secret *buf, const struct secret *want, doubl
 	r = luks_check_key(vol, buf, &d);
 	*ret_luks = now() - t1;
 	if (r < 0) {
-		fprintf(stderr, "bench-unseal: clevis decrypt's output (%zu bytes) does not open "
-				"the LUKS keyslot: %s\n",
+		fprintf(stderr,
+			"bench-unseal: clevis decrypt's output (%zu bytes) does not open "
+			"the LUKS keyslot: %s\n",
 			buf->len, d.msg);
 		exit(1);
 	}
@@ -516,32 +518,56 @@ static const char *cc_name(uint32_t cc)
 		uint32_t cc;
 		const char *name;
 	} names[] = {
-		/* TPM 2.0 Part 2, 6.5.2 TPM_CC */
-		{0x11F, "NV_UndefineSpaceSpecial"}, {0x120, "EvictControl"},
-		{0x121, "HierarchyControl"},        {0x122, "NV_UndefineSpace"},
-		{0x126, "Clear"},                   {0x129, "HierarchyChangeAuth"},
-		{0x12A, "NV_DefineSpace"},          {0x131, "CreatePrimary"},
-		{0x134, "NV_Increment"},            {0x137, "NV_Write"},
-		{0x138, "NV_WriteLock"},            {0x13D, "PCR_Reset"},
-		{0x144, "Startup"},                 {0x145, "Shutdown"},
-		{0x149, "PolicyNV"},                {0x14E, "NV_Read"},
-		{0x151, "PolicySecret"},            {0x153, "Create"},
-		{0x157, "Load"},                    {0x158, "Quote"},
-		{0x15E, "Unseal"},                  {0x160, "PolicySigned"},
-		{0x161, "ContextLoad"},             {0x162, "ContextSave"},
-		{0x165, "FlushContext"},            {0x167, "LoadExternal"},
-		{0x169, "NV_ReadPublic"},           {0x16A, "PolicyAuthorize"},
-		{0x16B, "PolicyAuthValue"},         {0x16C, "PolicyCommandCode"},
-		{0x16F, "PolicyLocality"},          {0x171, "PolicyOR"},
-		{0x173, "ReadPublic"},              {0x174, "RSA_Encrypt"},
-		{0x176, "StartAuthSession"},        {0x177, "VerifySignature"},
-		{0x17A, "GetCapability"},           {0x17B, "GetRandom"},
-		{0x17C, "GetTestResult"},           {0x17D, "Hash"},
-		{0x17E, "PCR_Read"},                {0x17F, "PolicyPCR"},
-		{0x180, "PolicyRestart"},           {0x182, "PCR_Extend"},
-		{0x186, "HashSequenceStart"},       {0x189, "PolicyGetDigest"},
-		{0x18A, "TestParms"},               {0x18C, "PolicyPassword"},
-		{0x191, "CreateLoaded"},
+	    /* TPM 2.0 Part 2, 6.5.2 TPM_CC */
+	    {0x11F, "NV_UndefineSpaceSpecial"},
+	    {0x120, "EvictControl"},
+	    {0x121, "HierarchyControl"},
+	    {0x122, "NV_UndefineSpace"},
+	    {0x126, "Clear"},
+	    {0x129, "HierarchyChangeAuth"},
+	    {0x12A, "NV_DefineSpace"},
+	    {0x131, "CreatePrimary"},
+	    {0x134, "NV_Increment"},
+	    {0x137, "NV_Write"},
+	    {0x138, "NV_WriteLock"},
+	    {0x13D, "PCR_Reset"},
+	    {0x144, "Startup"},
+	    {0x145, "Shutdown"},
+	    {0x149, "PolicyNV"},
+	    {0x14E, "NV_Read"},
+	    {0x151, "PolicySecret"},
+	    {0x153, "Create"},
+	    {0x157, "Load"},
+	    {0x158, "Quote"},
+	    {0x15E, "Unseal"},
+	    {0x160, "PolicySigned"},
+	    {0x161, "ContextLoad"},
+	    {0x162, "ContextSave"},
+	    {0x165, "FlushContext"},
+	    {0x167, "LoadExternal"},
+	    {0x169, "NV_ReadPublic"},
+	    {0x16A, "PolicyAuthorize"},
+	    {0x16B, "PolicyAuthValue"},
+	    {0x16C, "PolicyCommandCode"},
+	    {0x16F, "PolicyLocality"},
+	    {0x171, "PolicyOR"},
+	    {0x173, "ReadPublic"},
+	    {0x174, "RSA_Encrypt"},
+	    {0x176, "StartAuthSession"},
+	    {0x177, "VerifySignature"},
+	    {0x17A, "GetCapability"},
+	    {0x17B, "GetRandom"},
+	    {0x17C, "GetTestResult"},
+	    {0x17D, "Hash"},
+	    {0x17E, "PCR_Read"},
+	    {0x17F, "PolicyPCR"},
+	    {0x180, "PolicyRestart"},
+	    {0x182, "PCR_Extend"},
+	    {0x186, "HashSequenceStart"},
+	    {0x189, "PolicyGetDigest"},
+	    {0x18A, "TestParms"},
+	    {0x18C, "PolicyPassword"},
+	    {0x191, "CreateLoaded"},
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -556,8 +582,8 @@ static void print_hist(const char *label, const struct tpmproxy_counts *c, int o
 {
 	printf("   %s (per operation, over %d):\n", label, ops);
 	if (timings)
-		printf("     %-37s %6s %10s %10s %10s\n", "command", "n/op", "total ms",
-		       "ms/cmd", "ms/op");
+		printf("     %-37s %6s %10s %10s %10s\n", "command", "n/op", "total ms", "ms/cmd",
+		       "ms/op");
 	for (size_t i = 0; i <= TPMPROXY_CC_SLOTS; i++) {
 		char name[48];
 
@@ -625,8 +651,8 @@ static void approve(EVP_PKEY *admin, struct tpm_pcr_approval *a)
 	struct diag d = {0};
 
 	tpm_nv_counter_name(a->counter, name);
-	if (tpmpolicy_approved_pcr_policy(a->mask, a->pcr_digest, a->serial, name, approved,
-					  &d) < 0 ||
+	if (tpmpolicy_approved_pcr_policy(a->mask, a->pcr_digest, a->serial, name, approved, &d) <
+		0 ||
 	    tpmpolicy_authorize_ahash(approved, NULL, 0, ahash, &d) < 0 ||
 	    adminkey_sign_digest(admin, ahash, a->sig_r, a->sig_s, &d) < 0)
 		die_diag("approving the PCR policy", &d);
@@ -658,8 +684,7 @@ struct contender {
 	struct per_op n;
 };
 
-static void timed_round(struct contender *k, int i,
-			double (*fn)(double *, double *))
+static void timed_round(struct contender *k, int i, double (*fn)(double *, double *))
 {
 	struct tpmproxy_counts a, b;
 
@@ -692,8 +717,7 @@ static void tpm_share(const char *who, const struct contender *k, int rounds)
 	in /= rounds;
 	printf("   %-20s %7.2f ms in TPM commands (%4.1f%%) + %7.2f ms outside (%4.1f%%) "
 	       "= %7.2f ms\n",
-	       who, in * 1e3, 100 * in / all, (all - in) * 1e3, 100 * (all - in) / all,
-	       all * 1e3);
+	       who, in * 1e3, 100 * in / all, (all - in) * 1e3, 100 * (all - in) / all, all * 1e3);
 }
 
 /* ---- the run, step by step ------------------------------------------------ */
@@ -740,9 +764,11 @@ static const tpmpolicy_pcr_mask_t approved_mask = TPMPOLICY_PCR(7) | TPMPOLICY_P
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"rounds", required_argument, NULL, 'r'}, {"dir", required_argument, NULL, 'd'},
-		{"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 

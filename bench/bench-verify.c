@@ -371,9 +371,9 @@ static const char *const files[] = {"a.img", "b.img", "small.img"};
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"size", required_argument, NULL, 's'}, {"dir", required_argument, NULL, 'd'},
-		{"runs", required_argument, NULL, 'r'}, {"keep", no_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+	    {"size", required_argument, NULL, 's'}, {"dir", required_argument, NULL, 'd'},
+	    {"runs", required_argument, NULL, 'r'}, {"keep", no_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	int c;
 

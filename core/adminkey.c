@@ -43,7 +43,8 @@ static bool is_p256(EVP_PKEY *key, char *why, size_t n)
 	if (!EVP_PKEY_is_a(key, "EC")) {
 		const char *t = EVP_PKEY_get0_type_name(key);
 
-		snprintf(why, n, "a key of type %s; only ECDSA P-256 (prime256v1) keys are supported",
+		snprintf(why, n,
+			 "a key of type %s; only ECDSA P-256 (prime256v1) keys are supported",
 			 t ? t : "unknown");
 		return false;
 	}
@@ -130,8 +131,8 @@ static int pw_cb(char *buf, int size, int rwflag, void *u)
 	return (int)c->pw->len;
 }
 
-int adminkey_load_private(const char *pem_path, const struct secret *passphrase,
-			  EVP_PKEY **ret, struct diag *d)
+int adminkey_load_private(const char *pem_path, const struct secret *passphrase, EVP_PKEY **ret,
+			  struct diag *d)
 {
 	_cleanup_secret_ struct secret *text = NULL;
 	struct pw_ctx pc = {.pw = passphrase};
@@ -245,7 +246,8 @@ int adminkey_public_from_pem(const char *pem, size_t len, EVP_PKEY **ret, struct
 	}
 	if (EVP_PKEY_public_check(ctx) != 1) {
 		ERR_clear_error();
-		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "the public point is not a valid P-256 point");
+		r = diag_set(d, DIAG_MALFORMED, EBADMSG,
+			     "the public point is not a valid P-256 point");
 		goto out;
 	}
 	*ret = key;
@@ -381,8 +383,8 @@ int adminkey_public_pem(EVP_PKEY *key, char **ret, size_t *ret_len)
 
 /* --- signatures --- */
 
-int adminkey_sign(EVP_PKEY *priv, const void *buf, size_t len, uint8_t **ret_sig,
-		  size_t *ret_len, struct diag *d)
+int adminkey_sign(EVP_PKEY *priv, const void *buf, size_t len, uint8_t **ret_sig, size_t *ret_len,
+		  struct diag *d)
 {
 	EVP_MD_CTX *ctx = NULL;
 	uint8_t *sig = NULL;
@@ -419,8 +421,8 @@ out:
 	return r;
 }
 
-int adminkey_verify(EVP_PKEY *pub, const void *buf, size_t len, const uint8_t *sig,
-		    size_t sig_len, struct diag *d)
+int adminkey_verify(EVP_PKEY *pub, const void *buf, size_t len, const uint8_t *sig, size_t sig_len,
+		    struct diag *d)
 {
 	EVP_MD_CTX *ctx = NULL;
 	char why[160];

@@ -20,7 +20,7 @@
  */
 
 #define ADMINKEY_FILE_MAX (16u * 1024u)
-#define ADMINKEY_SIG_MAX 80 /* DER ECDSA-Sig-Value for P-256: at most 72 */
+#define ADMINKEY_SIG_MAX 80	 /* DER ECDSA-Sig-Value for P-256: at most 72 */
 #define ADMINKEY_SPKI_DER_LEN 91 /* named curve, uncompressed point */
 
 /* A PEM private key file: PKCS#8 ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY") or
@@ -28,8 +28,8 @@
  * may be NULL when the key is not encrypted; it is handed to OpenSSL through
  * a PEM password callback and never copied elsewhere. The file is read into
  * locked memory and wiped. */
-int adminkey_load_private(const char *pem_path, const struct secret *passphrase,
-			  EVP_PKEY **ret, struct diag *d);
+int adminkey_load_private(const char *pem_path, const struct secret *passphrase, EVP_PKEY **ret,
+			  struct diag *d);
 
 /* A PEM SubjectPublicKeyInfo ("PUBLIC KEY") file of at most
  * ADMINKEY_FILE_MAX bytes. Messages name the file. */
@@ -54,14 +54,14 @@ int adminkey_public_pem(EVP_PKEY *key, char **ret, size_t *ret_len);
 int adminkey_digest(EVP_PKEY *key, uint8_t out[32]);
 
 /* ECDSA-SHA256 over buf; *ret_sig is a DER ECDSA-Sig-Value. */
-int adminkey_sign(EVP_PKEY *priv, const void *buf, size_t len, uint8_t **ret_sig,
-		  size_t *ret_len, struct diag *d);
+int adminkey_sign(EVP_PKEY *priv, const void *buf, size_t len, uint8_t **ret_sig, size_t *ret_len,
+		  struct diag *d);
 
 /* 0, or -EBADMSG with DIAG_SIGNATURE "policy signature does not verify with
  * the admin key". A signature of 0 or more than ADMINKEY_SIG_MAX bytes is
  * refused before OpenSSL sees it. */
-int adminkey_verify(EVP_PKEY *pub, const void *buf, size_t len, const uint8_t *sig,
-		    size_t sig_len, struct diag *d);
+int adminkey_verify(EVP_PKEY *pub, const void *buf, size_t len, const uint8_t *sig, size_t sig_len,
+		    struct diag *d);
 
 /* ECDSA over an already computed SHA-256 digest (not hashed again), with r
  * and s as big-endian 32-byte values, left-padded: what TPM2_VerifySignature

@@ -57,8 +57,8 @@ int approval_serialize(const struct approval *a, char **ret, size_t *ret_len)
 
 int approval_parse(const char *buf, size_t len, struct approval *ret, struct diag *d)
 {
-	static const char *const members[] = {"format", "format_version", "serial", "pcrs",
-					      "signature", NULL};
+	static const char *const members[] = {"format", "format_version", "serial",
+					      "pcrs",	"signature",	  NULL};
 	static const char *const pmembers[] = {"pcr", "sha256", NULL};
 	static const char *const smembers[] = {"r", "s", NULL};
 	struct approval a = {0};
@@ -77,8 +77,8 @@ int approval_parse(const char *buf, size_t len, struct approval *ret, struct dia
 	    (r = jf_u64(o, "format_version", DOC, "", &version, d)) < 0)
 		goto out;
 	if (version != APPROVAL_FORMAT_VERSION) {
-		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: format_version %" PRIu64
-			     " is not supported", DOC, version);
+		r = diag_set(d, DIAG_MALFORMED, EBADMSG,
+			     "%s: format_version %" PRIu64 " is not supported", DOC, version);
 		goto out;
 	}
 	if ((r = jf_u64(o, "serial", DOC, "", &a.serial, d)) < 0 ||

@@ -561,8 +561,9 @@ static int check_present(struct audit *a)
 	 * hot-plug slot. (Fewer cannot hold the devices; libvirt would have
 	 * refused the domain.) */
 	if (a->n_root_ports > domxml_pcie_ports(s))
-		return offend(a, "controller pci: %u pcie-root-ports for %u PCIe devices (a spare "
-				 "port is a hot-plug slot)",
+		return offend(a,
+			      "controller pci: %u pcie-root-ports for %u PCIe devices (a spare "
+			      "port is a hot-plug slot)",
 			      a->n_root_ports, domxml_pcie_ports(s));
 	if (!a->vmport_off)
 		return offend(a, "features: vmport not off");

@@ -106,8 +106,8 @@ static int check_layout(int dirfd, const char *prefix, const struct manifest *m,
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if ((*budget)-- == 0) {
-			r = diag_set(d, cls, E2BIG,
-				     "bundle holds more than %d entries", BUNDLE_MAX_ENTRIES);
+			r = diag_set(d, cls, E2BIG, "bundle holds more than %d entries",
+				     BUNDLE_MAX_ENTRIES);
 			break;
 		}
 		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "/" : "",
@@ -132,8 +132,8 @@ static int check_layout(int dirfd, const char *prefix, const struct manifest *m,
 					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 			if (sub < 0) {
-				r = diag_set(d, DIAG_INTERNAL, errno, "cannot open %s in bundle: %s",
-					     path, strerror(errno));
+				r = diag_set(d, DIAG_INTERNAL, errno,
+					     "cannot open %s in bundle: %s", path, strerror(errno));
 				break;
 			}
 			r = check_layout(sub, path, m, budget, cls, d);
@@ -146,14 +146,12 @@ static int check_layout(int dirfd, const char *prefix, const struct manifest *m,
 			continue;
 		/* Listed, but not a file we can hash: say what it is. */
 		if (is_listed_file(m, path)) {
-			r = diag_set(d, cls, EINVAL,
-				     "payload %s is %s, not a regular file", path,
+			r = diag_set(d, cls, EINVAL, "payload %s is %s, not a regular file", path,
 				     file_kind(st.st_mode));
 			break;
 		}
-		r = diag_set(d, cls, EEXIST,
-			     "bundle holds %s%s, which the manifest does not list", path,
-			     S_ISDIR(st.st_mode) ? "/" : "");
+		r = diag_set(d, cls, EEXIST, "bundle holds %s%s, which the manifest does not list",
+			     path, S_ISDIR(st.st_mode) ? "/" : "");
 		break;
 	}
 	if (r == 0 && errno != 0)
@@ -315,8 +313,8 @@ static int read_bundle_file(int dirfd, const char *name, size_t max, enum diag_c
 	}
 }
 
-int bundle_verify(const char *dir, const struct bundle_verify_opts *o,
-		  struct bundle_verified **ret, struct diag *d)
+int bundle_verify(const char *dir, const struct bundle_verify_opts *o, struct bundle_verified **ret,
+		  struct diag *d)
 {
 	unsigned char *mbytes = NULL, *sig = NULL;
 	size_t mlen = 0, siglen = 0;
@@ -342,8 +340,8 @@ int bundle_verify(const char *dir, const struct bundle_verify_opts *o,
 			     &mlen, d);
 	if (r < 0)
 		goto out;
-	r = read_bundle_file(dirfd, BUNDLE_SIGNATURE, BUNDLE_SIG_MAX, DIAG_SIGNATURE, &sig,
-			     &siglen, d);
+	r = read_bundle_file(dirfd, BUNDLE_SIGNATURE, BUNDLE_SIG_MAX, DIAG_SIGNATURE, &sig, &siglen,
+			     d);
 	if (r < 0)
 		goto out;
 
@@ -494,7 +492,8 @@ int bundle_sign(const char *dir, const struct bundle_sign_opts *o, struct cms_si
 	dirfd = open_bundle_dir(dir, d);
 	if (dirfd < 0)
 		return dirfd;
-	if (!o->force && (exists_at(dirfd, BUNDLE_MANIFEST) || exists_at(dirfd, BUNDLE_SIGNATURE))) {
+	if (!o->force &&
+	    (exists_at(dirfd, BUNDLE_MANIFEST) || exists_at(dirfd, BUNDLE_SIGNATURE))) {
 		r = diag_set(d, DIAG_USAGE, EEXIST,
 			     "%s already holds a signed manifest; use --force to replace it", dir);
 		goto out;

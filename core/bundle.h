@@ -24,11 +24,11 @@
 struct bundle_verify_opts {
 	const char *const *ca_files; /* trusted release CAs (PEM files) */
 	size_t n_ca;
-	const char *const *ca_pems;  /* or: PEM texts (used when n_ca is 0) */
+	const char *const *ca_pems; /* or: PEM texts (used when n_ca is 0) */
 	size_t n_ca_pems;
-	int64_t at;                  /* verification time, 0 = now */
-	unsigned threads;            /* 0 = online CPUs */
-	bool progress;               /* progress meter on stderr */
+	int64_t at;	  /* verification time, 0 = now */
+	unsigned threads; /* 0 = online CPUs */
+	bool progress;	  /* progress meter on stderr */
 	/* Disk payloads with a signed dm-verity tree, and their trees, are
 	 * not hashed here, only their sizes checked: the caller activates them
 	 * with dm-verity (verity.h, verity_activate) and trusts no byte of
@@ -54,8 +54,8 @@ struct bundle_verified {
  * On success *ret holds the verified manifest. On failure d says why, in one
  * line, and nothing is returned.
  */
-int bundle_verify(const char *dir, const struct bundle_verify_opts *o,
-		  struct bundle_verified **ret, struct diag *d);
+int bundle_verify(const char *dir, const struct bundle_verify_opts *o, struct bundle_verified **ret,
+		  struct diag *d);
 void bundle_verified_free(struct bundle_verified *v);
 
 struct bundle_payload_spec {
@@ -75,7 +75,7 @@ struct bundle_sign_opts {
 	enum digest_alg alg;
 	const struct bundle_payload_spec *payloads;
 	size_t n_payloads;
-	bool force;       /* replace an existing manifest and signature */
+	bool force; /* replace an existing manifest and signature */
 	unsigned threads;
 	bool progress;
 };

@@ -40,7 +40,7 @@
 struct cms_signer {
 	EVP_PKEY *key;
 	X509 *cert;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	ENGINE *engine;
 	UI_METHOD *ui; /* the engine may ask for the PIN again while signing */
 };
@@ -102,10 +102,10 @@ static void asn1_time_str(const ASN1_TIME *t, char *out, size_t n)
 
 /* Read every PEM certificate in path; at least one. */
 /* Every PEM certificate in b (at least one). */
-static int read_certs_bio(BIO *b, const char *what, const char *where, STACK_OF(X509) **ret,
+static int read_certs_bio(BIO *b, const char *what, const char *where, STACK_OF(X509) * *ret,
 			  struct diag *d)
 {
-	STACK_OF(X509) *sk;
+	STACK_OF(X509) * sk;
 	char why[256];
 	X509 *c;
 
@@ -127,7 +127,7 @@ static int read_certs_bio(BIO *b, const char *what, const char *where, STACK_OF(
 	return 0;
 }
 
-static int read_certs(const char *path, const char *what, STACK_OF(X509) **ret, struct diag *d)
+static int read_certs(const char *path, const char *what, STACK_OF(X509) * *ret, struct diag *d)
 {
 	BIO *b;
 	int r;
@@ -386,8 +386,7 @@ static int load_pkcs11_key(const struct cms_signer_opts *o, struct cms_signer *s
 				"the OpenSSL pkcs11 engine is not installed (Debian package "
 				"libengine-pkcs11-openssl): %s",
 				ossl_reason(why, sizeof(why)));
-	if (o->pkcs11_module &&
-	    !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", o->pkcs11_module, 0)) {
+	if (o->pkcs11_module && !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", o->pkcs11_module, 0)) {
 		r = diag_set(d, DIAG_USAGE, EINVAL, "PKCS#11 module %s rejected: %s",
 			     o->pkcs11_module, ossl_reason(why, sizeof(why)));
 		ENGINE_free(e);
@@ -428,10 +427,11 @@ static int load_pkcs11_key(const struct cms_signer_opts *o, struct cms_signer *s
 	if (!k) {
 		ERR_clear_error();
 		if (ui_tty_err == -ENXIO)
-			r = diag_set(d, DIAG_USAGE, ENXIO,
-				     "the PKCS#11 token needs a PIN for %s and there is no terminal "
-				     "to ask for it; pass it on a file descriptor",
-				     o->key);
+			r = diag_set(
+			    d, DIAG_USAGE, ENXIO,
+			    "the PKCS#11 token needs a PIN for %s and there is no terminal "
+			    "to ask for it; pass it on a file descriptor",
+			    o->key);
 		else if (ui_tty_err < 0)
 			r = diag_set(d, DIAG_USAGE, -ui_tty_err,
 				     "cannot read the token PIN from the terminal: %s",
@@ -634,8 +634,8 @@ static int trust_load(const char *const *ca, size_t n, bool pem, struct cms_trus
 				cms_trust_free(t);
 				return diag_set(d, DIAG_USAGE, EINVAL,
 						"%s %s holds %s, which is not a CA certificate",
-						pem ? "release CA" : "CA file",
-						pem ? "" : ca[i], subj);
+						pem ? "release CA" : "CA file", pem ? "" : ca[i],
+						subj);
 			}
 			X509_STORE_add_cert(t->store, c);
 		}
@@ -751,7 +751,7 @@ int cms_verify_detached(const struct cms_trust *t, const unsigned char *sig, siz
 {
 	const unsigned char *p = sig;
 	CMS_ContentInfo *cms = NULL;
-	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(CMS_SignerInfo) * sis;
 	STACK_OF(X509) *certs = NULL, *chain;
 	X509_STORE_CTX *ctx = NULL;
 	CMS_SignerInfo *si;
@@ -832,7 +832,8 @@ int cms_verify_detached(const struct cms_trust *t, const unsigned char *sig, siz
 
 		name_of(X509_get_subject_name(signer), subj, sizeof(subj));
 		r = diag_set(d, DIAG_TRUST, EKEYREJECTED,
-			     "signer certificate %s lacks the codeSigning extended key usage", subj);
+			     "signer certificate %s lacks the codeSigning extended key usage",
+			     subj);
 		goto out;
 	}
 

@@ -13,11 +13,11 @@
  */
 
 struct cms_signer_opts {
-	const char *key;           /* PEM file path, or a "pkcs11:" URI (RFC 7512) */
-	const char *cert;          /* signer certificate, PEM */
-	const char *chain;         /* optional PEM file of intermediate CA certs */
+	const char *key;	   /* PEM file path, or a "pkcs11:" URI (RFC 7512) */
+	const char *cert;	   /* signer certificate, PEM */
+	const char *chain;	   /* optional PEM file of intermediate CA certs */
 	const char *pkcs11_module; /* optional PKCS#11 module path for pkcs11: keys */
-	int secret_fd;             /* fd to read the key passphrase or token PIN
+	int secret_fd;		   /* fd to read the key passphrase or token PIN
 				    * from, or -1 to ask on the terminal when
 				    * one is needed (never argv or environment) */
 };
@@ -44,17 +44,16 @@ struct cms_trust;
 int cms_trust_load(const char *const *ca_files, size_t n, struct cms_trust **ret, struct diag *d);
 /* The same, from PEM texts in memory (the release CAs an appliance policy
  * carries). */
-int cms_trust_load_pem(const char *const *pems, size_t n, struct cms_trust **ret,
-		       struct diag *d);
+int cms_trust_load_pem(const char *const *pems, size_t n, struct cms_trust **ret, struct diag *d);
 void cms_trust_free(struct cms_trust *t);
 
 struct cms_signer_info {
-	char subject[256];             /* signer certificate subject, RFC 2253 */
+	char subject[256]; /* signer certificate subject, RFC 2253 */
 	char issuer[256];
 	unsigned char cert_sha256[32]; /* of the signer certificate DER */
 	char anchor_subject[256];      /* the trusted CA the chain ended at */
 	unsigned char anchor_sha256[32];
-	int64_t signing_time;          /* from the signed attributes, -1 if absent */
+	int64_t signing_time; /* from the signed attributes, -1 if absent */
 };
 
 /*

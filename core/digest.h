@@ -21,19 +21,19 @@ struct digest_job {
 	enum digest_alg alg;
 	uint64_t expect_size; /* DIGEST_SIZE_ANY when signing */
 	/* out */
-	uint64_t size;                     /* bytes hashed */
-	unsigned char md[DIGEST_MAX_LEN];  /* digest_alg_len(alg) bytes */
-	int error; /* 0, or -errno: -ENOENT missing, -ELOOP symlink in path,
-		    * -EINVAL not a regular file, -EFBIG larger than expect_size,
-		    * -ENODATA smaller than expect_size (checked with fstat before
-		    * hashing, and again by reading to EOF), other -errno on I/O */
+	uint64_t size;			  /* bytes hashed */
+	unsigned char md[DIGEST_MAX_LEN]; /* digest_alg_len(alg) bytes */
+	int error;			  /* 0, or -errno: -ENOENT missing, -ELOOP symlink in path,
+					   * -EINVAL not a regular file, -EFBIG larger than expect_size,
+					   * -ENODATA smaller than expect_size (checked with fstat before
+					   * hashing, and again by reading to EOF), other -errno on I/O */
 };
 
 #define DIGEST_SIZE_ANY UINT64_MAX
 
 struct digest_opts {
 	unsigned threads; /* 0: number of online CPUs, capped at the job count */
-	bool progress;    /* draw a one-line progress meter on stderr (caller
+	bool progress;	  /* draw a one-line progress meter on stderr (caller
 			   * decides, normally isatty(STDERR_FILENO)) */
 };
 

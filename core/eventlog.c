@@ -181,8 +181,10 @@ int eventlog_write(const struct eventlog *log, FILE *f)
 		hex_encode(rec->digest, 32, dg);
 		/* The text is printable ASCII without quotes or backslashes
 		 * from our builders; escape anyway so any text round-trips. */
-		fprintf(f, "{\"recnum\":%zu,\"pcr\":%u,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":",
-			i, rec->pcr);
+		fprintf(
+		    f,
+		    "{\"recnum\":%zu,\"pcr\":%u,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":",
+		    i, rec->pcr);
 		json_write_string(f, dg);
 		fputs("}],\"content_type\":\"sealboot\",\"content\":", f);
 		json_write_string(f, rec->text);
@@ -191,11 +193,10 @@ int eventlog_write(const struct eventlog *log, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-
 int eventlog_parse(const char *buf, size_t len, struct eventlog *ret, struct diag *d)
 {
-	static const char *const members[] = {"recnum", "pcr", "digests", "content_type",
-					      "content", NULL};
+	static const char *const members[] = {"recnum",	      "pcr",	 "digests",
+					      "content_type", "content", NULL};
 	static const char *const dmembers[] = {"hashAlg", "digest", NULL};
 	struct eventlog *log = ret;
 	size_t line = 0;

@@ -20,7 +20,8 @@ static int str_into(json_object *o, const char *key, const char *where, char *ou
 	json_object *v;
 	const char *s;
 
-	if (nullable && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_null)) {
+	if (nullable && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_null)) {
 		out[0] = 0;
 		return 0;
 	}
@@ -102,13 +103,14 @@ static int parse_disks(json_object *b, const char *bwhere, struct handoff_bundle
 
 int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag *d)
 {
-	static const char *const members[] = {"format", "format_version", "boot_id",
-					      "policy_serial", "policy_sha256", "pcr15", "pcr13",
-					      "eventlog", "bundles", "volumes", NULL};
-	static const char *const bmembers[] = {"name", "path", "version", "manifest_sha256",
+	static const char *const members[] = {
+	    "format",	     "format_version", "boot_id", "policy_serial",
+	    "policy_sha256", "pcr15",	       "pcr13",	  "eventlog",
+	    "bundles",	     "volumes",	       NULL};
+	static const char *const bmembers[] = {"name",	"path", "version", "manifest_sha256",
 					       "disks", NULL};
-	static const char *const vmembers[] = {"name", "uuid", "device", "mapper", "activated",
-					       NULL};
+	static const char *const vmembers[] = {"name",	 "uuid",      "device",
+					       "mapper", "activated", NULL};
 	struct handoff h;
 	json_object *o = NULL, *arr, *v;
 	uint64_t version = 0;
@@ -126,8 +128,8 @@ int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag 
 		goto out;
 	h.format_version = (unsigned)version;
 	if (version != 1 && version != 2) {
-		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: format_version %" PRIu64
-			     " is not supported", DOC, version);
+		r = diag_set(d, DIAG_MALFORMED, EBADMSG,
+			     "%s: format_version %" PRIu64 " is not supported", DOC, version);
 		goto out;
 	}
 	if ((r = str_into(o, "boot_id", "", h.boot_id, sizeof(h.boot_id), false, d)) < 0 ||
@@ -150,7 +152,8 @@ int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag 
 
 		snprintf(where, sizeof(where), "bundles[%zu]", i);
 		if (!json_object_is_type(b, json_type_object)) {
-			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object", DOC, where);
+			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object", DOC,
+				     where);
 			goto out;
 		}
 		if ((r = jf_only(b, bmembers, DOC, where, d)) < 0 ||
@@ -181,14 +184,17 @@ int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag 
 
 		snprintf(where, sizeof(where), "volumes[%zu]", i);
 		if (!json_object_is_type(b, json_type_object)) {
-			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object", DOC, where);
+			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object", DOC,
+				     where);
 			goto out;
 		}
 		if ((r = jf_only(b, vmembers, DOC, where, d)) < 0 ||
 		    (r = str_into(b, "name", where, hv->name, sizeof(hv->name), false, d)) < 0 ||
 		    (r = str_into(b, "uuid", where, hv->uuid, sizeof(hv->uuid), false, d)) < 0 ||
-		    (r = str_into(b, "device", where, hv->device, sizeof(hv->device), false, d)) < 0 ||
-		    (r = str_into(b, "mapper", where, hv->mapper, sizeof(hv->mapper), true, d)) < 0 ||
+		    (r = str_into(b, "device", where, hv->device, sizeof(hv->device), false, d)) <
+			0 ||
+		    (r = str_into(b, "mapper", where, hv->mapper, sizeof(hv->mapper), true, d)) <
+			0 ||
 		    (r = jf_get(b, "activated", json_type_boolean, DOC, where, &v, d)) < 0)
 			goto out;
 		hv->activated = json_object_get_boolean(v);
@@ -206,8 +212,8 @@ out:
 
 static int differs(struct diag *d, const char *what)
 {
-	return diag_set(d, DIAG_TRUST, EBADE,
-			"the handoff does not match what was measured: %s", what);
+	return diag_set(d, DIAG_TRUST, EBADE, "the handoff does not match what was measured: %s",
+			what);
 }
 
 /* Each disk's method is the measured one: a verity disk's event (its root
@@ -289,7 +295,8 @@ int handoff_check(const struct handoff *h, const char *boot_id, const struct eve
 
 		for (size_t i = 0; i < log->n && !seen; i++)
 			seen = eventlog_is_content(log->r[i].text, h->bundles[b].name,
-						   h->bundles[b].version, h->bundles[b].manifest_sha256);
+						   h->bundles[b].version,
+						   h->bundles[b].manifest_sha256);
 		if (!seen) {
 			snprintf(buf, sizeof(buf), "bundle %s was not measured as the handoff says",
 				 h->bundles[b].name);

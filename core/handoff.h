@@ -24,13 +24,13 @@
  * handoffs know only full-hash). */
 enum handoff_method {
 	HANDOFF_FULL_HASH, /* every byte hashed at boot; the launcher re-reads the file */
-	HANDOFF_VERITY,    /* a read-only dm-verity device with the signed root hash */
+	HANDOFF_VERITY,	   /* a read-only dm-verity device with the signed root hash */
 };
 
 struct handoff_disk {
 	char payload[256]; /* the payload's path in its manifest */
 	enum handoff_method method;
-	char device[64];      /* verity: /dev/mapper/NAME; else "" */
+	char device[64];       /* verity: /dev/mapper/NAME; else "" */
 	uint8_t root_hash[32]; /* verity: the root hash the mapping was made with */
 };
 

@@ -164,10 +164,11 @@ static int validate_verity(const struct manifest *m, size_t i, struct diag *d)
 			    !strcmp(m->payloads[j].verity->hash_tree, p->path))
 				users++;
 		if (users != 1)
-			return invalid(d,
-				       "payloads[%zu]: a verity hash tree must belong to exactly one "
-				       "disk payload (%zu do)",
-				       i, users);
+			return invalid(
+			    d,
+			    "payloads[%zu]: a verity hash tree must belong to exactly one "
+			    "disk payload (%zu do)",
+			    i, users);
 	}
 	if (!v)
 		return 0;
@@ -185,11 +186,12 @@ static int validate_verity(const struct manifest *m, size_t i, struct diag *d)
 		return invalid(d, "payloads[%zu].verity.salt: 1 to %d bytes", i, VERITY_SALT_MAX);
 	if (v->data_blocks == 0 || v->data_blocks > UINT64_MAX / VERITY_BLOCK_SIZE ||
 	    v->data_blocks * VERITY_BLOCK_SIZE != p->size)
-		return invalid(d,
-			       "payloads[%zu].verity.data_blocks: %llu blocks of %d bytes is not the "
-			       "payload's size %llu",
-			       i, (unsigned long long)v->data_blocks, VERITY_BLOCK_SIZE,
-			       (unsigned long long)p->size);
+		return invalid(
+		    d,
+		    "payloads[%zu].verity.data_blocks: %llu blocks of %d bytes is not the "
+		    "payload's size %llu",
+		    i, (unsigned long long)v->data_blocks, VERITY_BLOCK_SIZE,
+		    (unsigned long long)p->size);
 	return 0;
 }
 
@@ -310,8 +312,7 @@ static int parse_verity(json_object *o, const char *where, struct payload *p, st
 	return 0;
 }
 
-static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *p,
-			 struct diag *d)
+static int parse_payload(json_object *o, size_t i, unsigned fv, struct payload *p, struct diag *d)
 {
 	static const char *const members[] = {"path", "role", "size", "digest", NULL};
 	static const char *const members2[] = {"path", "role", "size", "digest", "verity", NULL};

@@ -55,7 +55,7 @@ enum digest_alg {
 #define VERITY_ROOT_HASH_LEN 32
 #define VERITY_SALT_MAX 256
 struct payload_verity {
-	char *hash_tree; /* the path of the role-verity payload holding the tree */
+	char *hash_tree;      /* the path of the role-verity payload holding the tree */
 	uint64_t data_blocks; /* payload size / VERITY_BLOCK_SIZE */
 	unsigned char salt[VERITY_SALT_MAX];
 	size_t salt_len; /* 1..VERITY_SALT_MAX */
@@ -79,7 +79,7 @@ struct payload {
 	enum payload_role role;
 	enum digest_alg alg;
 	unsigned char digest[DIGEST_MAX_LEN]; /* digest_alg_len(alg) bytes */
-	struct payload_verity *verity; /* version 2, disk payloads; else NULL */
+	struct payload_verity *verity;	      /* version 2, disk payloads; else NULL */
 };
 
 struct manifest {
@@ -120,9 +120,9 @@ bool manifest_path_valid(const char *path);
 
 const char *payload_role_name(enum payload_role r);
 int payload_role_from_name(const char *s, enum payload_role *ret); /* 0 or -EINVAL */
-const char *digest_alg_name(enum digest_alg a);                    /* "sha256", "sha384" */
-int digest_alg_from_name(const char *s, enum digest_alg *ret);     /* 0 or -EINVAL */
-size_t digest_alg_len(enum digest_alg a);                          /* 32, 48 */
+const char *digest_alg_name(enum digest_alg a);			   /* "sha256", "sha384" */
+int digest_alg_from_name(const char *s, enum digest_alg *ret);	   /* 0 or -EINVAL */
+size_t digest_alg_len(enum digest_alg a);			   /* 32, 48 */
 
 /* RFC 3339 UTC, exactly "YYYY-MM-DDTHH:MM:SSZ". 0 or -EINVAL. */
 int manifest_time_parse(const char *s, int64_t *ret);

@@ -406,8 +406,8 @@ void policy_free(struct policy *p)
 
 /* Members are read with util/jsonfield.h, DOC naming this document in
  * every message. */
-static int get_string(json_object *o, const char *key, const char *where, bool optional,
-		      char **ret, struct diag *d)
+static int get_string(json_object *o, const char *key, const char *where, bool optional, char **ret,
+		      struct diag *d)
 {
 	json_object *v;
 	int r;
@@ -424,8 +424,7 @@ static int get_string(json_object *o, const char *key, const char *where, bool o
 	return *ret ? 0 : oom(d);
 }
 
-static int get_bool(json_object *o, const char *key, const char *where, bool *ret,
-		    struct diag *d)
+static int get_bool(json_object *o, const char *key, const char *where, bool *ret, struct diag *d)
 {
 	json_object *v;
 	int r;
@@ -438,8 +437,8 @@ static int get_bool(json_object *o, const char *key, const char *where, bool *re
 
 /* An array member of 0..max entries; more is refused before anything is
  * allocated for them. */
-static int get_array(json_object *o, const char *key, size_t max, json_object **ret,
-		     size_t *ret_n, struct diag *d)
+static int get_array(json_object *o, const char *key, size_t max, json_object **ret, size_t *ret_n,
+		     struct diag *d)
 {
 	size_t n;
 	int r;
@@ -640,7 +639,8 @@ static int parse_allow_unmeasured(json_object *root, struct policy *p, struct di
 	if (r < 0 || !v)
 		return r;
 	if (!json_object_get_boolean(v))
-		return bad(d, "allow_unmeasured_boot: only true is meaningful; leave it out instead");
+		return bad(d,
+			   "allow_unmeasured_boot: only true is meaningful; leave it out instead");
 	p->allow_unmeasured_boot = true;
 	return 0;
 }
@@ -651,23 +651,25 @@ int policy_check_measured_boot(tpmpolicy_pcr_mask_t seal, struct diag *d)
 		unsigned pcr;
 		const char *what;
 	} need[] = {
-		{4, "the kernel or boot image the firmware started"},
-		{7, "the Secure Boot state and keys"},
-		{POLICY_PCR_SEAL, "sealboot's own measurements"},
+	    {4, "the kernel or boot image the firmware started"},
+	    {7, "the Secure Boot state and keys"},
+	    {POLICY_PCR_SEAL, "sealboot's own measurements"},
 	};
 	char list[TPMPOLICY_PCR_COUNT * 4 + 1] = "";
 	size_t at = 0;
 
 	for (unsigned n = 0; n < TPMPOLICY_PCR_COUNT; n++)
 		if (seal & TPMPOLICY_PCR(n))
-			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%u", at ? ", " : "", n);
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%u", at ? ", " : "",
+					       n);
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (!(seal & TPMPOLICY_PCR(need[i].pcr)))
-			return diag_set(d, DIAG_MALFORMED, EPERM,
-					"policy: seal_pcrs [%s] leaves code before the anchor "
-					"unmeasured: PCR %u (%s) is missing; seal to at least 4, 7, 9 "
-					"and 15, or sign with --allow-unmeasured-boot (docs/pcrs.md)",
-					list, need[i].pcr, need[i].what);
+			return diag_set(
+			    d, DIAG_MALFORMED, EPERM,
+			    "policy: seal_pcrs [%s] leaves code before the anchor "
+			    "unmeasured: PCR %u (%s) is missing; seal to at least 4, 7, 9 "
+			    "and 15, or sign with --allow-unmeasured-boot (docs/pcrs.md)",
+			    list, need[i].pcr, need[i].what);
 	if ((seal & POLICY_PCRS_BOOT_STUB) != POLICY_PCRS_BOOT_STUB &&
 	    (seal & POLICY_PCRS_BOOT_UKI) != POLICY_PCRS_BOOT_UKI)
 		return diag_set(d, DIAG_MALFORMED, EPERM,
@@ -681,10 +683,18 @@ int policy_check_measured_boot(tpmpolicy_pcr_mask_t seal, struct diag *d)
 
 int policy_parse(const char *buf, size_t len, struct policy **ret, struct diag *d)
 {
-	static const char *const members[] = {
-	    "format",  "format_version", "appliance_class", "serial",  "release_cas",
-	    "bundles", "seal_pcrs",	 "volumes",	    "guest",   "zeroize_key",
-	    "allow_unmeasured_boot", NULL};
+	static const char *const members[] = {"format",
+					      "format_version",
+					      "appliance_class",
+					      "serial",
+					      "release_cas",
+					      "bundles",
+					      "seal_pcrs",
+					      "volumes",
+					      "guest",
+					      "zeroize_key",
+					      "allow_unmeasured_boot",
+					      NULL};
 	char show[SHOWN_BUF];
 	json_object *root = NULL, *v;
 	struct policy *p = NULL;
@@ -864,7 +874,10 @@ int policy_to_json(const struct policy *p, struct json_object **ret)
 
 		e = json_object_new_object();
 		if (e) {
-			add(e, "uuid", json_object_new_string_len(v->uuid, (int)strnlen(v->uuid, sizeof(v->uuid))), &failed);
+			add(e, "uuid",
+			    json_object_new_string_len(v->uuid,
+						       (int)strnlen(v->uuid, sizeof(v->uuid))),
+			    &failed);
 			add(e, "name", str(v->name), &failed);
 			add(e, "purpose", str(v->purpose), &failed);
 			if (v->device)

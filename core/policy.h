@@ -51,9 +51,9 @@ struct policy_bundle {
 
 struct policy_volume {
 	char uuid[POLICY_UUID_LEN + 1]; /* LUKS UUID, lowercase canonical */
-	char *name;                     /* device-mapper name, unique */
-	char *purpose;                  /* "data", "images" or "state" */
-	char *device; /* NULL if absent: callers use /dev/disk/by-uuid/<uuid> */
+	char *name;			/* device-mapper name, unique */
+	char *purpose;			/* "data", "images" or "state" */
+	char *device;			/* NULL if absent: callers use /dev/disk/by-uuid/<uuid> */
 };
 
 enum policy_network {
@@ -64,10 +64,10 @@ enum policy_network {
 };
 
 struct policy_guest {
-	unsigned vcpus;      /* 1..POLICY_VCPUS_MAX */
+	unsigned vcpus;	     /* 1..POLICY_VCPUS_MAX */
 	uint64_t memory_mib; /* POLICY_MEMORY_MIB_MIN..POLICY_MEMORY_MIB_MAX */
 	enum policy_network network;
-	char *bridge; /* non-NULL exactly when network is POLICY_NET_BRIDGED */
+	char *bridge;	  /* non-NULL exactly when network is POLICY_NET_BRIDGED */
 	bool console_log; /* console "log" (true) or "none" (false) */
 	bool rng;
 	bool vtpm;
@@ -76,7 +76,7 @@ struct policy_guest {
 struct policy {
 	unsigned format_version;
 	char *appliance_class;
-	uint64_t serial; /* >= 1; higher is newer */
+	uint64_t serial;    /* >= 1; higher is newer */
 	char **release_cas; /* PEM text as given, one CA certificate each */
 	size_t n_release_cas;
 	struct policy_bundle *bundles;
@@ -116,8 +116,7 @@ int policy_validate(const struct policy *p, struct diag *d);
  * (the initramfs and kernel command line, measured by the kernel's EFI stub)
  * or, for a unified kernel image started by systemd-stub, 11 and 12 (its
  * sections; a command line given from outside). */
-#define POLICY_PCRS_BOOT_BASE \
-	(TPMPOLICY_PCR(4) | TPMPOLICY_PCR(7) | TPMPOLICY_PCR(POLICY_PCR_SEAL))
+#define POLICY_PCRS_BOOT_BASE (TPMPOLICY_PCR(4) | TPMPOLICY_PCR(7) | TPMPOLICY_PCR(POLICY_PCR_SEAL))
 #define POLICY_PCRS_BOOT_STUB TPMPOLICY_PCR(9)
 #define POLICY_PCRS_BOOT_UKI (TPMPOLICY_PCR(11) | TPMPOLICY_PCR(12))
 

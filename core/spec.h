@@ -21,16 +21,16 @@ enum spec_virt {
 };
 
 enum spec_net {
-	SPEC_NET_NONE,     /* no interface at all */
+	SPEC_NET_NONE,	   /* no interface at all */
 	SPEC_NET_ISOLATED, /* one virtio NIC on a libvirt network with no forward */
 	SPEC_NET_BRIDGED,  /* one virtio NIC on host bridge `bridge` */
 };
 
 struct spec_disk {
-	char *path;     /* absolute host path: a verified payload or /dev/mapper/NAME */
+	char *path;	/* absolute host path: a verified payload or /dev/mapper/NAME */
 	char target[8]; /* "vda", "vdb", ... in order */
-	bool readonly;  /* verified images are attached read-only */
-	bool block;     /* a block device (mapping) rather than a regular file */
+	bool readonly;	/* verified images are attached read-only */
+	bool block;	/* a block device (mapping) rather than a regular file */
 };
 
 struct spec {
@@ -44,10 +44,10 @@ struct spec {
 	struct spec_disk disks[SPEC_MAX_DISKS];
 	size_t n_disks;
 	enum spec_net net;
-	char *net_source; /* bridge name (BRIDGED) or libvirt network name (ISOLATED) */
+	char *net_source;  /* bridge name (BRIDGED) or libvirt network name (ISOLATED) */
 	char *console_log; /* serial console to this file; NULL: no serial at all */
-	bool rng;          /* virtio-rng from /dev/urandom */
-	bool vtpm;         /* an emulated TPM (swtpm) for the guest */
+	bool rng;	   /* virtio-rng from /dev/urandom */
+	bool vtpm;	   /* an emulated TPM (swtpm) for the guest */
 };
 
 void spec_free_members(struct spec *s);

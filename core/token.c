@@ -80,9 +80,10 @@ static int b64(json_object *o, const char *key, uint8_t *out, size_t cap, size_t
 
 int token_parse(const char *json, struct tpm_sealed *ret, struct diag *d)
 {
-	static const char *const members[] = {"type", "keyslots", "sealboot_format_version",
-					      "tpm2_public", "tpm2_private", "tpm2_primary_name",
-					      NULL};
+	static const char *const members[] = {
+	    "type",	   "keyslots",	   "sealboot_format_version",
+	    "tpm2_public", "tpm2_private", "tpm2_primary_name",
+	    NULL};
 	struct tpm_sealed s = {0};
 	json_object *o = NULL, *v;
 	uint64_t version = 0;
@@ -110,8 +111,8 @@ int token_parse(const char *json, struct tpm_sealed *ret, struct diag *d)
 	}
 	if ((r = b64(o, "tpm2_public", s.pub, sizeof(s.pub), &s.pub_len, d)) < 0 ||
 	    (r = b64(o, "tpm2_private", s.priv, sizeof(s.priv), &s.priv_len, d)) < 0 ||
-	    (r = jf_hex(o, "tpm2_primary_name", DOC, "", s.primary_name, TPMPOLICY_NAME_SIZE,
-			d)) < 0)
+	    (r = jf_hex(o, "tpm2_primary_name", DOC, "", s.primary_name, TPMPOLICY_NAME_SIZE, d)) <
+		0)
 		goto out;
 	*ret = s;
 out:

@@ -33,8 +33,8 @@ struct chunk {
 
 /* out = SHA-256(chunks[0] || ... || chunks[n-1]). out may alias an input:
  * it is written only after the last update. */
-static int sha256_chunks(const struct chunk *chunks, size_t n,
-			 uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d)
+static int sha256_chunks(const struct chunk *chunks, size_t n, uint8_t out[TPMPOLICY_DIGEST_SIZE],
+			 struct diag *d)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int len = 0;
@@ -117,8 +117,8 @@ void tpmpolicy_init(uint8_t digest[TPMPOLICY_DIGEST_SIZE])
 	memset(digest, 0, TPMPOLICY_DIGEST_SIZE);
 }
 
-int tpmpolicy_pcr_selection(tpmpolicy_pcr_mask_t mask,
-			    uint8_t out[TPMPOLICY_PCR_SELECTION_SIZE], struct diag *d)
+int tpmpolicy_pcr_selection(tpmpolicy_pcr_mask_t mask, uint8_t out[TPMPOLICY_PCR_SELECTION_SIZE],
+			    struct diag *d)
 {
 	int r = tpmpolicy_check_pcr_mask(mask, d);
 
@@ -151,7 +151,7 @@ int tpmpolicy_pcr_digest(tpmpolicy_pcr_mask_t mask, const struct tpmpolicy_pcr_v
 	 * the order of the selection: one bank, so ascending PCR number. */
 	for (unsigned i = 0; i < TPMPOLICY_PCR_COUNT; i++)
 		if (mask & TPMPOLICY_PCR(i))
-			c[n++] = (struct chunk){ values->v[i], TPMPOLICY_DIGEST_SIZE };
+			c[n++] = (struct chunk){values->v[i], TPMPOLICY_DIGEST_SIZE};
 	return sha256_chunks(c, n, out, d);
 }
 
@@ -167,16 +167,16 @@ int tpmpolicy_policy_pcr(uint8_t digest[TPMPOLICY_DIGEST_SIZE], tpmpolicy_pcr_ma
 	/* Part 3, 23.7:
 	 * policyDigest_new := H(policyDigest_old || TPM_CC_PolicyPCR || pcrs || digestTPM) */
 	const struct chunk c[] = {
-		{ digest, TPMPOLICY_DIGEST_SIZE },
-		{ cc, sizeof(cc) },
-		{ sel, sizeof(sel) },
-		{ pcr_digest, TPMPOLICY_DIGEST_SIZE },
+	    {digest, TPMPOLICY_DIGEST_SIZE},
+	    {cc, sizeof(cc)},
+	    {sel, sizeof(sel)},
+	    {pcr_digest, TPMPOLICY_DIGEST_SIZE},
 	};
 	return sha256_chunks(c, sizeof(c) / sizeof(c[0]), digest, d);
 }
 
-int tpmpolicy_object_name(const uint8_t *tpmt_public, size_t len,
-			  uint8_t out[TPMPOLICY_NAME_SIZE], struct diag *d)
+int tpmpolicy_object_name(const uint8_t *tpmt_public, size_t len, uint8_t out[TPMPOLICY_NAME_SIZE],
+			  struct diag *d)
 {
 	uint8_t md[TPMPOLICY_DIGEST_SIZE];
 	int r;
@@ -186,12 +186,14 @@ int tpmpolicy_object_name(const uint8_t *tpmt_public, size_t len,
 	 * nameAlg, so a key whose nameAlg is not sha256 cannot be named here. */
 	if (!tpmt_public || len < 4)
 		return diag_set(d, DIAG_USAGE, EINVAL,
-				"tpmpolicy: TPMT_PUBLIC too short (%zu bytes)", tpmt_public ? len : 0);
+				"tpmpolicy: TPMT_PUBLIC too short (%zu bytes)",
+				tpmt_public ? len : 0);
 	if (get_be16(tpmt_public + 2) != TPMPOLICY_ALG_SHA256)
-		return diag_set(d, DIAG_USAGE, EINVAL,
-				"tpmpolicy: object nameAlg is 0x%04x, only sha256 (0x%04x) is supported",
-				get_be16(tpmt_public + 2), TPMPOLICY_ALG_SHA256);
-	r = sha256_chunks(&(struct chunk){ tpmt_public, len }, 1, md, d);
+		return diag_set(
+		    d, DIAG_USAGE, EINVAL,
+		    "tpmpolicy: object nameAlg is 0x%04x, only sha256 (0x%04x) is supported",
+		    get_be16(tpmt_public + 2), TPMPOLICY_ALG_SHA256);
+	r = sha256_chunks(&(struct chunk){tpmt_public, len}, 1, md, d);
 	if (r < 0)
 		return r;
 	put_be16(out, TPMPOLICY_ALG_SHA256);
@@ -208,9 +210,8 @@ static int check_ref(const uint8_t *ref, size_t ref_len, struct diag *d)
 	return 0;
 }
 
-int tpmpolicy_policy_authorize(uint8_t digest[TPMPOLICY_DIGEST_SIZE],
-			       const uint8_t *key_name, size_t name_len,
-			       const uint8_t *ref, size_t ref_len, struct diag *d)
+int tpmpolicy_policy_authorize(uint8_t digest[TPMPOLICY_DIGEST_SIZE], const uint8_t *key_name,
+			       size_t name_len, const uint8_t *ref, size_t ref_len, struct diag *d)
 {
 	static const uint8_t zero[TPMPOLICY_DIGEST_SIZE];
 	uint8_t cc[4], tmp[TPMPOLICY_DIGEST_SIZE];
@@ -229,23 +230,22 @@ int tpmpolicy_policy_authorize(uint8_t digest[TPMPOLICY_DIGEST_SIZE],
 	 *   policyDigest := H(0...0 || TPM_CC_PolicyAuthorize || keySign->Name)
 	 *   policyDigest := H(policyDigest || policyRef) */
 	const struct chunk first[] = {
-		{ zero, sizeof(zero) },
-		{ cc, sizeof(cc) },
-		{ key_name, name_len },
+	    {zero, sizeof(zero)},
+	    {cc, sizeof(cc)},
+	    {key_name, name_len},
 	};
 	r = sha256_chunks(first, sizeof(first) / sizeof(first[0]), tmp, d);
 	if (r < 0)
 		return r;
 	const struct chunk second[] = {
-		{ tmp, sizeof(tmp) },
-		{ ref, ref_len },
+	    {tmp, sizeof(tmp)},
+	    {ref, ref_len},
 	};
 	return sha256_chunks(second, sizeof(second) / sizeof(second[0]), digest, d);
 }
 
-int tpmpolicy_authorize_ahash(const uint8_t approved[TPMPOLICY_DIGEST_SIZE],
-			      const uint8_t *ref, size_t ref_len,
-			      uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d)
+int tpmpolicy_authorize_ahash(const uint8_t approved[TPMPOLICY_DIGEST_SIZE], const uint8_t *ref,
+			      size_t ref_len, uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d)
 {
 	int r = check_ref(ref, ref_len, d);
 
@@ -255,16 +255,15 @@ int tpmpolicy_authorize_ahash(const uint8_t approved[TPMPOLICY_DIGEST_SIZE],
 	 * aHash := H_authAlg(approvedPolicy || policyRef), authAlg being the
 	 * signing scheme's hash (here SHA-256). */
 	const struct chunk c[] = {
-		{ approved, TPMPOLICY_DIGEST_SIZE },
-		{ ref, ref_len },
+	    {approved, TPMPOLICY_DIGEST_SIZE},
+	    {ref, ref_len},
 	};
 	return sha256_chunks(c, sizeof(c) / sizeof(c[0]), out, d);
 }
 
-int tpmpolicy_policy_nv(uint8_t digest[TPMPOLICY_DIGEST_SIZE],
-			const uint8_t *operand_b, size_t operand_len, uint16_t offset,
-			enum tpmpolicy_eo operation, const uint8_t *nv_name, size_t name_len,
-			struct diag *d)
+int tpmpolicy_policy_nv(uint8_t digest[TPMPOLICY_DIGEST_SIZE], const uint8_t *operand_b,
+			size_t operand_len, uint16_t offset, enum tpmpolicy_eo operation,
+			const uint8_t *nv_name, size_t name_len, struct diag *d)
 {
 	uint8_t cc[4], tail[4], args[TPMPOLICY_DIGEST_SIZE];
 	int r;
@@ -294,18 +293,18 @@ int tpmpolicy_policy_nv(uint8_t digest[TPMPOLICY_DIGEST_SIZE],
 	put_be16(tail, offset);
 	put_be16(tail + 2, (uint16_t)operation);
 	const struct chunk a[] = {
-		{ operand_b, operand_len },
-		{ tail, sizeof(tail) },
+	    {operand_b, operand_len},
+	    {tail, sizeof(tail)},
 	};
 	r = sha256_chunks(a, sizeof(a) / sizeof(a[0]), args, d);
 	if (r < 0)
 		return r;
 	put_be32(cc, TPMPOLICY_CC_POLICY_NV);
 	const struct chunk c[] = {
-		{ digest, TPMPOLICY_DIGEST_SIZE },
-		{ cc, sizeof(cc) },
-		{ args, sizeof(args) },
-		{ nv_name, name_len },
+	    {digest, TPMPOLICY_DIGEST_SIZE},
+	    {cc, sizeof(cc)},
+	    {args, sizeof(args)},
+	    {nv_name, name_len},
 	};
 	return sha256_chunks(c, sizeof(c) / sizeof(c[0]), digest, d);
 }
@@ -340,8 +339,8 @@ int tpmpolicy_approved_pcr_policy(tpmpolicy_pcr_mask_t mask,
 	r = tpmpolicy_policy_pcr(digest, mask, pcr_digest, d);
 	if (r == 0)
 		r = tpmpolicy_policy_nv(digest, operand, sizeof(operand), 0,
-					TPMPOLICY_EO_UNSIGNED_LE, counter_name,
-					TPMPOLICY_NAME_SIZE, d);
+					TPMPOLICY_EO_UNSIGNED_LE, counter_name, TPMPOLICY_NAME_SIZE,
+					d);
 	if (r == 0)
 		memcpy(out, digest, sizeof(digest));
 	return r;

@@ -23,8 +23,8 @@
  */
 
 #define TPMPOLICY_DIGEST_SIZE 32 /* SHA-256 */
-#define TPMPOLICY_PCR_COUNT 24   /* PCR 0..23, the PC Client set */
-#define TPMPOLICY_NAME_SIZE 34   /* nameAlg (TPM_ALG_SHA256) + SHA-256 */
+#define TPMPOLICY_PCR_COUNT 24	 /* PCR 0..23, the PC Client set */
+#define TPMPOLICY_NAME_SIZE 34	 /* nameAlg (TPM_ALG_SHA256) + SHA-256 */
 /* TPM2B_NONCE / TPM2B_OPERAND are TPM2B_DIGEST: at most sizeof(TPMU_HA),
  * 64 on a TPM implementing SHA-512 (Part 2, 10.4.2). A TPM with a smaller
  * largest hash refuses more; this is the most any TPM accepts. */
@@ -90,8 +90,8 @@ void tpmpolicy_init(uint8_t digest[TPMPOLICY_DIGEST_SIZE]);
 /* Marshal the TPML_PCR_SELECTION for one sha256 bank (Part 2, 10.9.7 and
  * 10.6.2): count=1, hash=TPM_ALG_SHA256, sizeofSelect=3, pcrSelect[n / 8]
  * bit (n % 8) for PCR n. The mask must pass tpmpolicy_check_pcr_mask(). */
-int tpmpolicy_pcr_selection(tpmpolicy_pcr_mask_t mask,
-			    uint8_t out[TPMPOLICY_PCR_SELECTION_SIZE], struct diag *d);
+int tpmpolicy_pcr_selection(tpmpolicy_pcr_mask_t mask, uint8_t out[TPMPOLICY_PCR_SELECTION_SIZE],
+			    struct diag *d);
 
 /* The sha256 bank as the caller expects it at unseal time: v[n] is PCR n.
  * A struct, not a bare 2-D array, so a non-const one passes as const. */
@@ -113,22 +113,20 @@ int tpmpolicy_policy_pcr(uint8_t digest[TPMPOLICY_DIGEST_SIZE], tpmpolicy_pcr_ma
 /* The Name of an object from its marshalled TPMT_PUBLIC (Part 1, 16):
  * nameAlg || H_nameAlg(TPMT_PUBLIC). The bytes are the TPMT_PUBLIC, without
  * the TPM2B size prefix; their own nameAlg (offset 2) must be SHA-256. */
-int tpmpolicy_object_name(const uint8_t *tpmt_public, size_t len,
-			  uint8_t out[TPMPOLICY_NAME_SIZE], struct diag *d);
+int tpmpolicy_object_name(const uint8_t *tpmt_public, size_t len, uint8_t out[TPMPOLICY_NAME_SIZE],
+			  struct diag *d);
 
 /* TPM2_PolicyAuthorize (Part 3, 23.16). The digest is reset, whatever it was:
  *   digest' = H(H(0^32 || TPM_CC_PolicyAuthorize || keySign) || policyRef)
  * keySign is the signing key's Name (sha256: TPMPOLICY_NAME_SIZE bytes,
  * starting 0x000B); policyRef may be empty (ref_len 0, ref may be NULL). */
-int tpmpolicy_policy_authorize(uint8_t digest[TPMPOLICY_DIGEST_SIZE],
-			       const uint8_t *key_name, size_t name_len,
-			       const uint8_t *ref, size_t ref_len, struct diag *d);
+int tpmpolicy_policy_authorize(uint8_t digest[TPMPOLICY_DIGEST_SIZE], const uint8_t *key_name,
+			       size_t name_len, const uint8_t *ref, size_t ref_len, struct diag *d);
 
 /* aHash, what the authorizing key signs to approve a policy (Part 3, 23.16;
  * with a SHA-256 signing scheme): H(approvedPolicy || policyRef). */
-int tpmpolicy_authorize_ahash(const uint8_t approved[TPMPOLICY_DIGEST_SIZE],
-			      const uint8_t *ref, size_t ref_len,
-			      uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d);
+int tpmpolicy_authorize_ahash(const uint8_t approved[TPMPOLICY_DIGEST_SIZE], const uint8_t *ref,
+			      size_t ref_len, uint8_t out[TPMPOLICY_DIGEST_SIZE], struct diag *d);
 
 /* TPM2_PolicyNV (Part 3, 23.9):
  *   args    = H(operandB || offset || operation)
@@ -136,10 +134,9 @@ int tpmpolicy_authorize_ahash(const uint8_t approved[TPMPOLICY_DIGEST_SIZE],
  * operandB is 1..TPMPOLICY_MAX_BUFFER bytes; nv_name is the index's Name
  * (sha256, TPMPOLICY_NAME_SIZE bytes). Note the Name covers TPMA_NV_WRITTEN:
  * take it after the index was first written. */
-int tpmpolicy_policy_nv(uint8_t digest[TPMPOLICY_DIGEST_SIZE],
-			const uint8_t *operand_b, size_t operand_len, uint16_t offset,
-			enum tpmpolicy_eo operation, const uint8_t *nv_name, size_t name_len,
-			struct diag *d);
+int tpmpolicy_policy_nv(uint8_t digest[TPMPOLICY_DIGEST_SIZE], const uint8_t *operand_b,
+			size_t operand_len, uint16_t offset, enum tpmpolicy_eo operation,
+			const uint8_t *nv_name, size_t name_len, struct diag *d);
 
 /* The Name of an NV index (Part 1, 16; Part 2, 13.5 TPMS_NV_PUBLIC):
  *   sha256 || H(nvIndex || nameAlg || attributes || authPolicy (empty) ||

@@ -63,7 +63,8 @@ static void usage_sign(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s sign --key KEY --cert CERT --name NAME --version N --class CLASS\n"
-		"                   --payload ROLE:PATH [--payload ROLE:PATH ...] [OPTIONS] BUNDLE_DIR\n"
+		"                   --payload ROLE:PATH [--payload ROLE:PATH ...] [OPTIONS] "
+		"BUNDLE_DIR\n"
 		"\n"
 		"Hash the payload files already in BUNDLE_DIR and write manifest.json and its\n"
 		"detached CMS signature manifest.json.p7s.\n"
@@ -158,7 +159,8 @@ static json_object *payloads_json(const struct manifest *m)
 
 		hex_encode(p->digest, digest_alg_len(p->alg), hex);
 		json_object_object_add(o, "path", json_object_new_string(p->path));
-		json_object_object_add(o, "role", json_object_new_string(payload_role_name(p->role)));
+		json_object_object_add(o, "role",
+				       json_object_new_string(payload_role_name(p->role)));
 		json_object_object_add(o, "size", json_object_new_uint64(p->size));
 		json_object_object_add(dg, "alg", json_object_new_string(digest_alg_name(p->alg)));
 		json_object_object_add(dg, "value", json_object_new_string(hex));
@@ -181,7 +183,7 @@ static json_object *time_or_null(bool has, int64_t t)
 static void print_json(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -296,13 +298,13 @@ static int verify_option(int c, char **argv, struct verify_args *a)
 static int verify_parse(int argc, char **argv, struct verify_args *a)
 {
 	static const struct option opts[] = {
-		{"ca", required_argument, NULL, OPT_CA},
-		{"at", required_argument, NULL, OPT_AT},
-		{"threads", required_argument, NULL, OPT_THREADS},
-		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"at", required_argument, NULL, OPT_AT},
+	    {"threads", required_argument, NULL, OPT_THREADS},
+	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c, code;
 
@@ -547,24 +549,24 @@ static int sign_option(int c, char **argv, struct sign_args *a)
 static int sign_parse(int argc, char **argv, struct sign_args *a)
 {
 	static const struct option opts[] = {
-		{"key", required_argument, NULL, OPT_KEY},
-		{"cert", required_argument, NULL, OPT_CERT},
-		{"chain", required_argument, NULL, OPT_CHAIN},
-		{"pkcs11-module", required_argument, NULL, OPT_MODULE},
-		{"secret-fd", required_argument, NULL, OPT_SECRET_FD},
-		{"name", required_argument, NULL, OPT_NAME},
-		{"version", required_argument, NULL, OPT_VERSION},
-		{"class", required_argument, NULL, OPT_CLASS},
-		{"not-after", required_argument, NULL, OPT_NOT_AFTER},
-		{"payload", required_argument, NULL, OPT_PAYLOAD},
-		{"digest", required_argument, NULL, OPT_DIGEST},
-		{"force", no_argument, NULL, OPT_FORCE},
-		{"threads", required_argument, NULL, OPT_THREADS},
-		{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"verity", no_argument, NULL, OPT_VERITY},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"cert", required_argument, NULL, OPT_CERT},
+	    {"chain", required_argument, NULL, OPT_CHAIN},
+	    {"pkcs11-module", required_argument, NULL, OPT_MODULE},
+	    {"secret-fd", required_argument, NULL, OPT_SECRET_FD},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"version", required_argument, NULL, OPT_VERSION},
+	    {"class", required_argument, NULL, OPT_CLASS},
+	    {"not-after", required_argument, NULL, OPT_NOT_AFTER},
+	    {"payload", required_argument, NULL, OPT_PAYLOAD},
+	    {"digest", required_argument, NULL, OPT_DIGEST},
+	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"threads", required_argument, NULL, OPT_THREADS},
+	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"verity", no_argument, NULL, OPT_VERITY},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *missing;
 	int c, code;
@@ -604,9 +606,11 @@ static void sign_print(const struct sign_args *a, const struct manifest *m,
 		json_object_object_add(o, "payloads", payloads_json(m));
 		print_json(o);
 	} else {
-		fprintf(stderr, "%s: signed bundle %s version %llu for %s: %zu payload%s, manifest sha256 %s\n",
-			prog, m->name, (unsigned long long)m->version, m->appliance_class,
-			m->n_payloads, m->n_payloads == 1 ? "" : "s", hex);
+		fprintf(
+		    stderr,
+		    "%s: signed bundle %s version %llu for %s: %zu payload%s, manifest sha256 %s\n",
+		    prog, m->name, (unsigned long long)m->version, m->appliance_class,
+		    m->n_payloads, m->n_payloads == 1 ? "" : "s", hex);
 	}
 }
 
@@ -659,8 +663,8 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {
-		{"sign", cmd_sign},
-		{"verify", cmd_verify},
+	    {"sign", cmd_sign},
+	    {"verify", cmd_verify},
 	};
 
 	if (argc < 2) {

@@ -65,8 +65,8 @@ static int load_measured(const struct guest_opts *o, struct handoff *h, struct a
 		goto out;
 	r = tpm_open(o->tcti, &t, d);
 	if (r == 0)
-		r = tpm_pcr_read(t, TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG),
-				 &now, d);
+		r = tpm_pcr_read(
+		    t, TPMPOLICY_PCR(EVENTLOG_PCR_SEAL) | TPMPOLICY_PCR(EVENTLOG_PCR_LOG), &now, d);
 	if (r < 0) {
 		*cls = GUEST_INTERNAL;
 		goto out;
@@ -92,8 +92,7 @@ static int dup_into(char **dst, const char *src, struct diag *d)
 }
 
 /* A bundle's manifest, checked to be the very bytes the anchor measured. */
-static int measured_manifest(const struct handoff_bundle *hb, struct manifest **ret,
-			     struct diag *d)
+static int measured_manifest(const struct handoff_bundle *hb, struct manifest **ret, struct diag *d)
 {
 	unsigned char *buf = NULL, md[32];
 	size_t len = 0;
@@ -211,15 +210,15 @@ static int verified_cmdline(const struct handoff_bundle *hb, const struct payloa
 		if (buf[i] < 0x20 || buf[i] > 0x7e) {
 			free(buf);
 			return diag_set(d, DIAG_CONTENT, EINVAL,
-					"the kernel command line %s is not one line of text", p->path);
+					"the kernel command line %s is not one line of text",
+					p->path);
 		}
 	*ret = (char *)buf;
 	return 0;
 }
 
 /* A disk image given as a file: hashed in place. */
-static int check_in_place(const struct handoff_bundle *hb, const struct payload *p,
-			  struct diag *d)
+static int check_in_place(const struct handoff_bundle *hb, const struct payload *p, struct diag *d)
 {
 	int bfd = open_bundle(hb, d), r;
 

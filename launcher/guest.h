@@ -23,11 +23,11 @@
 
 struct guest_opts {
 	const char *state_dir, *run_dir, *tcti;
-	const char *name;        /* libvirt domain name */
+	const char *name;	 /* libvirt domain name */
 	const char *console_log; /* where the serial console goes */
 	enum spec_virt virt;
 	bool without_volumes; /* start although volumes were only key-checked */
-	bool reverify;        /* re-verify every bundle's signature and content */
+	bool reverify;	      /* re-verify every bundle's signature and content */
 	/* start: the launcher's own directory for the guest's boot files
 	 * (verified.h): kernel and initrd are copied there while hashed against
 	 * the measured manifest, and the spec points at the copies; the command

@@ -37,7 +37,7 @@ enum {
 	EXIT_HANDOFF = 3, /* missing, stale, or not the measured state */
 	EXIT_PROFILE = 4, /* the profile asks for what may not be */
 	EXIT_LIBVIRT = 5, /* libvirt refused or failed */
-	EXIT_AUDIT = 6,   /* the live domain held a device not allowed: destroyed */
+	EXIT_AUDIT = 6,	  /* the live domain held a device not allowed: destroyed */
 	EXIT_NOT_RUNNING = 7,
 	EXIT_LOST = 8, /* the watch lost libvirt and killed the guest (fail closed) */
 };
@@ -123,7 +123,7 @@ static int spec_or_fail(struct opts *o, struct spec *s, struct diag *d)
 
 	if (r == 0)
 		return EXIT_OK;
-	return report(d, cls == GUEST_HANDOFF   ? EXIT_HANDOFF
+	return report(d, cls == GUEST_HANDOFF	? EXIT_HANDOFF
 			 : cls == GUEST_PROFILE ? EXIT_PROFILE
 						: EXIT_INTERNAL);
 }
@@ -134,10 +134,14 @@ static int audit_domain(struct virt *v, const struct spec *s, char *offender, si
 			struct diag *d)
 {
 	switch (watch_audit(v, s, offender, size, d)) {
-	case WATCH_CLEAN: return EXIT_OK;
-	case WATCH_OFFENDER: return EXIT_AUDIT;
-	case WATCH_ABSENT: return EXIT_NOT_RUNNING;
-	default: break;
+	case WATCH_CLEAN:
+		return EXIT_OK;
+	case WATCH_OFFENDER:
+		return EXIT_AUDIT;
+	case WATCH_ABSENT:
+		return EXIT_NOT_RUNNING;
+	default:
+		break;
 	}
 	/* libvirt failed (the adapter's class), or the XML could not be read */
 	return d->cls == DIAG_INTERNAL ? EXIT_LIBVIRT : EXIT_INTERNAL;
@@ -302,8 +306,9 @@ static int cmd_start(struct opts *o)
 
 		(void)virt_destroy(v, s.name, &dd);
 		if (code == EXIT_AUDIT)
-			fprintf(stderr, "%s: the started guest holds %s, which the profile does not "
-					"allow: destroyed it\n",
+			fprintf(stderr,
+				"%s: the started guest holds %s, which the profile does not "
+				"allow: destroyed it\n",
 				prog, offender);
 		else
 			report(&d, code);
@@ -334,10 +339,18 @@ static int cmd_start(struct opts *o)
 	report_ready(EXIT_OK, dir);
 	memset(&d, 0, sizeof(d));
 	switch (watch_run(v, &s, o->uri, &cfg, &d)) {
-	case WATCH_CLEAN: code = EXIT_OK; break;
-	case WATCH_OFFENDER: code = EXIT_AUDIT; break;
-	case WATCH_LOST: code = EXIT_LOST; break;
-	default: code = report(&d, EXIT_LIBVIRT); break;
+	case WATCH_CLEAN:
+		code = EXIT_OK;
+		break;
+	case WATCH_OFFENDER:
+		code = EXIT_AUDIT;
+		break;
+	case WATCH_LOST:
+		code = EXIT_LOST;
+		break;
+	default:
+		code = report(&d, EXIT_LIBVIRT);
+		break;
 	}
 out:
 	report_ready(code, NULL);
@@ -701,16 +714,16 @@ static int dispatch(struct opts *o, const char *cmd, unsigned given)
 int main(int argc, char **argv)
 {
 	struct opts o = {
-		.g = {.state_dir = APPLIANCE_STATE_DIR,
-		      .run_dir = APPLIANCE_RUN_DIR,
-		      .tcti = getenv("SEALBOOT_TCTI"),
-		      .name = "sealboot-guest",
-		      .console_log = "/var/log/sealboot/console.log"},
-		.uri = "qemu:///system",
-		.virt = "auto",
-		.sysfs_root = "/sys",
-		.timeout_s = 30,
-		.interval_ms = 500,
+	    .g = {.state_dir = APPLIANCE_STATE_DIR,
+		  .run_dir = APPLIANCE_RUN_DIR,
+		  .tcti = getenv("SEALBOOT_TCTI"),
+		  .name = "sealboot-guest",
+		  .console_log = "/var/log/sealboot/console.log"},
+	    .uri = "qemu:///system",
+	    .virt = "auto",
+	    .sysfs_root = "/sys",
+	    .timeout_s = 30,
+	    .interval_ms = 500,
 	};
 	unsigned given = 0; /* the long options given, 1 << (val - OPT_STATE) */
 	int c, r;

@@ -125,60 +125,59 @@ static void usage(FILE *f)
 		prog, prog, prog, prog, prog, prog, prog, prog, prog, prog, prog);
 	/* Several strings: one would pass the 4095 bytes C11 compilers must accept. */
 	fputs("Options:\n"
-		"  --key KEY         the admin's private key (PEM, ECDSA P-256)\n"
-		"  --secret-fd N     read the key's passphrase from file descriptor N\n"
-		"  --tcti TCTI       TPM connection (default device:/dev/tpmrm0; also\n"
-		"                    $SEALBOOT_TCTI)\n"
-		"  --format NAME     provision: format volume NAME as a new LUKS2 volume\n"
-		"                    (destroys what is on it; repeat per volume)\n"
-		"  --passphrase-fd N provision: the current passphrase of volumes to enroll\n"
-		"  --recovery-key    provision: add a recovery passphrase to each newly sealed\n"
-		"                    volume and print it once on stdout\n"
-		"  --serial N        pcr-policy sign: the serial (default: current + 1)\n"
-		"  --pcr N=HEX       pcr-policy sign: the approved SHA-256 value of PCR N\n"
-		"  --from-tpm        pcr-policy sign, on the appliance: take PCRs not given\n"
-		"                    with --pcr, and the NV record, from its TPM\n"
-		"  --event-log FILE  pcr-policy predict/sign: a reference boot's firmware event\n"
-		"                    log (binary TCG format, binary_bios_measurements); the\n"
-		"                    artifacts given replace its kernel and PCR 9 events\n"
-		"  --kernel FILE     the kernel's EFI image (its Authenticode digest: PCR 4)\n"
-		"  --initrd FILE     the initramfs (PCR 9)\n"
-		"  --cmdline STRING  the kernel command line as /proc/cmdline shows it (PCR 9)\n"
-		"  --qemu-memory MIB the kernel is started by QEMU's direct kernel boot with MIB\n"
-		"                    of RAM below 4 GiB: model the setup header QEMU rewrites\n"
-		"  --pcrs LIST       pcr-policy predict: the PCRs to print, e.g. 4,9 or 0-7,9\n"
-		"                    (default 0-9 with --event-log, else 9)\n"
-		"  --at TIME         judge bundle certificates at TIME (seconds since the epoch);\n"
-		"                    zeroize-authorize: the time the expiry counts from\n"
-		"  --challenge FILE  zeroize-authorize: the appliance's challenge\n"
-		"  --out ORDER       zeroize-authorize: where the order goes (and ORDER.sig)\n"
-		"  --volume NAME     zeroize-authorize: a volume to wipe (repeat; default every\n"
-		"                    volume the challenge lists)\n"
-		"  --keep-tpm        zeroize-authorize: do not clear the TPM (saved header copies\n"
-		"                    stay unsealable: not a cryptographic erase)\n"
-		"  --expires SECONDS zeroize-authorize: the order's lifetime (default 3600)\n"
-		"  --ak AK.pem       attest-verify, zeroize-verify: the appliance's attestation\n"
-		"                    key as recorded (SPKI PEM)\n"
-		"  --nonce HEX       attest-verify: the nonce given to sealboot-anchor attest\n"
-		"  --state DIR       attest-verify: check the quote against DIR/pcr-policy.json\n"
-		"  --order ORDER     zeroize-verify: the order the receipt must answer\n"
-		"  --identity FILE   ak-credential: the appliance's identity\n"
-		"  --ek-ca CA.pem    ak-credential: the TPM maker's CA certificate(s)\n"
-		"  --ak-out AK.pem   ak-credential: where the attestation key goes\n",
+	      "  --key KEY         the admin's private key (PEM, ECDSA P-256)\n"
+	      "  --secret-fd N     read the key's passphrase from file descriptor N\n"
+	      "  --tcti TCTI       TPM connection (default device:/dev/tpmrm0; also\n"
+	      "                    $SEALBOOT_TCTI)\n"
+	      "  --format NAME     provision: format volume NAME as a new LUKS2 volume\n"
+	      "                    (destroys what is on it; repeat per volume)\n"
+	      "  --passphrase-fd N provision: the current passphrase of volumes to enroll\n"
+	      "  --recovery-key    provision: add a recovery passphrase to each newly sealed\n"
+	      "                    volume and print it once on stdout\n"
+	      "  --serial N        pcr-policy sign: the serial (default: current + 1)\n"
+	      "  --pcr N=HEX       pcr-policy sign: the approved SHA-256 value of PCR N\n"
+	      "  --from-tpm        pcr-policy sign, on the appliance: take PCRs not given\n"
+	      "                    with --pcr, and the NV record, from its TPM\n"
+	      "  --event-log FILE  pcr-policy predict/sign: a reference boot's firmware event\n"
+	      "                    log (binary TCG format, binary_bios_measurements); the\n"
+	      "                    artifacts given replace its kernel and PCR 9 events\n"
+	      "  --kernel FILE     the kernel's EFI image (its Authenticode digest: PCR 4)\n"
+	      "  --initrd FILE     the initramfs (PCR 9)\n"
+	      "  --cmdline STRING  the kernel command line as /proc/cmdline shows it (PCR 9)\n"
+	      "  --qemu-memory MIB the kernel is started by QEMU's direct kernel boot with MIB\n"
+	      "                    of RAM below 4 GiB: model the setup header QEMU rewrites\n"
+	      "  --pcrs LIST       pcr-policy predict: the PCRs to print, e.g. 4,9 or 0-7,9\n"
+	      "                    (default 0-9 with --event-log, else 9)\n"
+	      "  --at TIME         judge bundle certificates at TIME (seconds since the epoch);\n"
+	      "                    zeroize-authorize: the time the expiry counts from\n"
+	      "  --challenge FILE  zeroize-authorize: the appliance's challenge\n"
+	      "  --out ORDER       zeroize-authorize: where the order goes (and ORDER.sig)\n"
+	      "  --volume NAME     zeroize-authorize: a volume to wipe (repeat; default every\n"
+	      "                    volume the challenge lists)\n"
+	      "  --keep-tpm        zeroize-authorize: do not clear the TPM (saved header copies\n"
+	      "                    stay unsealable: not a cryptographic erase)\n"
+	      "  --expires SECONDS zeroize-authorize: the order's lifetime (default 3600)\n"
+	      "  --ak AK.pem       attest-verify, zeroize-verify: the appliance's attestation\n"
+	      "                    key as recorded (SPKI PEM)\n"
+	      "  --nonce HEX       attest-verify: the nonce given to sealboot-anchor attest\n"
+	      "  --state DIR       attest-verify: check the quote against DIR/pcr-policy.json\n"
+	      "  --order ORDER     zeroize-verify: the order the receipt must answer\n"
+	      "  --identity FILE   ak-credential: the appliance's identity\n"
+	      "  --ek-ca CA.pem    ak-credential: the TPM maker's CA certificate(s)\n"
+	      "  --ak-out AK.pem   ak-credential: where the attestation key goes\n",
 	      f);
-	fputs(
-		"  --force           policy sign: replace a policy with the same serial\n"
-		"  --allow-unmeasured-boot  policy sign: sign a seal_pcrs without 4, 7, 9 and 15\n"
-		"                    (or 4, 7, 11, 12, 15): code before the anchor could then\n"
-		"                    unseal; recorded in the policy, shown by policy show\n"
-		"  --json            machine-readable output (schema sealboot-admin-policy/1;\n"
-		"                    pcr-policy predict: sealboot-admin-predict/1)\n"
-		"  -h, --help        show this help\n"
-		"  -V, --version     show the version\n"
-		"\n"
-		"Exit status: 0 ok, 1 internal, 2 usage, 3 signature, 4 trust, 5 malformed,\n"
-		"6 content, 7 expired, 8 TPM, 9 refused (would destroy data or another\n"
-		"admin's provisioning). See sealboot-admin(8).\n",
+	fputs("  --force           policy sign: replace a policy with the same serial\n"
+	      "  --allow-unmeasured-boot  policy sign: sign a seal_pcrs without 4, 7, 9 and 15\n"
+	      "                    (or 4, 7, 11, 12, 15): code before the anchor could then\n"
+	      "                    unseal; recorded in the policy, shown by policy show\n"
+	      "  --json            machine-readable output (schema sealboot-admin-policy/1;\n"
+	      "                    pcr-policy predict: sealboot-admin-predict/1)\n"
+	      "  -h, --help        show this help\n"
+	      "  -V, --version     show the version\n"
+	      "\n"
+	      "Exit status: 0 ok, 1 internal, 2 usage, 3 signature, 4 trust, 5 malformed,\n"
+	      "6 content, 7 expired, 8 TPM, 9 refused (would destroy data or another\n"
+	      "admin's provisioning). See sealboot-admin(8).\n",
 	      f);
 }
 
@@ -202,7 +201,7 @@ struct opts {
 	bool from_tpm; /* pcr-policy sign: read unlisted PCRs and the record from the TPM */
 	struct bootpredict_args boot; /* pcr-policy predict/sign: the boot artifacts */
 	tpmpolicy_pcr_mask_t pcrs;    /* pcr-policy predict --pcrs, 0 if not given */
-	bool allow_unmeasured;        /* policy sign --allow-unmeasured-boot */
+	bool allow_unmeasured;	      /* policy sign --allow-unmeasured-boot */
 	struct zeroize_authorize_opts z;
 	struct attest_verify_opts v;
 	const char *identity, *ek_ca, *ak_out;
@@ -214,12 +213,14 @@ static int load_key(const struct opts *o, EVP_PKEY **ret, struct diag *d)
 	int r;
 
 	if (!o->key)
-		return diag_set(d, DIAG_USAGE, EINVAL, "--key is required: the admin's private key");
+		return diag_set(d, DIAG_USAGE, EINVAL,
+				"--key is required: the admin's private key");
 	if (o->secret_fd >= 0) {
 		r = secret_read_fd(o->secret_fd, 1024, &pass);
 		if (r < 0)
-			return diag_set(d, DIAG_USAGE, -r, "cannot read the passphrase from fd %d: %s",
-					o->secret_fd, strerror(-r));
+			return diag_set(d, DIAG_USAGE, -r,
+					"cannot read the passphrase from fd %d: %s", o->secret_fd,
+					strerror(-r));
 	}
 	r = adminkey_load_private(o->key, pass, ret, d);
 	secret_free(pass);
@@ -306,8 +307,9 @@ static int policy_sign(const struct opts *o, const char *in, const char *dir)
 		memset(&d, 0, sizeof(d));
 		p->allow_unmeasured_boot = true;
 	} else if (o->allow_unmeasured) {
-		fprintf(stderr, "%s: --allow-unmeasured-boot: not needed, seal_pcrs covers the "
-				"boot before the anchor\n",
+		fprintf(stderr,
+			"%s: --allow-unmeasured-boot: not needed, seal_pcrs covers the "
+			"boot before the anchor\n",
 			prog);
 	}
 	r = load_key(o, &key, &d);
@@ -347,11 +349,13 @@ static int policy_sign(const struct opts *o, const char *in, const char *dir)
 	char hex[65];
 	adminkey_digest(key, dg);
 	hex_encode(dg, 32, hex);
-	fprintf(stderr, "%s: signed policy serial %" PRIu64 " for class %s into %s (admin key %s)\n",
-		prog, p->serial, p->appliance_class, dir, hex);
+	fprintf(stderr,
+		"%s: signed policy serial %" PRIu64 " for class %s into %s (admin key %s)\n", prog,
+		p->serial, p->appliance_class, dir, hex);
 	if (p->allow_unmeasured_boot)
-		fprintf(stderr, "%s: WARNING: the policy allows an unmeasured boot: code that runs "
-				"before the anchor can replay PCR 15 and unseal (docs/pcrs.md)\n",
+		fprintf(stderr,
+			"%s: WARNING: the policy allows an unmeasured boot: code that runs "
+			"before the anchor can replay PCR 15 and unseal (docs/pcrs.md)\n",
 			prog);
 out:
 	if (dirfd >= 0)
@@ -387,8 +391,9 @@ static int policy_verify_show(const struct opts *o, const char *dir, bool show)
 		json_object_object_add(root, "admin_key_sha256", json_object_new_string(admin));
 		if (show && policy_to_json(a.policy, &pj) == 0)
 			json_object_object_add(root, "policy", pj);
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-									JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+					     JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(root);
 	} else {
 		const struct policy *p = a.policy;
@@ -407,10 +412,10 @@ static int policy_verify_show(const struct opts *o, const char *dir, bool show)
 				if (p->seal_pcrs & TPMPOLICY_PCR(i))
 					printf(" %u", i);
 			printf("%s\n", p->allow_unmeasured_boot
-						? " (UNMEASURED BOOT ALLOWED: signed with "
-						  "--allow-unmeasured-boot; code before the anchor "
-						  "is not all sealed to)"
-						: "");
+					   ? " (UNMEASURED BOOT ALLOWED: signed with "
+					     "--allow-unmeasured-boot; code before the anchor "
+					     "is not all sealed to)"
+					   : "");
 			for (size_t i = 0; i < p->n_volumes; i++)
 				printf("  volume %s (%s) uuid %s%s%s\n", p->volumes[i].name,
 				       p->volumes[i].purpose, p->volumes[i].uuid,
@@ -477,8 +482,8 @@ static int pcr_policy_sign(const struct opts *o, const char *dir)
 		struct diag od = {0};
 
 		if (appliance_load_approval(dir, &old, &od) < 0) {
-			r = diag_set(&d, DIAG_USAGE, EINVAL,
-				     "no %s/%s to follow: give --serial", dir, APPLIANCE_APPROVAL);
+			r = diag_set(&d, DIAG_USAGE, EINVAL, "no %s/%s to follow: give --serial",
+				     dir, APPLIANCE_APPROVAL);
 			goto out;
 		}
 		serial = old.serial + 1;
@@ -524,9 +529,9 @@ static int pcr_policy_predict(const struct opts *o)
 			const uint8_t *dg;
 			const char *name;
 		} in[] = {
-			{br.in.has_kernel, br.in.kernel, "kernel_authenticode_sha256"},
-			{br.in.has_initrd, br.in.initrd, "initrd_sha256"},
-			{br.in.has_cmdline, br.in.cmdline, "cmdline_sha256"},
+		    {br.in.has_kernel, br.in.kernel, "kernel_authenticode_sha256"},
+		    {br.in.has_initrd, br.in.initrd, "initrd_sha256"},
+		    {br.in.has_cmdline, br.in.cmdline, "cmdline_sha256"},
 		};
 
 		json_object_object_add(root, "schema",
@@ -546,8 +551,8 @@ static int pcr_policy_predict(const struct opts *o)
 		}
 		json_object_object_add(root, "pcrs", pcrs);
 		printf("%s\n", json_object_to_json_string_ext(
-					root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+				   root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+					     JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(root);
 		return EXIT_OK;
 	}
@@ -602,8 +607,9 @@ static int pcr_policy_activate(const struct opts *o, const char *dir)
 		if (r < 0)
 			goto out;
 	}
-	fprintf(stderr, "%s: PCR policy serial %" PRIu64 " is the oldest the TPM accepts now "
-			"(%" PRIu64 " older serial(s) retired)\n",
+	fprintf(stderr,
+		"%s: PCR policy serial %" PRIu64 " is the oldest the TPM accepts now "
+		"(%" PRIu64 " older serial(s) retired)\n",
 		prog, ap.serial, n);
 out:
 	tpm_close(t);
@@ -908,26 +914,23 @@ static int run_provision(struct opts *o, char **args)
 static const struct command {
 	const char *group; /* the first word of a two-word command, or NULL */
 	const char *name;
-	int nargs;         /* words in all, names included */
+	int nargs;	   /* words in all, names included */
 	const char *arity; /* the usage error when the count differs */
 	int (*run)(struct opts *o, char **args);
 } commands[] = {
-	{"policy", "sign", 4, "policy sign: expected POLICY.json STATE_DIR", run_policy_sign},
-	{"policy", "verify", 3, "policy verify: expected STATE_DIR", run_policy_verify},
-	{"policy", "show", 3, "policy show: expected STATE_DIR", run_policy_show},
-	{"pcr-policy", "predict", 2, "pcr-policy predict: takes no STATE_DIR",
-	 run_pcr_policy_predict},
-	{"pcr-policy", "sign", 3, "pcr-policy sign: expected STATE_DIR", run_pcr_policy_sign},
-	{"pcr-policy", "activate", 3, "pcr-policy activate: expected STATE_DIR",
-	 run_pcr_policy_activate},
-	{NULL, "zeroize-authorize", 1, "zeroize-authorize takes no arguments, only options",
-	 run_zeroize_authorize},
-	{NULL, "attest-verify", 2, "attest-verify: expected QUOTE", run_attest_verify},
-	{NULL, "zeroize-verify", 3, "zeroize-verify: expected RECEIPT EVIDENCE",
-	 run_zeroize_verify},
-	{NULL, "ak-credential", 1, "ak-credential takes no arguments, only options",
-	 run_ak_credential},
-	{NULL, "provision", 2, "provision: expected STATE_DIR", run_provision},
+    {"policy", "sign", 4, "policy sign: expected POLICY.json STATE_DIR", run_policy_sign},
+    {"policy", "verify", 3, "policy verify: expected STATE_DIR", run_policy_verify},
+    {"policy", "show", 3, "policy show: expected STATE_DIR", run_policy_show},
+    {"pcr-policy", "predict", 2, "pcr-policy predict: takes no STATE_DIR", run_pcr_policy_predict},
+    {"pcr-policy", "sign", 3, "pcr-policy sign: expected STATE_DIR", run_pcr_policy_sign},
+    {"pcr-policy", "activate", 3, "pcr-policy activate: expected STATE_DIR",
+     run_pcr_policy_activate},
+    {NULL, "zeroize-authorize", 1, "zeroize-authorize takes no arguments, only options",
+     run_zeroize_authorize},
+    {NULL, "attest-verify", 2, "attest-verify: expected QUOTE", run_attest_verify},
+    {NULL, "zeroize-verify", 3, "zeroize-verify: expected RECEIPT EVIDENCE", run_zeroize_verify},
+    {NULL, "ak-credential", 1, "ak-credential takes no arguments, only options", run_ak_credential},
+    {NULL, "provision", 2, "provision: expected STATE_DIR", run_provision},
 };
 
 /* The two-word commands' first words, taken as such only when a second word
@@ -938,8 +941,8 @@ static const struct {
 	const char *list;
 	int unknown_nargs; /* 0: any count */
 } groups[] = {
-	{"policy", "sign, verify, show", 0},
-	{"pcr-policy", "sign, activate, predict", 3},
+    {"policy", "sign, verify, show", 0},
+    {"pcr-policy", "sign, activate, predict", 3},
 };
 
 static int dispatch(struct opts *o, char **args, int nargs)
@@ -952,8 +955,9 @@ static int dispatch(struct opts *o, char **args, int nargs)
 		for (size_t i = 0; i < n_commands; i++)
 			if (commands[i].group && !strcmp(commands[i].group, args[0]) &&
 			    !strcmp(commands[i].name, args[1]))
-				return nargs == commands[i].nargs ? commands[i].run(o, args)
-								  : usage_error("%s", commands[i].arity);
+				return nargs == commands[i].nargs
+					   ? commands[i].run(o, args)
+					   : usage_error("%s", commands[i].arity);
 		if (groups[g].unknown_nargs && nargs != groups[g].unknown_nargs)
 			return usage_error("%s %s: expected STATE_DIR", args[0], args[1]);
 		return usage_error("unknown command '%s %s' (%s)", args[0], args[1],
@@ -963,9 +967,10 @@ static int dispatch(struct opts *o, char **args, int nargs)
 		if (!commands[i].group && !strcmp(commands[i].name, args[0]))
 			return nargs == commands[i].nargs ? commands[i].run(o, args)
 							  : usage_error("%s", commands[i].arity);
-	return usage_error("unknown command '%s' (policy, provision, pcr-policy, zeroize-authorize, "
-			   "attest-verify, zeroize-verify, ak-credential)",
-			   args[0]);
+	return usage_error(
+	    "unknown command '%s' (policy, provision, pcr-policy, zeroize-authorize, "
+	    "attest-verify, zeroize-verify, ak-credential)",
+	    args[0]);
 }
 
 enum {

@@ -32,8 +32,9 @@ const char *cli_bad_option(int c, char *const *argv, char *buf, size_t len)
 	else if (c == ':')
 		snprintf(buf, len, "option '-%c' needs a value", optopt);
 	else if (is_long && (optopt == 0 || optopt >= 256 || arg[n] == '='))
-		snprintf(buf, len, optopt == 0 ? "unknown option '%.*s'" : "option '%.*s' takes no value",
-			 n, arg);
+		snprintf(buf, len,
+			 optopt == 0 ? "unknown option '%.*s'" : "option '%.*s' takes no value", n,
+			 arg);
 	else if (optopt > 0 && optopt < 256)
 		snprintf(buf, len, "unknown option '-%c'", optopt);
 	else

@@ -7,7 +7,7 @@
 /* "prog: <formatted> (try --help)" on stderr; returns code (the tool's
  * usage exit status). The tools wrap it as usage_error(). */
 int cli_usage_error(const char *prog, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * For getopt_long() called with opterr = 0 and an optstring that starts with

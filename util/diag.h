@@ -11,13 +11,13 @@
  */
 enum diag_class {
 	DIAG_NONE = 0,
-	DIAG_INTERNAL,  /* I/O, memory, unexpected library failure */
-	DIAG_USAGE,     /* the caller asked for something impossible */
+	DIAG_INTERNAL,	/* I/O, memory, unexpected library failure */
+	DIAG_USAGE,	/* the caller asked for something impossible */
 	DIAG_SIGNATURE, /* a signature does not verify / is not a signature */
-	DIAG_TRUST,     /* signer not trusted: chain, validity, key usage */
+	DIAG_TRUST,	/* signer not trusted: chain, validity, key usage */
 	DIAG_MALFORMED, /* signed content is not a valid document */
-	DIAG_CONTENT,   /* content differs from what was signed */
-	DIAG_EXPIRED,   /* the document itself is no longer (or not yet) valid */
+	DIAG_CONTENT,	/* content differs from what was signed */
+	DIAG_EXPIRED,	/* the document itself is no longer (or not yet) valid */
 };
 
 struct diag {
@@ -28,7 +28,7 @@ struct diag {
 /* Set the diagnosis unless one is already set. Returns -err (pass a positive
  * errno) so a caller can write: return diag_set(d, DIAG_X, EBADMSG, "..."); */
 int diag_set(struct diag *d, enum diag_class cls, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 const char *diag_class_name(enum diag_class cls);
 
 /* The exit status the tools give each class (sealboot-sign(1),

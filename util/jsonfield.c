@@ -44,10 +44,10 @@ int jf_fail(struct diag *d, int err, const char *doc, const char *fmt, ...)
 }
 
 /* "doc: where.key: why", leaving out what is empty. */
-static int bad(struct diag *d, const char *doc, const char *where, const char *key,
-	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int bad(struct diag *d, const char *doc, const char *where, const char *key,
-	       const char *fmt, ...)
+static int bad(struct diag *d, const char *doc, const char *where, const char *key, const char *fmt,
+	       ...) __attribute__((format(printf, 5, 6)));
+static int bad(struct diag *d, const char *doc, const char *where, const char *key, const char *fmt,
+	       ...)
 {
 	char why[440];
 	va_list ap;
@@ -61,8 +61,8 @@ static int bad(struct diag *d, const char *doc, const char *where, const char *k
 			where[0] && key[0] ? "." : "", key, why);
 }
 
-int jf_parse(const char *buf, size_t len, unsigned max_depth, const char *doc,
-	     json_object **ret, struct diag *d)
+int jf_parse(const char *buf, size_t len, unsigned max_depth, const char *doc, json_object **ret,
+	     struct diag *d)
 {
 	struct diag jd = {0};
 	struct json_tokener *tok;
@@ -141,8 +141,8 @@ int jf_get(json_object *o, const char *key, json_type want, const char *doc, con
 	return 0;
 }
 
-int jf_get_opt(json_object *o, const char *key, json_type want, const char *doc,
-	       const char *where, json_object **ret, struct diag *d)
+int jf_get_opt(json_object *o, const char *key, json_type want, const char *doc, const char *where,
+	       json_object **ret, struct diag *d)
 {
 	if (!json_object_object_get_ex(o, key, NULL)) {
 		*ret = NULL;
@@ -168,8 +168,8 @@ int jf_u64(json_object *o, const char *key, const char *doc, const char *where, 
 	return 0;
 }
 
-int jf_str_eq(json_object *o, const char *key, const char *want, const char *doc,
-	      const char *where, struct diag *d)
+int jf_str_eq(json_object *o, const char *key, const char *want, const char *doc, const char *where,
+	      struct diag *d)
 {
 	json_object *v;
 	int r = jf_get(o, key, json_type_string, doc, where, &v, d);

@@ -58,9 +58,9 @@ static bool equal(const struct policy *a, const struct policy *b)
 		    !str_eq(p->purpose, q->purpose) || !str_eq(p->device, q->device))
 			return false;
 	}
-	return g->vcpus == h->vcpus && g->memory_mib == h->memory_mib &&
-	       g->network == h->network && str_eq(g->bridge, h->bridge) &&
-	       g->console_log == h->console_log && g->rng == h->rng && g->vtpm == h->vtpm;
+	return g->vcpus == h->vcpus && g->memory_mib == h->memory_mib && g->network == h->network &&
+	       str_eq(g->bridge, h->bridge) && g->console_log == h->console_log &&
+	       g->rng == h->rng && g->vtpm == h->vtpm;
 }
 
 /* One line a person can act on: set, non-empty, no control character. */
@@ -127,9 +127,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		if (!equal(c, p))
 			abort();
-	} else if (rc != -ENOMEM &&
-		   (strncmp(dc.msg, NOT_CANONICAL, strlen(NOT_CANONICAL)) ||
-		    (ns == size && !memcmp(s, data, size)))) {
+	} else if (rc != -ENOMEM && (strncmp(dc.msg, NOT_CANONICAL, strlen(NOT_CANONICAL)) ||
+				     (ns == size && !memcmp(s, data, size)))) {
 		/* A refusal of what policy_parse accepts must be the canonical
 		 * form's, and only for bytes that are not the serialization. */
 		abort();

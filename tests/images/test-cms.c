@@ -81,8 +81,8 @@ static int sign_opts(const struct cms_signer_opts *o, unsigned char **der, size_
 static int sign_with(const char *key, const char *cert, int fd, unsigned char **der, size_t *n,
 		     struct diag *d)
 {
-	struct cms_signer_opts o = {.key = key, .cert = cert, .chain = p("chain.pem"),
-				    .secret_fd = fd};
+	struct cms_signer_opts o = {
+	    .key = key, .cert = cert, .chain = p("chain.pem"), .secret_fd = fd};
 
 	return sign_opts(&o, der, n, d);
 }
@@ -394,8 +394,8 @@ int main(void)
 		memset(&d, 0, sizeof(d));
 		r = sign_with(p("expired-signer.key"), p("expired-signer.crt"), -1, &der, &n, &d);
 		CHECK(r == -EKEYEXPIRED && d.cls == DIAG_TRUST && !der &&
-			      strstr(d.msg, "expired at 2021-01-01T00:00:00Z; a bundle signed with it "
-					    "could never verify"),
+			  strstr(d.msg, "expired at 2021-01-01T00:00:00Z; a bundle signed with it "
+					"could never verify"),
 		      "expired signer at sign time: %d %s", r, d.msg);
 		free(der);
 	}
@@ -412,7 +412,7 @@ int main(void)
 		memset(&d, 0, sizeof(d));
 		r = cms_verify_detached(t, der, n, "hello", 5, 0, &info, &d);
 		CHECK(r == -EKEYREJECTED && d.cls == DIAG_TRUST &&
-			      strstr(d.msg, "issuer: CN=Sealboot Test Root CA"),
+			  strstr(d.msg, "issuer: CN=Sealboot Test Root CA"),
 		      "our signer under the other CA: %d %s", r, d.msg);
 		free(der);
 		der = NULL;
@@ -433,7 +433,7 @@ int main(void)
 		memset(&d, 0, sizeof(d));
 		r = cms_verify_detached(root, der, n, "hello", 5, 0, &info, &d);
 		CHECK(r == -EKEYREJECTED && d.cls == DIAG_TRUST &&
-			      strstr(d.msg, "lacks the codeSigning extended key usage"),
+			  strstr(d.msg, "lacks the codeSigning extended key usage"),
 		      "noeku signature: %d %s", r, d.msg);
 		free(der);
 		der = NULL;

@@ -20,6 +20,6 @@ static int check_failures;
 	} while (0)
 
 #define CHECK_RESULT(name)                                                                         \
-	(printf("%s: %s (%d failures)\n", name,                                                    \
-		check_failures ? "FAILED" : "all checks passed", check_failures),                  \
+	(printf("%s: %s (%d failures)\n", name, check_failures ? "FAILED" : "all checks passed",   \
+		check_failures),                                                                   \
 	 check_failures ? 1 : 0)

@@ -40,11 +40,11 @@ static unsigned long number(const char *opt, const char *s)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"upstream", required_argument, NULL, 'u'},
-		{"port-file", required_argument, NULL, 'p'},
-		{"cut-after", required_argument, NULL, 'k'},
-		{"kill", required_argument, NULL, 'K'},
-		{0},
+	    {"upstream", required_argument, NULL, 'u'},
+	    {"port-file", required_argument, NULL, 'p'},
+	    {"cut-after", required_argument, NULL, 'k'},
+	    {"kill", required_argument, NULL, 'K'},
+	    {0},
 	};
 	unsigned long upstream = 0, k = 0, pid = 0;
 	const char *port_file = NULL;

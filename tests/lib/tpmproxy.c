@@ -69,7 +69,9 @@ void tpmproxy_add_diff(struct tpmproxy_counts *acc, const struct tpmproxy_counts
 
 size_t tpmproxy_cc_slot(uint32_t code)
 {
-	return code >= TPMPROXY_CC_BASE && code < TPMPROXY_CC_BASE + TPMPROXY_CC_SLOTS ? code - TPMPROXY_CC_BASE : TPMPROXY_CC_SLOTS;
+	return code >= TPMPROXY_CC_BASE && code < TPMPROXY_CC_BASE + TPMPROXY_CC_SLOTS
+		   ? code - TPMPROXY_CC_BASE
+		   : TPMPROXY_CC_SLOTS;
 }
 
 static uint64_t now_ns(void)
@@ -98,9 +100,9 @@ struct pending {
 /* Parser state for one client->server TPM stream. */
 struct cmd_parser {
 	uint8_t hdr[10];
-	size_t have;        /* header bytes collected */
+	size_t have;	    /* header bytes collected */
 	uint64_t remaining; /* body bytes of the current command still to pass */
-	uint32_t code;      /* of the current command */
+	uint32_t code;	    /* of the current command */
 	/* Commands whose last byte is in the chunk just parsed. */
 	uint32_t done[PENDING_MAX];
 	size_t ndone;
@@ -257,8 +259,8 @@ static void *relay_main(void *arg)
 
 	while ((open_c2s || open_s2c) && !atomic_load(&cut)) {
 		struct pollfd pf[2] = {
-			{.fd = open_c2s ? r->client : -1, .events = POLLIN},
-			{.fd = open_s2c ? r->upstream : -1, .events = POLLIN},
+		    {.fd = open_c2s ? r->client : -1, .events = POLLIN},
+		    {.fd = open_s2c ? r->upstream : -1, .events = POLLIN},
 		};
 
 		/* Bounded, so a cut elsewhere ends an idle relay too. */
@@ -353,8 +355,8 @@ int tpmproxy_listen(uint16_t port)
 }
 
 static struct {
-	int lfd[2];        /* listening: [0] TPM port Q, [1] control Q+1 */
-	uint16_t port;     /* Q */
+	int lfd[2];	   /* listening: [0] TPM port Q, [1] control Q+1 */
+	uint16_t port;	   /* Q */
 	uint16_t upstream; /* swtpm's P */
 	pthread_t thread;
 } proxy = {.lfd = {-1, -1}};
@@ -364,8 +366,8 @@ static void *proxy_main(void *arg)
 	(void)arg;
 	for (;;) {
 		struct pollfd pf[2] = {
-			{.fd = proxy.lfd[0], .events = POLLIN},
-			{.fd = proxy.lfd[1], .events = POLLIN},
+		    {.fd = proxy.lfd[0], .events = POLLIN},
+		    {.fd = proxy.lfd[1], .events = POLLIN},
 		};
 
 		if (poll(pf, 2, -1) < 0) {

@@ -92,8 +92,8 @@ int main(void)
 	CHECK(luks_check_key(vol2, old, &d) == 0, "old passphrase: %s", d.msg);
 
 	/* A destroyed header (both binary headers and the keyslot area). */
-	snprintf(cmd, sizeof(cmd), "dd if=/dev/zero of='%s' bs=64K count=1 conv=notrunc status=none",
-		 vol2);
+	snprintf(cmd, sizeof(cmd),
+		 "dd if=/dev/zero of='%s' bs=64K count=1 conv=notrunc status=none", vol2);
 	CHECK(system(cmd) == 0, "dd");
 	memset(&d, 0, sizeof(d));
 	r = luks_check_key(vol2, key, &d);

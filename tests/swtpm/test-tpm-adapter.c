@@ -18,7 +18,6 @@
 #include "tpm.h"
 #include "tpmpolicy.h"
 
-
 /* PCR extend in software: new = SHA-256(old || digest). */
 static void replay(uint8_t pcr[32], const uint8_t digest[32])
 {
@@ -79,7 +78,7 @@ int main(void)
 	memset(&d, 0, sizeof(d));
 	r = tpm_pcr_extend(t, 17, ev, &d);
 	CHECK(r == -EACCES && strstr(d.msg, "extending PCR 17") && strstr(d.msg, "locality") &&
-		      !strchr(d.msg, '\n'),
+		  !strchr(d.msg, '\n'),
 	      "PCR 17 extend: %d %s", r, d.msg);
 	memset(&d, 0, sizeof(d));
 	r = tpm_pcr_extend(t, 24, ev, &d);

@@ -55,8 +55,8 @@ static void approve(EVP_PKEY *k, struct tpm_pcr_approval *a)
 	ECDSA_SIG *sig;
 
 	tpm_nv_counter_name(a->counter, name);
-	if (tpmpolicy_approved_pcr_policy(a->mask, a->pcr_digest, a->serial, name, approved,
-					  &d) < 0 ||
+	if (tpmpolicy_approved_pcr_policy(a->mask, a->pcr_digest, a->serial, name, approved, &d) <
+		0 ||
 	    tpmpolicy_authorize_ahash(approved, NULL, 0, ahash, &d) < 0)
 		abort();
 	ctx = EVP_PKEY_CTX_new(k, NULL);
@@ -182,8 +182,7 @@ int main(void)
 	/* A different storage primary than the one recorded at sealing. */
 	bad = sealed;
 	bad.primary_name[5] ^= 1;
-	refused(t, &bad, &b, -EBADE, DIAG_TRUST,
-		"storage primary not the recorded one");
+	refused(t, &bad, &b, -EBADE, DIAG_TRUST, "storage primary not the recorded one");
 
 	CHECK(tpm_nv_undefine(t, COUNTER, &d) == 0, "undefine: %s", d.msg);
 	secret_free(key);

@@ -171,8 +171,7 @@ static void test_sign_verify(void **state)
 		memcpy(longer, sig, n);
 		longer[n] = 0;
 		memset(&d, 0, sizeof(d));
-		assert_int_equal(adminkey_verify(k, msg, strlen(msg), longer, n + 1, &d),
-				 -EBADMSG);
+		assert_int_equal(adminkey_verify(k, msg, strlen(msg), longer, n + 1, &d), -EBADMSG);
 		assert_int_equal(d.cls, DIAG_SIGNATURE);
 	}
 	/* The wrong key. */
@@ -294,8 +293,9 @@ static void test_load_private(void **state)
 	gone(path);
 	memset(&d, 0, sizeof(d));
 	assert_int_equal(adminkey_load_private("/nonexistent/admin.key", NULL, &l, &d), -ENOENT);
-	expect_diag(&d, DIAG_INTERNAL, "/nonexistent/admin.key: cannot open: No such file or "
-				       "directory");
+	expect_diag(&d, DIAG_INTERNAL,
+		    "/nonexistent/admin.key: cannot open: No such file or "
+		    "directory");
 	memset(&d, 0, sizeof(d));
 	assert_int_equal(adminkey_load_private("/", NULL, &l, &d), -EINVAL);
 	expect_diag(&d, DIAG_USAGE, "/: not a regular file");
@@ -444,8 +444,8 @@ static void test_load_public(void **state)
 		path = text_file(big);
 		memset(&d, 0, sizeof(d));
 		assert_int_equal(adminkey_load_public(path, &l, &d), -EFBIG);
-		snprintf(msg, sizeof(msg), "%s: 16385 bytes, more than the 16384 a key file may have",
-			 path);
+		snprintf(msg, sizeof(msg),
+			 "%s: 16385 bytes, more than the 16384 a key file may have", path);
 		expect_diag(&d, DIAG_MALFORMED, msg);
 		gone(path);
 		free(big);
@@ -600,9 +600,9 @@ static void test_sign_digest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sign_verify),	   cmocka_unit_test(test_wrong_curves_refused),
-	    cmocka_unit_test(test_load_private),   cmocka_unit_test(test_load_encrypted),
-	    cmocka_unit_test(test_load_public),	   cmocka_unit_test(test_digest_and_point),
+	    cmocka_unit_test(test_sign_verify),	 cmocka_unit_test(test_wrong_curves_refused),
+	    cmocka_unit_test(test_load_private), cmocka_unit_test(test_load_encrypted),
+	    cmocka_unit_test(test_load_public),	 cmocka_unit_test(test_digest_and_point),
 	    cmocka_unit_test(test_sign_digest),
 	};
 

@@ -30,9 +30,9 @@
 static struct tpm_pcr_approval sample(void)
 {
 	struct tpm_pcr_approval a = {
-		.mask = TPMPOLICY_PCR(7) | TPMPOLICY_PCR(15),
-		.serial = 5,
-		.counter = APPLIANCE_NV_PCR,
+	    .mask = TPMPOLICY_PCR(7) | TPMPOLICY_PCR(15),
+	    .serial = 5,
+	    .counter = APPLIANCE_NV_PCR,
 	};
 
 	memset(a.pcr_digest, 0x11, sizeof(a.pcr_digest));
@@ -126,9 +126,8 @@ static void test_step_failures(void **state)
 			 -EKEYREVOKED);
 	assert_string_equal(d.msg, "the PCR policy (serial 3) was retired by a newer one");
 	d = (struct diag){0};
-	assert_int_equal(tpm_approved_step_failure(TPM_STEP_UNSEAL,
-						   TPM2_RC_POLICY_FAIL | TPM2_RC_S | TPM2_RC_1,
-						   3, &d),
+	assert_int_equal(tpm_approved_step_failure(
+			     TPM_STEP_UNSEAL, TPM2_RC_POLICY_FAIL | TPM2_RC_S | TPM2_RC_1, 3, &d),
 			 -EPERM);
 	assert_non_null(strstr(d.msg, "bound to another admin key"));
 
@@ -151,10 +150,10 @@ static void test_step_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vector),
-		cmocka_unit_test(test_fields_bound),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_step_failures),
+	    cmocka_unit_test(test_vector),
+	    cmocka_unit_test(test_fields_bound),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_step_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,7 +98,7 @@ static unsigned char *pattern(size_t n)
 }
 
 static const char SHA256_EMPTY[] =
-	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 static const char SHA256_ABC[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 static const char SHA384_EMPTY[] = "38b060a751ac96384cd9327eb1b1e36a21fdb71114be0743"
 				   "4c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b";
@@ -109,10 +109,10 @@ static const char SHA384_ABC[] = "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1
 static void test_known_answers(void **state)
 {
 	struct digest_job j[4] = {
-		{.path = "empty", .alg = DIGEST_SHA256, .expect_size = 0},
-		{.path = "abc", .alg = DIGEST_SHA256, .expect_size = 3},
-		{.path = "empty", .alg = DIGEST_SHA384, .expect_size = DIGEST_SIZE_ANY},
-		{.path = "abc", .alg = DIGEST_SHA384, .expect_size = DIGEST_SIZE_ANY},
+	    {.path = "empty", .alg = DIGEST_SHA256, .expect_size = 0},
+	    {.path = "abc", .alg = DIGEST_SHA256, .expect_size = 3},
+	    {.path = "empty", .alg = DIGEST_SHA384, .expect_size = DIGEST_SIZE_ANY},
+	    {.path = "abc", .alg = DIGEST_SHA384, .expect_size = DIGEST_SIZE_ANY},
 	};
 	const char *want[4] = {SHA256_EMPTY, SHA256_ABC, SHA384_EMPTY, SHA384_ABC};
 	struct digest_opts o = {.threads = 2};
@@ -143,8 +143,8 @@ static void test_multi_chunk(void **state)
 {
 	unsigned char *buf = pattern(BIG_SIZE);
 	struct digest_job j[2] = {
-		{.path = "big", .alg = DIGEST_SHA256, .expect_size = BIG_SIZE},
-		{.path = "big", .alg = DIGEST_SHA384, .expect_size = BIG_SIZE},
+	    {.path = "big", .alg = DIGEST_SHA256, .expect_size = BIG_SIZE},
+	    {.path = "big", .alg = DIGEST_SHA384, .expect_size = BIG_SIZE},
 	};
 
 	put("big", buf, BIG_SIZE);
@@ -177,16 +177,16 @@ static void test_multi_chunk(void **state)
 static void test_errors(void **state)
 {
 	struct digest_job j[] = {
-		{.path = "abc", .alg = DIGEST_SHA256, .expect_size = 2},         /* larger */
-		{.path = "abc", .alg = DIGEST_SHA256, .expect_size = 4},         /* smaller */
-		{.path = "nope", .alg = DIGEST_SHA256, .expect_size = 0},        /* missing */
-		{.path = "nodir/abc", .alg = DIGEST_SHA256, .expect_size = 3},   /* missing dir */
-		{.path = "link", .alg = DIGEST_SHA256, .expect_size = 3},        /* symlink */
-		{.path = "linkdir/abc", .alg = DIGEST_SHA256, .expect_size = 3}, /* under one */
-		{.path = "dir", .alg = DIGEST_SHA256, .expect_size = 0},         /* directory */
-		{.path = "fifo", .alg = DIGEST_SHA256, .expect_size = 0},        /* fifo */
-		{.path = "abc", .alg = _DIGEST_COUNT, .expect_size = 3},         /* bad alg */
-		{.path = "dir/abc", .alg = DIGEST_SHA256, .expect_size = 3},     /* fine */
+	    {.path = "abc", .alg = DIGEST_SHA256, .expect_size = 2},	     /* larger */
+	    {.path = "abc", .alg = DIGEST_SHA256, .expect_size = 4},	     /* smaller */
+	    {.path = "nope", .alg = DIGEST_SHA256, .expect_size = 0},	     /* missing */
+	    {.path = "nodir/abc", .alg = DIGEST_SHA256, .expect_size = 3},   /* missing dir */
+	    {.path = "link", .alg = DIGEST_SHA256, .expect_size = 3},	     /* symlink */
+	    {.path = "linkdir/abc", .alg = DIGEST_SHA256, .expect_size = 3}, /* under one */
+	    {.path = "dir", .alg = DIGEST_SHA256, .expect_size = 0},	     /* directory */
+	    {.path = "fifo", .alg = DIGEST_SHA256, .expect_size = 0},	     /* fifo */
+	    {.path = "abc", .alg = _DIGEST_COUNT, .expect_size = 3},	     /* bad alg */
+	    {.path = "dir/abc", .alg = DIGEST_SHA256, .expect_size = 3},     /* fine */
 	};
 	const int want[] = {-EFBIG, -ENODATA, -ENOENT, -ENOENT, -ELOOP,
 			    -ELOOP, -EINVAL,  -EINVAL, -EINVAL, 0};
@@ -319,9 +319,9 @@ static void test_progress_only_when_asked(void **state)
 {
 	unsigned char *buf = pattern(BIG_SIZE);
 	struct digest_job j[3] = {
-		{.path = "p", .alg = DIGEST_SHA256, .expect_size = BIG_SIZE},
-		{.path = "p", .alg = DIGEST_SHA384, .expect_size = DIGEST_SIZE_ANY},
-		{.path = "missing", .alg = DIGEST_SHA256, .expect_size = 1}, /* errors quiet too */
+	    {.path = "p", .alg = DIGEST_SHA256, .expect_size = BIG_SIZE},
+	    {.path = "p", .alg = DIGEST_SHA384, .expect_size = DIGEST_SIZE_ANY},
+	    {.path = "missing", .alg = DIGEST_SHA256, .expect_size = 1}, /* errors quiet too */
 	};
 	struct digest_opts o = {.threads = 2, .progress = false};
 	size_t len;
@@ -355,12 +355,12 @@ static void test_progress_only_when_asked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_known_answers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multi_chunk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_size_recheck_at_eof, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_threads_agree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_progress_only_when_asked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_known_answers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_multi_chunk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_size_recheck_at_eof, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threads_agree, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_progress_only_when_asked, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

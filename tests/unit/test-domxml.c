@@ -158,8 +158,9 @@ static void assert_no_extras(xmlDocPtr doc)
 		     "/domain/devices/controller[@type='pci'][@model!='pcie-root']"
 		     "[@model!='pcie-root-port']",
 		     0);
-	assert_count(doc, "/domain/devices/controller[@model='pcie-root-port'][not(target/@hotplug='off')]",
-		     0);
+	assert_count(
+	    doc, "/domain/devices/controller[@model='pcie-root-port'][not(target/@hotplug='off')]",
+	    0);
 	assert_str(doc, "/domain/features/vmport/@state", "off");
 	assert_count(doc, "/domain/features/*", 2);
 	assert_str(doc, "/domain/devices/memballoon/@model", "none");

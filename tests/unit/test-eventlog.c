@@ -234,12 +234,12 @@ static void test_matchers_mirror_builders(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_texts_are_the_documented_ones),
-		cmocka_unit_test(test_replay_equals_hand_extends),
-		cmocka_unit_test(test_add_refuses_what_cannot_be_logged),
-		cmocka_unit_test(test_round_trip_byte_for_byte),
-		cmocka_unit_test(test_parse_refuses_edits),
-		cmocka_unit_test(test_matchers_mirror_builders),
+	    cmocka_unit_test(test_texts_are_the_documented_ones),
+	    cmocka_unit_test(test_replay_equals_hand_extends),
+	    cmocka_unit_test(test_add_refuses_what_cannot_be_logged),
+	    cmocka_unit_test(test_round_trip_byte_for_byte),
+	    cmocka_unit_test(test_parse_refuses_edits),
+	    cmocka_unit_test(test_matchers_mirror_builders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,8 +103,8 @@ static void test_open_beneath_refuses_symlinks_anywhere(void **state)
 static void test_open_beneath_refuses_escapes_and_empty_parts(void **state)
 {
 	struct dir *d = *state;
-	static const char *const bad[] = {"", "/etc/passwd", "../x", "a/../b", "./x",
-					  "a//b", "a/.", "a/..", "a/"};
+	static const char *const bad[] = {"",	  "/etc/passwd", "../x", "a/../b", "./x",
+					  "a//b", "a/.",	 "a/..", "a/"};
 
 	assert_int_equal(mkdirat(d->fd, "a", 0700), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -215,21 +215,21 @@ static void test_boot_id_is_a_uuid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_beneath_plain_and_nested, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_open_beneath_refuses_symlinks_anywhere,
-						dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_open_beneath_refuses_escapes_and_empty_parts,
-						dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(test_read_file_bounds_and_types, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_read_file_by_path_follows_symlinks, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_atomic_replace_and_no_clobber, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_atomic_does_not_follow_a_planted_temporary,
-						dir_setup, dir_teardown),
-		cmocka_unit_test(test_boot_id_is_a_uuid),
+	    cmocka_unit_test_setup_teardown(test_open_beneath_plain_and_nested, dir_setup,
+					    dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_open_beneath_refuses_symlinks_anywhere, dir_setup,
+					    dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_open_beneath_refuses_escapes_and_empty_parts,
+					    dir_setup, dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_read_file_bounds_and_types, dir_setup,
+					    dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_read_file_by_path_follows_symlinks, dir_setup,
+					    dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_atomic_replace_and_no_clobber, dir_setup,
+					    dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_atomic_does_not_follow_a_planted_temporary,
+					    dir_setup, dir_teardown),
+	    cmocka_unit_test(test_boot_id_is_a_uuid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

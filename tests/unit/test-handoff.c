@@ -83,18 +83,20 @@ static void build_at(struct world *w, bool cap, enum verity_at at)
 	hex_encode(w->manifest, 32, m);
 	hex_encode(w->now.v[15], 32, pcr15);
 	hex_encode(w->now.v[13], 32, pcr13);
-	snprintf(w->json, sizeof(w->json),
-		 "{\"format\": \"sealboot-handoff\", \"format_version\": 2, \"boot_id\": \"%s\","
-		 " \"policy_serial\": 3, \"policy_sha256\": \"%s\", \"pcr15\": \"%s\","
-		 " \"pcr13\": \"%s\", \"eventlog\": \"eventlog.jsonl\", \"bundles\": ["
-		 "{\"name\": \"os\", \"path\": \"/b/os\", \"version\": 7, \"manifest_sha256\": \"%s\","
-		 " \"disks\": [{\"payload\": \"disk.img\", \"method\": \"verity\", \"device\": \"" DEV "\","
-		 " \"root_hash\": \"" ROOT "\"}, {\"payload\": \"data.img\", \"method\": \"full-hash\","
-		 " \"device\": null, \"root_hash\": null}]}],"
-		 " \"volumes\": [{\"name\": \"data\", \"uuid\": "
-		 "\"5e4b0a7c-2f1d-4c3b-9a8e-1d2c3b4a5f60\", \"device\": \"/dev/vdb\","
-		 " \"mapper\": \"/dev/mapper/data\", \"activated\": true}]}",
-		 BOOT, p, pcr15, pcr13, m);
+	snprintf(
+	    w->json, sizeof(w->json),
+	    "{\"format\": \"sealboot-handoff\", \"format_version\": 2, \"boot_id\": \"%s\","
+	    " \"policy_serial\": 3, \"policy_sha256\": \"%s\", \"pcr15\": \"%s\","
+	    " \"pcr13\": \"%s\", \"eventlog\": \"eventlog.jsonl\", \"bundles\": ["
+	    "{\"name\": \"os\", \"path\": \"/b/os\", \"version\": 7, \"manifest_sha256\": \"%s\","
+	    " \"disks\": [{\"payload\": \"disk.img\", \"method\": \"verity\", \"device\": \"" DEV
+	    "\","
+	    " \"root_hash\": \"" ROOT "\"}, {\"payload\": \"data.img\", \"method\": \"full-hash\","
+	    " \"device\": null, \"root_hash\": null}]}],"
+	    " \"volumes\": [{\"name\": \"data\", \"uuid\": "
+	    "\"5e4b0a7c-2f1d-4c3b-9a8e-1d2c3b4a5f60\", \"device\": \"/dev/vdb\","
+	    " \"mapper\": \"/dev/mapper/data\", \"activated\": true}]}",
+	    BOOT, p, pcr15, pcr13, m);
 }
 
 /* Parse w->json and check it; the result and the message. */
@@ -251,7 +253,8 @@ static void test_disks(void **state)
 	build(w, true);
 	p = strstr(w->json, DEV);
 	p[strlen(DEV) - 1] = '1';
-	refused(w, BOOT, -EBADE, "was not activated by the anchor as /dev/mapper/sealboot-verity.0.1");
+	refused(w, BOOT, -EBADE,
+		"was not activated by the anchor as /dev/mapper/sealboot-verity.0.1");
 	/* A device outside /dev/mapper: a loop device, a path climbing out. */
 	build(w, true);
 	subst(w->json, DEV, "/dev/loop0");
@@ -262,7 +265,8 @@ static void test_disks(void **state)
 	/* Called full-hash although the anchor made a verity device (the
 	 * launcher would attach the file). */
 	build(w, true);
-	subst(w->json, "\"method\": \"verity\", \"device\": \"" DEV "\", \"root_hash\": \"" ROOT "\"",
+	subst(w->json,
+	      "\"method\": \"verity\", \"device\": \"" DEV "\", \"root_hash\": \"" ROOT "\"",
 	      "\"method\": \"full-hash\", \"device\": null, \"root_hash\": null");
 	refused(w, BOOT, -EBADE,
 		"disk disk.img was activated as a dm-verity device, the handoff says full-hash");
@@ -287,13 +291,10 @@ static void test_disks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_stale),
-		cmocka_unit_test(test_pcrs_moved),
-		cmocka_unit_test(test_no_cap),
-		cmocka_unit_test(test_policy_swapped),
-		cmocka_unit_test(test_handoff_edited),
-		cmocka_unit_test(test_disks),
+	    cmocka_unit_test(test_good),	   cmocka_unit_test(test_stale),
+	    cmocka_unit_test(test_pcrs_moved),	   cmocka_unit_test(test_no_cap),
+	    cmocka_unit_test(test_policy_swapped), cmocka_unit_test(test_handoff_edited),
+	    cmocka_unit_test(test_disks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,11 +46,11 @@ static void assert_reads_back(const char *s, const char *want)
 	free(out);
 }
 
-#define ASSERT_WRITES(in, want)                    \
-	do {                                       \
-		char *out_ = quoted(in);           \
-		assert_string_equal(out_, (want)); \
-		free(out_);                        \
+#define ASSERT_WRITES(in, want)                                                                    \
+	do {                                                                                       \
+		char *out_ = quoted(in);                                                           \
+		assert_string_equal(out_, (want));                                                 \
+		free(out_);                                                                        \
 	} while (0)
 
 static void test_plain(void **state)
@@ -58,7 +58,8 @@ static void test_plain(void **state)
 	(void)state;
 	ASSERT_WRITES("", "\"\"");
 	ASSERT_WRITES("/dev/vdb", "\"/dev/vdb\"");
-	ASSERT_WRITES("0b5e2f1c-9d4a-4c6e-8f1a-2b3c4d5e6f70", "\"0b5e2f1c-9d4a-4c6e-8f1a-2b3c4d5e6f70\"");
+	ASSERT_WRITES("0b5e2f1c-9d4a-4c6e-8f1a-2b3c4d5e6f70",
+		      "\"0b5e2f1c-9d4a-4c6e-8f1a-2b3c4d5e6f70\"");
 	assert_reads_back("bundle os: a 'name' <here>", "bundle os: a 'name' <here>");
 }
 
@@ -121,11 +122,9 @@ static void test_chars_unquoted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain),
-		cmocka_unit_test(test_quotes_backslash),
-		cmocka_unit_test(test_control),
-		cmocka_unit_test(test_non_ascii),
-		cmocka_unit_test(test_chars_unquoted),
+	    cmocka_unit_test(test_plain),	   cmocka_unit_test(test_quotes_backslash),
+	    cmocka_unit_test(test_control),	   cmocka_unit_test(test_non_ascii),
+	    cmocka_unit_test(test_chars_unquoted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -222,16 +222,11 @@ static void test_many_members(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_accepts_valid),
-	    cmocka_unit_test(test_rejects_bad_utf8),
-	    cmocka_unit_test(test_rejects_escapes),
-	    cmocka_unit_test(test_rejects_nul),
-	    cmocka_unit_test(test_rejects_duplicates),
-	    cmocka_unit_test(test_rejects_grammar),
-	    cmocka_unit_test(test_integer_range),
-	    cmocka_unit_test(test_depth),
-	    cmocka_unit_test(test_depth_hard_cap),
-	    cmocka_unit_test(test_many_members),
+	    cmocka_unit_test(test_accepts_valid),      cmocka_unit_test(test_rejects_bad_utf8),
+	    cmocka_unit_test(test_rejects_escapes),    cmocka_unit_test(test_rejects_nul),
+	    cmocka_unit_test(test_rejects_duplicates), cmocka_unit_test(test_rejects_grammar),
+	    cmocka_unit_test(test_integer_range),      cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_depth_hard_cap),     cmocka_unit_test(test_many_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,9 +74,9 @@ static void test_tiny_timeout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_probe),
-		cmocka_unit_test(test_refused_under),
-		cmocka_unit_test(test_tiny_timeout),
+	    cmocka_unit_test(test_probe),
+	    cmocka_unit_test(test_refused_under),
+	    cmocka_unit_test(test_tiny_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,9 +122,9 @@ static void test_unwritable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_usb_and_thunderbolt, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_bus, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_usb_and_thunderbolt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_bus, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

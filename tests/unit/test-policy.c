@@ -129,7 +129,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char *all[] = {release_ca, root_ca,    leaf,	zkey,	 p384key,   edkey,
+	char *all[] = {release_ca,   root_ca,	leaf,	zkey,	p384key,   edkey,
 		       q_release_ca, q_root_ca, q_leaf, q_zkey, q_p384key, q_edkey};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -293,11 +293,13 @@ static void test_full_round_trip(void **state)
 	       .bundles = "[" BUNDLE_OS ",{\"name\":\"Web-1.2_x\",\"path\":\"/a/b+c/d.e-f_g\","
 			  "\"min_version\":18446744073709551615}]",
 	       .pcrs = "[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,17,18,19,20,21,22]",
-	       .volumes = "[" VOLUME_DATA ",{\"uuid\":\"" UUID2 "\",\"name\":\"img_2-x\","
-			  "\"purpose\":\"images\"},{\"uuid\":\"00000000-0000-0000-0000-000000000000\","
-			  "\"name\":\"s\",\"purpose\":\"state\"}]",
-	       .guest = "{\"vcpus\":256,\"memory_mib\":1048576,\"network\":\"bridged\","
-			"\"bridge\":\"br0.v-1_x\",\"console\":\"none\",\"rng\":false,\"vtpm\":true}");
+	       .volumes =
+		   "[" VOLUME_DATA ",{\"uuid\":\"" UUID2 "\",\"name\":\"img_2-x\","
+		   "\"purpose\":\"images\"},{\"uuid\":\"00000000-0000-0000-0000-000000000000\","
+		   "\"name\":\"s\",\"purpose\":\"state\"}]",
+	       .guest =
+		   "{\"vcpus\":256,\"memory_mib\":1048576,\"network\":\"bridged\","
+		   "\"bridge\":\"br0.v-1_x\",\"console\":\"none\",\"rng\":false,\"vtpm\":true}");
 	assert_int_equal(p->n_release_cas, 2);
 	assert_true(p->serial == UINT64_MAX);
 	assert_true(p->bundles[1].min_version == UINT64_MAX);
@@ -406,15 +408,17 @@ static void test_canonical(void **state)
 	}
 	/* Guest members reordered, an escape where none is needed, a
 	 * redundant PCR order cannot happen (refused). */
-	text = build(&(struct subst){.guest = "{\"memory_mib\":512,\"vcpus\":1,\"network\":\"none\","
-					      "\"console\":\"log\",\"rng\":true,\"vtpm\":false}"});
+	text =
+	    build(&(struct subst){.guest = "{\"memory_mib\":512,\"vcpus\":1,\"network\":\"none\","
+					   "\"console\":\"log\",\"rng\":true,\"vtpm\":false}"});
 	not_canonical(text);
 	free(text);
 	text = build(&(struct subst){.cls = "\"acme\\u002dedge\""});
 	not_canonical(text);
 	free(text);
-	text = build(&(struct subst){.bundles = "[{\"name\":\"os\",\"path\":\"\\/var\\/lib\\/sealboot"
-						"\\/bundles\\/os\",\"min_version\":1}]"});
+	text =
+	    build(&(struct subst){.bundles = "[{\"name\":\"os\",\"path\":\"\\/var\\/lib\\/sealboot"
+					     "\\/bundles\\/os\",\"min_version\":1}]"});
 	not_canonical(text);
 	free(text);
 	text = build(&(struct subst){.serial = "7", .fv = "1"});
@@ -433,7 +437,8 @@ static void test_gate(void **state)
 		     .guest = "{\"vcpus\":1,\"memory_mib\":512,\"network\":\"none\",\"console\":"
 			      "\"log\",\"rng\":true,\"rng\":false,\"vtpm\":false}");
 	REFUSED_WITH("duplicate member name \"name\"",
-		     .bundles = "[{\"name\":\"os\",\"path\":\"/a\",\"min_version\":1,\"name\":\"x\"}]");
+		     .bundles =
+			 "[{\"name\":\"os\",\"path\":\"/a\",\"min_version\":1,\"name\":\"x\"}]");
 	REFUSED_WITH("policy: invalid JSON at byte ", .extra = ",\"serial\":8");
 	/* Depth 8 passes the gate (and then the member is unknown); 9 does not. */
 	snprintf(deep, sizeof(deep), ",\"x\":[[[[[[[1]]]]]]]");
@@ -485,10 +490,9 @@ static void test_gate(void **state)
 
 static void test_members(void **state)
 {
-	static const char *const top[] = {"format", "format_version", "appliance_class",
-					  "serial", "release_cas",    "bundles",
-					  "seal_pcrs", "volumes",     "guest",
-					  "zeroize_key"};
+	static const char *const top[] = {
+	    "format",  "format_version", "appliance_class", "serial", "release_cas",
+	    "bundles", "seal_pcrs",	 "volumes",	    "guest",  "zeroize_key"};
 
 	REFUSED("policy: top level: unknown member \"extra\"", .extra = ",\"extra\":1");
 	REFUSED("policy: top level: unknown member \"signature\"", .extra = ",\"signature\":null");
@@ -540,9 +544,10 @@ static void test_members(void **state)
 	}
 	/* Each guest member missing (bridge is optional). */
 	{
-		static const char *const gm[] = {"vcpus", "memory_mib", "network", "console",
-						 "rng", "vtpm"};
-		static const char *const gv[] = {"1", "512", "\"none\"", "\"log\"", "true", "false"};
+		static const char *const gm[] = {"vcpus",   "memory_mib", "network",
+						 "console", "rng",	  "vtpm"};
+		static const char *const gv[] = {"1",	    "512",  "\"none\"",
+						 "\"log\"", "true", "false"};
 
 		for (size_t i = 0; i < 6; i++) {
 			char g[256], want[64];
@@ -658,7 +663,8 @@ static void test_release_cas(void **state)
 		     "not a PEM certificate (no valid PEM block)"},
 		    {"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
 		     "not a valid DER X.509 certificate inside the PEM block"},
-		    {"-----BEGIN CERTIFICATE-----\nMIIB\n", "not a PEM certificate (no valid PEM block)"},
+		    {"-----BEGIN CERTIFICATE-----\nMIIB\n",
+		     "not a PEM certificate (no valid PEM block)"},
 		};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -717,8 +723,9 @@ static void test_release_cas(void **state)
 static void test_bundles(void **state)
 {
 	static const char *const bad_paths[] = {
-	    "var/lib/x", "/var/../x", "/var/lib/..", "/..", "/.", "/./x", "//var", "/var//lib",
-	    "/var/lib/", "/", "", "/a b", "/a\\\\b", "/\\u00e9", "/a/x:y",
+	    "var/lib/x", "/var/../x", "/var/lib/..", "/..",	  "/.",
+	    "/./x",	 "//var",     "/var//lib",   "/var/lib/", "/",
+	    "",		 "/a b",      "/a\\\\b",     "/\\u00e9",  "/a/x:y",
 	};
 	char b[1024], want[600], longpath[POLICY_PATH_MAX + 2];
 
@@ -748,9 +755,10 @@ static void test_bundles(void **state)
 		p = parse_as(&(struct subst){.bundles = b}, "policy: bundles[0].path: \"", true);
 		policy_free(p);
 	}
-	snprintf(want, sizeof(want),
-		 "policy: bundles[0].path: \"var/lib/x\" is not a valid path (absolute, components "
-		 "of A-Z a-z 0-9 . _ + -, no . or .., no doubled or trailing /, at most 255 bytes)");
+	snprintf(
+	    want, sizeof(want),
+	    "policy: bundles[0].path: \"var/lib/x\" is not a valid path (absolute, components "
+	    "of A-Z a-z 0-9 . _ + -, no . or .., no doubled or trailing /, at most 255 bytes)");
 	REFUSED(want, .bundles = "[{\"name\":\"os\",\"path\":\"var/lib/x\",\"min_version\":1}]");
 	REFUSED_WITH("bundles[0].path: \"/var/../x\" is not a valid path",
 		     .bundles = "[{\"name\":\"os\",\"path\":\"/var/../x\",\"min_version\":1}]");
@@ -764,7 +772,8 @@ static void test_bundles(void **state)
 	snprintf(b, sizeof(b), "[{\"name\":\"os\",\"path\":\"%s\",\"min_version\":1}]", longpath);
 	REFUSED_WITH("bundles[0].path: \"/ppp", .bundles = b);
 	/* Dots inside names are fine. */
-	policy_free(OK(.bundles = "[{\"name\":\"os\",\"path\":\"/a/.b/c../...\",\"min_version\":0}]"));
+	policy_free(
+	    OK(.bundles = "[{\"name\":\"os\",\"path\":\"/a/.b/c../...\",\"min_version\":0}]"));
 }
 
 static void test_seal_pcrs(void **state)
@@ -802,15 +811,15 @@ static void test_measured_boot(void **state)
 		tpmpolicy_pcr_mask_t pcrs;
 		const char *missing; /* NULL: covered */
 	} cases[] = {
-		{0x8290, NULL},             /* 4, 7, 9, 15 */
-		{0x8295, NULL},             /* 0, 2, 4, 7, 9, 15 */
-		{0x9890, NULL},             /* 4, 7, 11, 12, 15 */
-		{0x8080, "PCR 4 (the kernel or boot image the firmware started) is missing"},
-		{0x8091, "PCR 9 (the initramfs and kernel command line) is missing"},
-		{0x8210, "PCR 7 (the Secure Boot state and keys) is missing"},
-		{0x0290, "PCR 15 (sealboot's own measurements) is missing"},
-		{0x8890, "PCR 9 (the initramfs and kernel command line) is missing"}, /* 11 alone */
-		{0x8000, "PCR 4 "},
+	    {0x8290, NULL}, /* 4, 7, 9, 15 */
+	    {0x8295, NULL}, /* 0, 2, 4, 7, 9, 15 */
+	    {0x9890, NULL}, /* 4, 7, 11, 12, 15 */
+	    {0x8080, "PCR 4 (the kernel or boot image the firmware started) is missing"},
+	    {0x8091, "PCR 9 (the initramfs and kernel command line) is missing"},
+	    {0x8210, "PCR 7 (the Secure Boot state and keys) is missing"},
+	    {0x0290, "PCR 15 (sealboot's own measurements) is missing"},
+	    {0x8890, "PCR 9 (the initramfs and kernel command line) is missing"}, /* 11 alone */
+	    {0x8000, "PCR 4 "},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -830,12 +839,12 @@ static void test_measured_boot(void **state)
 		struct diag d = {0};
 
 		policy_check_measured_boot(0x8091, &d);
-		assert_string_equal(d.msg,
-				    "policy: seal_pcrs [0, 4, 7, 15] leaves code before the anchor "
-				    "unmeasured: PCR 9 (the initramfs and kernel command line) is "
-				    "missing; seal to at least 4, 7, 9 and 15 (4, 7, 11, 12 and 15 for "
-				    "a unified kernel image), or sign with --allow-unmeasured-boot "
-				    "(docs/pcrs.md)");
+		assert_string_equal(
+		    d.msg, "policy: seal_pcrs [0, 4, 7, 15] leaves code before the anchor "
+			   "unmeasured: PCR 9 (the initramfs and kernel command line) is "
+			   "missing; seal to at least 4, 7, 9 and 15 (4, 7, 11, 12 and 15 for "
+			   "a unified kernel image), or sign with --allow-unmeasured-boot "
+			   "(docs/pcrs.md)");
 	}
 	/* The override in the document: only true, only with a weak set, and
 	 * in canonical form right after seal_pcrs. */
@@ -846,7 +855,8 @@ static void test_measured_boot(void **state)
 
 		assert_true(p->allow_unmeasured_boot);
 		serialize_ok(p, &text, &n);
-		assert_non_null(strstr(text, "\"seal_pcrs\":[7,15],\"allow_unmeasured_boot\":true,"));
+		assert_non_null(
+		    strstr(text, "\"seal_pcrs\":[7,15],\"allow_unmeasured_boot\":true,"));
 		free(text);
 		p->allow_unmeasured_boot = false;
 		serialize_ok(p, &text, &n);
@@ -866,14 +876,12 @@ static void test_measured_boot(void **state)
 static void test_volumes(void **state)
 {
 	static const char *const bad_uuids[] = {
-	    "0F4C2A3E-1B2C-4D5E-8F90-A1B2C3D4E5F6", /* uppercase */
-	    "0f4c2a3e-1b2c-4d5e-8f90-a1b2c3d4e5f",  /* short */
+	    "0F4C2A3E-1B2C-4D5E-8F90-A1B2C3D4E5F6",  /* uppercase */
+	    "0f4c2a3e-1b2c-4d5e-8f90-a1b2c3d4e5f",   /* short */
 	    "0f4c2a3e-1b2c-4d5e-8f90-a1b2c3d4e5f6a", /* long */
-	    "0f4c2a3e1b2c4d5e8f90a1b2c3d4e5f6",     /* no dashes */
-	    "0f4c2a3e-1b2c-4d5e-8f90a-1b2c3d4e5f6", /* dash misplaced */
-	    "{0f4c2a3e-1b2c-4d5e-8f90-a1b2c3d4e5f}",
-	    "0f4c2a3e-1b2c-4d5e-8f90-a1b2c3d4e5g6",
-	    "",
+	    "0f4c2a3e1b2c4d5e8f90a1b2c3d4e5f6",	     /* no dashes */
+	    "0f4c2a3e-1b2c-4d5e-8f90a-1b2c3d4e5f6",  /* dash misplaced */
+	    "{0f4c2a3e-1b2c-4d5e-8f90-a1b2c3d4e5f}", "0f4c2a3e-1b2c-4d5e-8f90-a1b2c3d4e5g6", "",
 	};
 	char v[1024];
 
@@ -894,8 +902,9 @@ static void test_volumes(void **state)
 		.volumes = "[{\"uuid\":\"" UUID1 "\",\"name\":\"a.b\",\"purpose\":\"data\"}]");
 	REFUSED("policy: volumes[0].name: \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" must be 1 to 32 "
 		"characters of A-Z a-z 0-9 _ -",
-		.volumes = "[{\"uuid\":\"" UUID1 "\",\"name\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\","
-			   "\"purpose\":\"data\"}]");
+		.volumes =
+		    "[{\"uuid\":\"" UUID1 "\",\"name\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\","
+		    "\"purpose\":\"data\"}]");
 	policy_free(OK(.volumes = "[{\"uuid\":\"" UUID1 "\",\"name\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 				  "xxxx\",\"purpose\":\"data\"}]"));
 	REFUSED("policy: volumes[0].purpose: unknown purpose \"swap\" (data, images, state)",
@@ -914,10 +923,11 @@ static void test_volumes(void **state)
 		int n = snprintf(nine, sizeof(nine), "[");
 
 		for (int i = 0; i < 9; i++)
-			n += snprintf(nine + n, sizeof(nine) - (size_t)n,
-				      "%s{\"uuid\":\"0f4c2a3e-1b2c-4d5e-8f90-a1b2c3d4e5f%d\",\"name\":"
-				      "\"v%d\",\"purpose\":\"data\"}",
-				      i ? "," : "", i, i);
+			n += snprintf(
+			    nine + n, sizeof(nine) - (size_t)n,
+			    "%s{\"uuid\":\"0f4c2a3e-1b2c-4d5e-8f90-a1b2c3d4e5f%d\",\"name\":"
+			    "\"v%d\",\"purpose\":\"data\"}",
+			    i ? "," : "", i, i);
 		snprintf(nine + n, sizeof(nine) - (size_t)n, "]");
 		REFUSED("policy: volumes: 9 entries, more than the 8 allowed", .volumes = nine);
 	}
@@ -1016,8 +1026,8 @@ static void test_validate_struct(void **state)
 
 	p->seal_pcrs = TPMPOLICY_PCR(7);
 	assert_int_equal(policy_validate(p, &d), -EINVAL);
-	assert_string_equal(d.msg,
-			    "policy: seal_pcrs: must include PCR 15, the PCR sealboot measures into");
+	assert_string_equal(
+	    d.msg, "policy: seal_pcrs: must include PCR 15, the PCR sealboot measures into");
 	assert_int_equal(d.cls, DIAG_MALFORMED);
 	assert_int_equal(policy_serialize(p, &s, &n), -EINVAL);
 	assert_null(s);
@@ -1071,9 +1081,11 @@ static void test_validate_struct(void **state)
 static void test_serialize_golden(void **state)
 {
 	char *cas[] = {release_ca};
-	struct policy_bundle b[] = {{.name = "os", .path = "/var/lib/sealboot/bundles/os",
-				     .min_version = 1}};
-	struct policy_volume v[] = {{.uuid = UUID1, .name = "data", .purpose = "data",
+	struct policy_bundle b[] = {
+	    {.name = "os", .path = "/var/lib/sealboot/bundles/os", .min_version = 1}};
+	struct policy_volume v[] = {{.uuid = UUID1,
+				     .name = "data",
+				     .purpose = "data",
 				     .device = "/dev/disk/by-partlabel/data"}};
 	struct policy p = {
 	    .format_version = 1,
@@ -1086,8 +1098,11 @@ static void test_serialize_golden(void **state)
 	    .seal_pcrs = TPMPOLICY_PCR(15) | TPMPOLICY_PCR(7),
 	    .volumes = v,
 	    .n_volumes = 1,
-	    .guest = {.vcpus = 1, .memory_mib = 512, .network = POLICY_NET_NONE,
-		      .console_log = true, .rng = true},
+	    .guest = {.vcpus = 1,
+		      .memory_mib = 512,
+		      .network = POLICY_NET_NONE,
+		      .console_log = true,
+		      .rng = true},
 	    .zeroize_key = zkey,
 	};
 	char *want = build(&(struct subst){0}), *s, *s2;
@@ -1100,9 +1115,10 @@ static void test_serialize_golden(void **state)
 	assert_int_equal(n, n2);
 	assert_memory_equal(s, s2, n);
 	/* It starts exactly so; no whitespace outside strings. */
-	assert_true(!strncmp(s, "{\"format\":\"sealboot-appliance-policy\",\"format_version\":1,"
-				"\"appliance_class\":\"acme-edge\",\"serial\":7,\"release_cas\":"
-				"[\"-----BEGIN CERTIFICATE-----\\n",
+	assert_true(!strncmp(s,
+			     "{\"format\":\"sealboot-appliance-policy\",\"format_version\":1,"
+			     "\"appliance_class\":\"acme-edge\",\"serial\":7,\"release_cas\":"
+			     "[\"-----BEGIN CERTIFICATE-----\\n",
 			     120));
 	assert_int_equal(policy_to_json(&p, &o), 0);
 	assert_int_equal(json_object_get_int(json_object_object_get(o, "serial")), 7);
@@ -1177,15 +1193,15 @@ static void test_fixtures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_template),	  cmocka_unit_test(test_full_round_trip),
-	    cmocka_unit_test(test_canonical),	  cmocka_unit_test(test_gate),
-	    cmocka_unit_test(test_members),	  cmocka_unit_test(test_types),
-	    cmocka_unit_test(test_scalars),	  cmocka_unit_test(test_release_cas),
-	    cmocka_unit_test(test_bundles),	  cmocka_unit_test(test_seal_pcrs),
-	    cmocka_unit_test(test_measured_boot),
-	    cmocka_unit_test(test_volumes),	  cmocka_unit_test(test_guest),
-	    cmocka_unit_test(test_zeroize_key),	  cmocka_unit_test(test_validate_struct),
-	    cmocka_unit_test(test_serialize_golden), cmocka_unit_test(test_fixtures),
+	    cmocka_unit_test(test_template),	    cmocka_unit_test(test_full_round_trip),
+	    cmocka_unit_test(test_canonical),	    cmocka_unit_test(test_gate),
+	    cmocka_unit_test(test_members),	    cmocka_unit_test(test_types),
+	    cmocka_unit_test(test_scalars),	    cmocka_unit_test(test_release_cas),
+	    cmocka_unit_test(test_bundles),	    cmocka_unit_test(test_seal_pcrs),
+	    cmocka_unit_test(test_measured_boot),   cmocka_unit_test(test_volumes),
+	    cmocka_unit_test(test_guest),	    cmocka_unit_test(test_zeroize_key),
+	    cmocka_unit_test(test_validate_struct), cmocka_unit_test(test_serialize_golden),
+	    cmocka_unit_test(test_fixtures),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -84,11 +84,11 @@ static void test_read_fd_bad_fd(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_is_zeroed_and_locked),
-		cmocka_unit_test(test_read_fd_strips_one_newline),
-		cmocka_unit_test(test_read_fd_too_long_is_refused),
-		cmocka_unit_test(test_read_fd_exact_fit),
-		cmocka_unit_test(test_read_fd_bad_fd),
+	    cmocka_unit_test(test_new_is_zeroed_and_locked),
+	    cmocka_unit_test(test_read_fd_strips_one_newline),
+	    cmocka_unit_test(test_read_fd_too_long_is_refused),
+	    cmocka_unit_test(test_read_fd_exact_fit),
+	    cmocka_unit_test(test_read_fd_bad_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,19 +35,19 @@ static const struct {
 	unsigned pcr;
 	const char *value;
 } v2_pcrs[] = {
-	{ 0, "b7ea74cdd82a9366a73992689389aec55078115e96293f16a514e6e6f9ffd218" },
-	{ 2, "71f9f7023fc277dd981b553094ed60abbac3b7bbeb69569c0e102f09af64bfd1" },
-	{ 7, "d2a21b0c37bb116f0bc2c54694e23991951a3c4959990eaf7f5e3e73833bbd54" },
-	{ 11, "ead51cecf09ecfd9b70186b91e748464153d0cc1e65a5ef36f388b2aae9f5fee" },
+    {0, "b7ea74cdd82a9366a73992689389aec55078115e96293f16a514e6e6f9ffd218"},
+    {2, "71f9f7023fc277dd981b553094ed60abbac3b7bbeb69569c0e102f09af64bfd1"},
+    {7, "d2a21b0c37bb116f0bc2c54694e23991951a3c4959990eaf7f5e3e73833bbd54"},
+    {11, "ead51cecf09ecfd9b70186b91e748464153d0cc1e65a5ef36f388b2aae9f5fee"},
 };
 #define V2_POLICY "ddd9974d21e5de364cccc18a71dbd8ba961533cf663b7d1f914d2280cefa4c69"
 
 /* The admin key: an ECC P-256 key from `openssl genpkey`, loaded with
  *   tpm2_loadexternal -C o -G ecc -u admin.pub.pem -c admin.ctx -n admin.name
  * TPMT_PUBLIC is `tpm2_readpublic -c admin.ctx -o` minus its 2-byte size. */
-#define ADMIN_PUBLIC                                                              \
-	"0023000b00060040000000100010000300100020ae3da78fefe05c82374ce54d671f295d97c" \
-	"ec91697b6c0c64d2d0d16a833cf960020f0d0ecbb36dced026410c8c889d0ec08204757f816a" \
+#define ADMIN_PUBLIC                                                                               \
+	"0023000b00060040000000100010000300100020ae3da78fefe05c82374ce54d671f295d97c"              \
+	"ec91697b6c0c64d2d0d16a833cf960020f0d0ecbb36dced026410c8c889d0ec08204757f816a"             \
 	"0645de82f12278914ac5e"
 #define ADMIN_NAME "000bce442f34aa716b9b1867f4dd5b2da6dc0a91dab6a9d94021c5dadcad90f05a50"
 
@@ -104,13 +104,13 @@ static void assert_digest(const uint8_t *got, const char *want_hex)
 }
 
 static const tpmpolicy_pcr_mask_t v2_mask =
-	TPMPOLICY_PCR(0) | TPMPOLICY_PCR(2) | TPMPOLICY_PCR(7) | TPMPOLICY_PCR(11);
+    TPMPOLICY_PCR(0) | TPMPOLICY_PCR(2) | TPMPOLICY_PCR(7) | TPMPOLICY_PCR(11);
 
 static void v2_policy(uint8_t digest[TPMPOLICY_DIGEST_SIZE])
 {
 	struct tpmpolicy_pcr_values values;
 	uint8_t pcr_digest[TPMPOLICY_DIGEST_SIZE];
-	struct diag d = { 0 };
+	struct diag d = {0};
 
 	/* Unselected entries must not matter: fill them with junk. */
 	memset(&values, 0xa5, sizeof(values));
@@ -135,20 +135,22 @@ static void test_pcr_selection_layout(void **state)
 	assert_int_equal(tpmpolicy_pcr_selection(v2_mask, sel, NULL), 0);
 	hex_encode(sel, sizeof(sel), h);
 	assert_string_equal(h, "00000001000b03850800");
-	assert_int_equal(tpmpolicy_pcr_selection(TPMPOLICY_PCR(0) | TPMPOLICY_PCR(22), sel, NULL), 0);
+	assert_int_equal(tpmpolicy_pcr_selection(TPMPOLICY_PCR(0) | TPMPOLICY_PCR(22), sel, NULL),
+			 0);
 	hex_encode(sel, sizeof(sel), h);
 	assert_string_equal(h, "00000001000b03010040");
 }
 
 static void test_policy_pcr7_fresh(void **state)
 {
-	struct tpmpolicy_pcr_values values = { 0 };
+	struct tpmpolicy_pcr_values values = {0};
 	uint8_t pcr_digest[TPMPOLICY_DIGEST_SIZE], digest[TPMPOLICY_DIGEST_SIZE];
-	struct diag d = { 0 };
+	struct diag d = {0};
 
 	assert_int_equal(tpmpolicy_pcr_digest(TPMPOLICY_PCR(7), &values, pcr_digest, &d), 0);
 	/* SHA-256 of 32 zero octets */
-	assert_digest(pcr_digest, "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925");
+	assert_digest(pcr_digest,
+		      "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925");
 	tpmpolicy_init(digest);
 	assert_int_equal(tpmpolicy_policy_pcr(digest, TPMPOLICY_PCR(7), pcr_digest, &d), 0);
 	assert_digest(digest, V1_POLICY);
@@ -165,7 +167,7 @@ static void test_policy_pcr_extended(void **state)
 static void test_object_name(void **state)
 {
 	uint8_t pub[86], name[TPMPOLICY_NAME_SIZE], want[TPMPOLICY_NAME_SIZE];
-	struct diag d = { 0 };
+	struct diag d = {0};
 
 	unhex(ADMIN_PUBLIC, pub, sizeof(pub));
 	unhex(ADMIN_NAME, want, sizeof(want));
@@ -182,7 +184,7 @@ static void test_policy_authorize(void **state)
 {
 	uint8_t name[TPMPOLICY_NAME_SIZE], approved[TPMPOLICY_DIGEST_SIZE];
 	uint8_t digest[TPMPOLICY_DIGEST_SIZE];
-	struct diag d = { 0 };
+	struct diag d = {0};
 
 	unhex(ADMIN_NAME, name, sizeof(name));
 	v2_policy(approved);
@@ -198,7 +200,8 @@ static void test_policy_authorize(void **state)
 
 	tpmpolicy_init(digest);
 	assert_int_equal(tpmpolicy_policy_authorize(digest, name, sizeof(name),
-						    (const uint8_t *)V4_REF, strlen(V4_REF), &d), 0);
+						    (const uint8_t *)V4_REF, strlen(V4_REF), &d),
+			 0);
 	assert_digest(digest, V4_POLICY);
 	assert_int_equal(d.cls, DIAG_NONE);
 }
@@ -206,11 +209,12 @@ static void test_policy_authorize(void **state)
 static void test_authorize_ahash(void **state)
 {
 	uint8_t approved[TPMPOLICY_DIGEST_SIZE], ahash[TPMPOLICY_DIGEST_SIZE];
-	struct diag d = { 0 };
+	struct diag d = {0};
 
 	v2_policy(approved);
-	assert_int_equal(tpmpolicy_authorize_ahash(approved, (const uint8_t *)V4_REF,
-						   strlen(V4_REF), ahash, &d), 0);
+	assert_int_equal(
+	    tpmpolicy_authorize_ahash(approved, (const uint8_t *)V4_REF, strlen(V4_REF), ahash, &d),
+	    0);
 	assert_digest(ahash, V4_AHASH);
 	/* Without a policyRef aHash is just H(approvedPolicy). */
 	assert_int_equal(tpmpolicy_authorize_ahash(approved, NULL, 0, ahash, &d), 0);
@@ -219,28 +223,31 @@ static void test_authorize_ahash(void **state)
 
 static void test_policy_nv(void **state)
 {
-	static const uint8_t five[8] = { 0, 0, 0, 0, 0, 0, 0, 5 }, three[2] = { 0, 3 };
+	static const uint8_t five[8] = {0, 0, 0, 0, 0, 0, 0, 5}, three[2] = {0, 3};
 	uint8_t name[TPMPOLICY_NAME_SIZE], digest[TPMPOLICY_DIGEST_SIZE];
 	uint8_t v5[TPMPOLICY_DIGEST_SIZE];
-	struct diag d = { 0 };
+	struct diag d = {0};
 
 	unhex(NV_NAME, name, sizeof(name));
 
 	tpmpolicy_init(digest);
 	assert_int_equal(tpmpolicy_policy_nv(digest, five, sizeof(five), 0,
-					     TPMPOLICY_EO_UNSIGNED_LE, name, sizeof(name), &d), 0);
+					     TPMPOLICY_EO_UNSIGNED_LE, name, sizeof(name), &d),
+			 0);
 	assert_digest(digest, V5_POLICY);
 
 	v2_policy(digest);
-	assert_int_equal(tpmpolicy_policy_nv(digest, three, sizeof(three), 6,
-					     TPMPOLICY_EO_EQ, name, sizeof(name), &d), 0);
+	assert_int_equal(tpmpolicy_policy_nv(digest, three, sizeof(three), 6, TPMPOLICY_EO_EQ, name,
+					     sizeof(name), &d),
+			 0);
 	assert_digest(digest, V6_POLICY);
 
 	/* The unwritten index has another Name, so another digest. */
 	unhex(NV_NAME_UNWRITTEN, name, sizeof(name));
 	tpmpolicy_init(digest);
 	assert_int_equal(tpmpolicy_policy_nv(digest, five, sizeof(five), 0,
-					     TPMPOLICY_EO_UNSIGNED_LE, name, sizeof(name), &d), 0);
+					     TPMPOLICY_EO_UNSIGNED_LE, name, sizeof(name), &d),
+			 0);
 	unhex(V5_POLICY, v5, sizeof(v5));
 	assert_memory_not_equal(digest, v5, sizeof(v5));
 	assert_int_equal(d.cls, DIAG_NONE);
@@ -248,7 +255,7 @@ static void test_policy_nv(void **state)
 
 static void test_authorize_then_nv(void **state)
 {
-	static const uint8_t five[8] = { 0, 0, 0, 0, 0, 0, 0, 5 };
+	static const uint8_t five[8] = {0, 0, 0, 0, 0, 0, 0, 5};
 	uint8_t key[TPMPOLICY_NAME_SIZE], nv[TPMPOLICY_NAME_SIZE];
 	uint8_t digest[TPMPOLICY_DIGEST_SIZE];
 
@@ -256,23 +263,25 @@ static void test_authorize_then_nv(void **state)
 	unhex(NV_NAME, nv, sizeof(nv));
 	tpmpolicy_init(digest);
 	assert_int_equal(tpmpolicy_policy_authorize(digest, key, sizeof(key),
-						    (const uint8_t *)V4_REF, strlen(V4_REF), NULL), 0);
+						    (const uint8_t *)V4_REF, strlen(V4_REF), NULL),
+			 0);
 	assert_int_equal(tpmpolicy_policy_nv(digest, five, sizeof(five), 0,
-					     TPMPOLICY_EO_UNSIGNED_LE, nv, sizeof(nv), NULL), 0);
+					     TPMPOLICY_EO_UNSIGNED_LE, nv, sizeof(nv), NULL),
+			 0);
 	assert_digest(digest, V7_POLICY);
 }
 
-#define REFUSE_MASK(mask, needle)                                                  \
-	do {                                                                       \
-		struct diag d_ = { 0 };                                            \
-		assert_int_equal(tpmpolicy_check_pcr_mask((mask), &d_), -EINVAL); \
-		assert_int_equal(d_.cls, DIAG_USAGE);                              \
-		assert_non_null(strstr(d_.msg, (needle)));                         \
+#define REFUSE_MASK(mask, needle)                                                                  \
+	do {                                                                                       \
+		struct diag d_ = {0};                                                              \
+		assert_int_equal(tpmpolicy_check_pcr_mask((mask), &d_), -EINVAL);                  \
+		assert_int_equal(d_.cls, DIAG_USAGE);                                              \
+		assert_non_null(strstr(d_.msg, (needle)));                                         \
 	} while (0)
 
 static void test_check_pcr_mask(void **state)
 {
-	struct diag d = { 0 };
+	struct diag d = {0};
 
 	assert_int_equal(tpmpolicy_check_pcr_mask(v2_mask, &d), 0);
 	assert_int_equal(tpmpolicy_check_pcr_mask(0x007effff, &d), 0); /* 0-15, 17-22 */
@@ -291,10 +300,10 @@ static void test_check_pcr_mask(void **state)
 static void test_refusals_leave_digest(void **state)
 {
 	static const uint8_t zero[TPMPOLICY_DIGEST_SIZE], op[65];
-	struct tpmpolicy_pcr_values values = { 0 };
+	struct tpmpolicy_pcr_values values = {0};
 	uint8_t name[TPMPOLICY_NAME_SIZE], digest[TPMPOLICY_DIGEST_SIZE];
 	uint8_t before[TPMPOLICY_DIGEST_SIZE], sel[TPMPOLICY_PCR_SELECTION_SIZE];
-	struct diag d = { 0 };
+	struct diag d = {0};
 
 	unhex(V2_POLICY, before, sizeof(before));
 	memcpy(digest, before, sizeof(digest));
@@ -303,8 +312,9 @@ static void test_refusals_leave_digest(void **state)
 	/* Resettable PCRs are refused by every function that takes a mask. */
 	assert_int_equal(tpmpolicy_pcr_selection(TPMPOLICY_PCR(23), sel, &d), -EINVAL);
 	assert_int_equal(tpmpolicy_pcr_digest(TPMPOLICY_PCR(16), &values, digest, NULL), -EINVAL);
-	assert_int_equal(tpmpolicy_policy_pcr(digest, TPMPOLICY_PCR(7) | TPMPOLICY_PCR(16),
-					      zero, NULL), -EINVAL);
+	assert_int_equal(
+	    tpmpolicy_policy_pcr(digest, TPMPOLICY_PCR(7) | TPMPOLICY_PCR(16), zero, NULL),
+	    -EINVAL);
 	assert_memory_equal(digest, before, sizeof(digest));
 	assert_non_null(strstr(d.msg, "PCR 23"));
 
@@ -314,21 +324,26 @@ static void test_refusals_leave_digest(void **state)
 	name[1] = 0x04; /* sha1 */
 	assert_int_equal(tpmpolicy_policy_authorize(digest, name, sizeof(name), NULL, 0, NULL),
 			 -EINVAL);
-	assert_int_equal(tpmpolicy_policy_nv(digest, op, 8, 0, TPMPOLICY_EO_EQ, name,
-					     sizeof(name), NULL), -EINVAL);
+	assert_int_equal(
+	    tpmpolicy_policy_nv(digest, op, 8, 0, TPMPOLICY_EO_EQ, name, sizeof(name), NULL),
+	    -EINVAL);
 	assert_int_equal(tpmpolicy_policy_nv(digest, op, 8, 0, TPMPOLICY_EO_EQ, NULL, 0, NULL),
 			 -EINVAL);
 	name[1] = 0x0b;
 
 	/* Operands and policyRef: size bounds; operation: a TPM_EO. */
-	assert_int_equal(tpmpolicy_policy_nv(digest, op, 0, 0, TPMPOLICY_EO_EQ, name,
-					     sizeof(name), NULL), -EINVAL);
-	assert_int_equal(tpmpolicy_policy_nv(digest, op, 65, 0, TPMPOLICY_EO_EQ, name,
-					     sizeof(name), NULL), -EINVAL);
-	assert_int_equal(tpmpolicy_policy_nv(digest, op, 8, 0xfffc, TPMPOLICY_EO_EQ, name,
-					     sizeof(name), NULL), -EINVAL);
-	assert_int_equal(tpmpolicy_policy_nv(digest, op, 8, 0, (enum tpmpolicy_eo)0x000c,
-					     name, sizeof(name), NULL), -EINVAL);
+	assert_int_equal(
+	    tpmpolicy_policy_nv(digest, op, 0, 0, TPMPOLICY_EO_EQ, name, sizeof(name), NULL),
+	    -EINVAL);
+	assert_int_equal(
+	    tpmpolicy_policy_nv(digest, op, 65, 0, TPMPOLICY_EO_EQ, name, sizeof(name), NULL),
+	    -EINVAL);
+	assert_int_equal(
+	    tpmpolicy_policy_nv(digest, op, 8, 0xfffc, TPMPOLICY_EO_EQ, name, sizeof(name), NULL),
+	    -EINVAL);
+	assert_int_equal(tpmpolicy_policy_nv(digest, op, 8, 0, (enum tpmpolicy_eo)0x000c, name,
+					     sizeof(name), NULL),
+			 -EINVAL);
 	assert_int_equal(tpmpolicy_policy_authorize(digest, name, sizeof(name), op, 65, NULL),
 			 -EINVAL);
 	assert_int_equal(tpmpolicy_authorize_ahash(zero, op, 65, before, NULL), -EINVAL);
@@ -336,23 +351,24 @@ static void test_refusals_leave_digest(void **state)
 
 	/* The limits themselves are accepted. */
 	assert_int_equal(tpmpolicy_policy_nv(digest, op, 64, 0xffff - 64, TPMPOLICY_EO_BITCLEAR,
-					     name, sizeof(name), NULL), 0);
+					     name, sizeof(name), NULL),
+			 0);
 	assert_memory_not_equal(digest, before, sizeof(digest));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pcr_selection_layout),
-		cmocka_unit_test(test_policy_pcr7_fresh),
-		cmocka_unit_test(test_policy_pcr_extended),
-		cmocka_unit_test(test_object_name),
-		cmocka_unit_test(test_policy_authorize),
-		cmocka_unit_test(test_authorize_ahash),
-		cmocka_unit_test(test_policy_nv),
-		cmocka_unit_test(test_authorize_then_nv),
-		cmocka_unit_test(test_check_pcr_mask),
-		cmocka_unit_test(test_refusals_leave_digest),
+	    cmocka_unit_test(test_pcr_selection_layout),
+	    cmocka_unit_test(test_policy_pcr7_fresh),
+	    cmocka_unit_test(test_policy_pcr_extended),
+	    cmocka_unit_test(test_object_name),
+	    cmocka_unit_test(test_policy_authorize),
+	    cmocka_unit_test(test_authorize_ahash),
+	    cmocka_unit_test(test_policy_nv),
+	    cmocka_unit_test(test_authorize_then_nv),
+	    cmocka_unit_test(test_check_pcr_mask),
+	    cmocka_unit_test(test_refusals_leave_digest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,7 +91,7 @@ static void test_copy(void **state)
 	assert_int_equal(verified_copy(bfd, &p, cfd, "kernel", &d), -EBADE);
 	assert_int_equal(d.cls, DIAG_TRUST);
 	assert_non_null(strstr(d.msg, "payload vmlinuz: its content does not hash to the signed "
-				       "digest"));
+				      "digest"));
 	assert_int_equal(faccessat(cfd, "kernel", F_OK, 0), -1);
 
 	/* another size */

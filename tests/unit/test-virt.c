@@ -89,10 +89,10 @@ static void test_bad_uri(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_isolated_network),
-		cmocka_unit_test(test_absent_domain),
-		cmocka_unit_test(test_start_and_destroy),
-		cmocka_unit_test(test_bad_uri),
+	    cmocka_unit_test(test_isolated_network),
+	    cmocka_unit_test(test_absent_domain),
+	    cmocka_unit_test(test_start_and_destroy),
+	    cmocka_unit_test(test_bad_uri),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
