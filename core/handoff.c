@@ -101,18 +101,69 @@ static int parse_disks(json_object *b, const char *bwhere, struct handoff_bundle
 	return 0;
 }
 
+/* One entry of bundles[]; version 1 knew only full hashing and had no
+ * disks member. */
+static int parse_bundle(json_object *b, size_t i, uint64_t version, struct handoff_bundle *hb,
+			struct diag *d)
+{
+	static const char *const members[] = {"name",  "path", "version", "manifest_sha256",
+					      "disks", NULL};
+	char where[32];
+	int r;
+
+	snprintf(where, sizeof(where), "bundles[%zu]", i);
+	if (!json_object_is_type(b, json_type_object))
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object", DOC,
+				where);
+	if ((r = jf_only(b, members, DOC, where, d)) < 0 ||
+	    (r = str_into(b, "name", where, hb->name, sizeof(hb->name), false, d)) < 0 ||
+	    (r = str_into(b, "path", where, hb->path, sizeof(hb->path), false, d)) < 0 ||
+	    (r = jf_u64(b, "version", DOC, where, &hb->version, d)) < 0 ||
+	    (r = jf_hex(b, "manifest_sha256", DOC, where, hb->manifest_sha256, 32, d)) < 0)
+		return r;
+	if (version == 1 && json_object_object_get_ex(b, "disks", NULL))
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s.disks: not in version 1", DOC,
+				where);
+	if (version >= 2)
+		return parse_disks(b, where, hb, d);
+	return 0;
+}
+
+/* One entry of volumes[]: a mapper name exactly when activated. */
+static int parse_volume(json_object *b, size_t i, struct handoff_volume *hv, struct diag *d)
+{
+	static const char *const members[] = {"name",	"uuid",	     "device",
+					      "mapper", "activated", NULL};
+	json_object *v;
+	char where[32];
+	int r;
+
+	snprintf(where, sizeof(where), "volumes[%zu]", i);
+	if (!json_object_is_type(b, json_type_object))
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object", DOC,
+				where);
+	if ((r = jf_only(b, members, DOC, where, d)) < 0 ||
+	    (r = str_into(b, "name", where, hv->name, sizeof(hv->name), false, d)) < 0 ||
+	    (r = str_into(b, "uuid", where, hv->uuid, sizeof(hv->uuid), false, d)) < 0 ||
+	    (r = str_into(b, "device", where, hv->device, sizeof(hv->device), false, d)) < 0 ||
+	    (r = str_into(b, "mapper", where, hv->mapper, sizeof(hv->mapper), true, d)) < 0 ||
+	    (r = jf_get(b, "activated", json_type_boolean, DOC, where, &v, d)) < 0)
+		return r;
+	hv->activated = json_object_get_boolean(v);
+	if (hv->activated != (hv->mapper[0] != 0))
+		return diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: mapper and activated disagree",
+				DOC, where);
+	return 0;
+}
+
 int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag *d)
 {
 	static const char *const members[] = {
 	    "format",	     "format_version", "boot_id", "policy_serial",
 	    "policy_sha256", "pcr15",	       "pcr13",	  "eventlog",
 	    "bundles",	     "volumes",	       NULL};
-	static const char *const bmembers[] = {"name",	"path", "version", "manifest_sha256",
-					       "disks", NULL};
-	static const char *const vmembers[] = {"name",	 "uuid",      "device",
-					       "mapper", "activated", NULL};
 	struct handoff h;
-	json_object *o = NULL, *arr, *v;
+	json_object *o = NULL, *arr;
 	uint64_t version = 0;
 	int r;
 
@@ -145,65 +196,20 @@ int handoff_parse(const char *buf, size_t len, struct handoff *ret, struct diag 
 		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: too many bundles", DOC);
 		goto out;
 	}
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *b = json_object_array_get_idx(arr, i);
-		struct handoff_bundle *hb = &h.bundles[h.n_bundles++];
-		char where[32];
-
-		snprintf(where, sizeof(where), "bundles[%zu]", i);
-		if (!json_object_is_type(b, json_type_object)) {
-			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object", DOC,
-				     where);
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		if ((r = parse_bundle(json_object_array_get_idx(arr, i), i, version,
+				      &h.bundles[h.n_bundles++], d)) < 0)
 			goto out;
-		}
-		if ((r = jf_only(b, bmembers, DOC, where, d)) < 0 ||
-		    (r = str_into(b, "name", where, hb->name, sizeof(hb->name), false, d)) < 0 ||
-		    (r = str_into(b, "path", where, hb->path, sizeof(hb->path), false, d)) < 0 ||
-		    (r = jf_u64(b, "version", DOC, where, &hb->version, d)) < 0 ||
-		    (r = jf_hex(b, "manifest_sha256", DOC, where, hb->manifest_sha256, 32, d)) < 0)
-			goto out;
-		/* Version 1 knew only full hashing and had no disks member. */
-		if (version == 1 && json_object_object_get_ex(b, "disks", NULL)) {
-			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s.disks: not in version 1",
-				     DOC, where);
-			goto out;
-		}
-		if (version >= 2 && (r = parse_disks(b, where, hb, d)) < 0)
-			goto out;
-	}
 	if ((r = jf_get(o, "volumes", json_type_array, DOC, "", &arr, d)) < 0)
 		goto out;
 	if (json_object_array_length(arr) > HANDOFF_MAX_VOLUMES) {
 		r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: too many volumes", DOC);
 		goto out;
 	}
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *b = json_object_array_get_idx(arr, i);
-		struct handoff_volume *hv = &h.volumes[h.n_volumes++];
-		char where[32];
-
-		snprintf(where, sizeof(where), "volumes[%zu]", i);
-		if (!json_object_is_type(b, json_type_object)) {
-			r = diag_set(d, DIAG_MALFORMED, EBADMSG, "%s: %s: expected an object", DOC,
-				     where);
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		if ((r = parse_volume(json_object_array_get_idx(arr, i), i,
+				      &h.volumes[h.n_volumes++], d)) < 0)
 			goto out;
-		}
-		if ((r = jf_only(b, vmembers, DOC, where, d)) < 0 ||
-		    (r = str_into(b, "name", where, hv->name, sizeof(hv->name), false, d)) < 0 ||
-		    (r = str_into(b, "uuid", where, hv->uuid, sizeof(hv->uuid), false, d)) < 0 ||
-		    (r = str_into(b, "device", where, hv->device, sizeof(hv->device), false, d)) <
-			0 ||
-		    (r = str_into(b, "mapper", where, hv->mapper, sizeof(hv->mapper), true, d)) <
-			0 ||
-		    (r = jf_get(b, "activated", json_type_boolean, DOC, where, &v, d)) < 0)
-			goto out;
-		hv->activated = json_object_get_boolean(v);
-		if (hv->activated != (hv->mapper[0] != 0)) {
-			r = diag_set(d, DIAG_MALFORMED, EBADMSG,
-				     "%s: %s: mapper and activated disagree", DOC, where);
-			goto out;
-		}
-	}
 	*ret = h;
 out:
 	json_object_put(o);

@@ -241,12 +241,45 @@ static int host_lockdown(const struct opts *o, struct diag *d)
 	return EXIT_OK;
 }
 
+/* The guest just started: audit what libvirt really made, not what we asked
+ * for, then pin QEMU's process so that a lost libvirt connection can kill it
+ * without libvirtd (watch.h). On any failure the guest is destroyed and the
+ * exit status returned. */
+static int check_started(struct virt *v, const struct spec *s, struct diag *d)
+{
+	char offender[256] = "";
+	struct diag dd = {0};
+	int code;
+
+	code = audit_domain(v, s, offender, sizeof(offender), d);
+	if (code != EXIT_OK) {
+		(void)virt_destroy(v, s->name, &dd);
+		if (code == EXIT_AUDIT)
+			fprintf(stderr,
+				"%s: the started guest holds %s, which the profile does not "
+				"allow: destroyed it\n",
+				prog, offender);
+		else
+			report(d, code);
+		return code;
+	}
+	code = watch_pin_qemu(v, s, d);
+	if (code == -EOPNOTSUPP) {
+		fprintf(stderr, "%s: %s: a lost connection is answered by reconnecting\n", prog,
+			d->msg);
+	} else if (code < 0) {
+		(void)virt_destroy(v, s->name, &dd);
+		return report(d, EXIT_LIBVIRT);
+	}
+	return EXIT_OK;
+}
+
 static int cmd_start(struct opts *o)
 {
 	struct spec s;
 	struct virt *v = NULL;
 	struct diag d = {0};
-	char why[256] = "", offender[256] = "", *xml = NULL, *dir = NULL, copy_dir[4400];
+	char why[256] = "", *xml = NULL, *dir = NULL, copy_dir[4400];
 	struct timespec t0, t1;
 	struct watch_cfg cfg = {.interval_ms = o->interval_ms};
 	int code;
@@ -299,34 +332,9 @@ static int cmd_start(struct opts *o)
 		code = report(&d, EXIT_LIBVIRT);
 		goto out;
 	}
-	/* What libvirt really made, not what we asked for. */
-	code = audit_domain(v, &s, offender, sizeof(offender), &d);
-	if (code != EXIT_OK) {
-		struct diag dd = {0};
-
-		(void)virt_destroy(v, s.name, &dd);
-		if (code == EXIT_AUDIT)
-			fprintf(stderr,
-				"%s: the started guest holds %s, which the profile does not "
-				"allow: destroyed it\n",
-				prog, offender);
-		else
-			report(&d, code);
+	code = check_started(v, &s, &d);
+	if (code != EXIT_OK)
 		goto out;
-	}
-	/* QEMU's process pinned, so that a lost libvirt connection can kill it
-	 * without libvirtd (watch.h). */
-	code = watch_pin_qemu(v, &s, &d);
-	if (code == -EOPNOTSUPP) {
-		fprintf(stderr, "%s: %s: a lost connection is answered by reconnecting\n", prog,
-			d.msg);
-	} else if (code < 0) {
-		struct diag dd = {0};
-
-		(void)virt_destroy(v, s.name, &dd);
-		code = report(&d, EXIT_LIBVIRT);
-		goto out;
-	}
 	memset(&d, 0, sizeof(d));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr,
